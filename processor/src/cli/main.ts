@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { registerCommands } from './commands/index.js';
+import { reportCliError } from './errors.js';
+
+const program = new Command()
+  .name('genai-chargeback')
+  .description('Which team, project, feature and customer spent what on AI model APIs, from OpenTelemetry traces')
+  .showHelpAfterError();
+
+registerCommands(program);
+
+program.parseAsync(process.argv).catch(reportCliError);
