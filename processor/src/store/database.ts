@@ -1,0 +1,28 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+
+/** queries/ ships beside the processor package in the repository; the schema is one of its files. */
+export const queriesDir = fileURLToPath(new URL('../../../queries/', import.meta.url));
+
+export interface Database {
+  instance: DuckDBInstance;
+  /** A connection for short statements; open more with `instance.connect()` for concurrent work. */
+  connection: DuckDBConnection;
+  close(): Promise<void>;
+}
+
+/** Open (or create) the DuckDB file and apply the schema. `:memory:` works for tests. */
+export async function openDatabase(path: string, options: { readOnly?: boolean } = {}): Promise<Database> {
+  const instance = await DuckDBInstance.create(path, options.readOnly ? { access_mode: 'READ_ONLY' } : {});
+  const connection = await instance.connect();
+  if (!options.readOnly) await connection.run(await readFile(`${queriesDir}schema.sql`, 'utf8'));
+  return {
+    instance,
+    connection,
+    async close() {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}
