@@ -1,0 +1,75 @@
+import type { AttributeValue, Attributes } from '../otlp/types.js';
+
+/** Prompt and completion content is never stored (DESIGN.md); these keys and prefixes carry it. */
+const contentPrefixes = [
+  'gen_ai.prompt',
+  'gen_ai.completion',
+  'gen_ai.input.messages',
+  'gen_ai.output.messages',
+  'gen_ai.system_instructions',
+  'gen_ai.request.messages',
+  'gen_ai.response.messages',
+  'gen_ai.tool.call.arguments',
+  'gen_ai.tool.call.result',
+  'llm.prompts',
+  'llm.completions',
+  'ai.prompt',
+  'ai.response.text',
+  'ai.response.object',
+  'ai.response.toolCalls',
+  'ai.response.reasoning',
+  'ai.toolCall.args',
+  'ai.toolCall.result',
+  'ai.values',
+  'ai.value',
+  'ai.embedding',
+  'traceloop.entity.input',
+  'traceloop.entity.output',
+];
+
+/** Keys already stored in their own columns. */
+const columnKeys = new Set([
+  'gen_ai.provider.name',
+  'gen_ai.system',
+  'gen_ai.operation.name',
+  'gen_ai.request.model',
+  'gen_ai.response.model',
+  'gen_ai.response.id',
+  'gen_ai.usage.input_tokens',
+  'gen_ai.usage.output_tokens',
+  'gen_ai.usage.cache_read.input_tokens',
+  'gen_ai.usage.cache_creation.input_tokens',
+  'gen_ai.usage.reasoning.output_tokens',
+  'error.type',
+  'chargeback.team',
+  'chargeback.project',
+  'chargeback.feature',
+  'chargeback.customer',
+  'chargeback.action',
+  'user.id',
+  'deployment.environment.name',
+]);
+
+export function isContentAttribute(key: string): boolean {
+  return contentPrefixes.some((prefix) => key === prefix || key.startsWith(`${prefix}.`) || key.startsWith(`${prefix}_`));
+}
+
+/** The span's remaining non-content attributes as a JSON object string (the `attributes` column). */
+export function storedAttributesJson(attributes: Attributes): string {
+  const kept: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(attributes)) {
+    if (columnKeys.has(key) || isContentAttribute(key)) continue;
+    kept[key] = toJson(value);
+  }
+  return JSON.stringify(kept);
+}
+
+function toJson(value: AttributeValue): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (Array.isArray(value)) return value.map(toJson);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJson(v)]));
+  }
+  return value;
+}

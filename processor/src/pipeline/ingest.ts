@@ -1,0 +1,100 @@
+import type { Logger } from 'pino';
+import { resolveAttribution, type CompiledRule } from '../attribution/resolve-attribution.js';
+import type { LlmCall } from '../ledger/llm-call.js';
+import { toGenAiCall } from '../normalize/genai-call.js';
+import type { DecodedSpan, DecodedTraces } from '../otlp/types.js';
+import type { LedgerWriter } from '../store/ledger-writer.js';
+import { priceRequestOf, toLlmCall, type PriceCall } from './to-llm-call.js';
+import type { ExportContext, ExportOutcome, TraceSink } from './trace-sink.js';
+
+/** Later stages (roll-up, budgets, forwarding) see every span of a durable batch and the calls it added. */
+export interface StoredBatchListener {
+  onStored(batch: StoredBatch): void;
+}
+
+export interface StoredBatch {
+  spans: DecodedSpan[];
+  /** Calls new to the ledger in this batch (retried copies are not repeated). */
+  inserted: LlmCall[];
+  /** Every call row the batch produced, new or not, keyed by `traceId/spanId`. */
+  calls: Map<string, LlmCall>;
+  context: ExportContext;
+}
+
+export interface IngestCounters {
+  spansReceived: number;
+  callsReceived: number;
+  callsStored: number;
+  callsDuplicate: number;
+  callsNested: number;
+  callsUnpriced: number;
+  unallocatedCostNanos: bigint;
+}
+
+export interface IngestPipelineDeps {
+  writer: LedgerWriter;
+  priceCall: PriceCall;
+  rules: CompiledRule[];
+  logger: Logger;
+  listeners?: StoredBatchListener[];
+}
+
+/** decode → normalize → attribute → price → store: the receivers' TraceSink. */
+export class IngestPipeline implements TraceSink {
+  readonly counters: IngestCounters = {
+    spansReceived: 0,
+    callsReceived: 0,
+    callsStored: 0,
+    callsDuplicate: 0,
+    callsNested: 0,
+    callsUnpriced: 0,
+    unallocatedCostNanos: 0n,
+  };
+  private readonly listeners: StoredBatchListener[];
+
+  constructor(private readonly deps: IngestPipelineDeps) {
+    this.listeners = [...(deps.listeners ?? [])];
+  }
+
+  addListener(listener: StoredBatchListener): void {
+    this.listeners.push(listener);
+  }
+
+  async export(traces: DecodedTraces, context: ExportContext): Promise<ExportOutcome> {
+    const receivedAt = new Date();
+    const rows = traces.spans.flatMap((span) => {
+      const call = toGenAiCall(span);
+      if (call === null) return [];
+      const attribution = resolveAttribution(span.attributes, span.resource, this.deps.rules);
+      return [toLlmCall(call, attribution, this.deps.priceCall(priceRequestOf(call)), receivedAt)];
+    });
+    this.counters.spansReceived += traces.spans.length;
+    this.counters.callsReceived += rows.length;
+
+    const { inserted, nested } = await this.deps.writer.write(rows);
+    this.count(inserted, rows.length - inserted.length - nested, nested);
+    if (this.listeners.length > 0) {
+      const calls = new Map(rows.map((row) => [`${row.trace_id}/${row.span_id}`, row]));
+      for (const listener of this.listeners) {
+        try {
+          listener.onStored({ spans: traces.spans, inserted, calls, context });
+        } catch (error) {
+          // The batch is durable already; a later stage failing must not turn that into a client error.
+          this.deps.logger.error({ err: error, requestId: context.requestId }, 'post-store stage failed');
+        }
+      }
+    }
+    return { rejectedSpans: traces.rejectedSpans, errorMessage: traces.rejectionMessage };
+  }
+
+  private count(inserted: LlmCall[], duplicates: number, nested: number): void {
+    const c = this.counters;
+    c.callsStored += inserted.length;
+    c.callsDuplicate += duplicates;
+    c.callsNested += nested;
+    for (const row of inserted) {
+      if (row.cost_source === 'unpriced') c.callsUnpriced += 1;
+      if (row.team === null && row.cost_nanos !== null) c.unallocatedCostNanos += row.cost_nanos;
+    }
+  }
+}

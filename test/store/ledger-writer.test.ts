@@ -1,0 +1,135 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { LlmCall } from '../../processor/src/ledger/llm-call.js';
+import { NestedCallFilter } from '../../processor/src/pipeline/nested-calls.js';
+import { RetryableError } from '../../processor/src/pipeline/trace-sink.js';
+import { openDatabase, type Database } from '../../processor/src/store/database.js';
+import { LedgerWriter } from '../../processor/src/store/ledger-writer.js';
+
+const logger = pino({ level: 'silent' });
+const open: Array<{ db: Database; writer: LedgerWriter }> = [];
+
+async function setup(path = ':memory:', maxQueuedRows = 10_000) {
+  const db = await openDatabase(path);
+  const writer = await LedgerWriter.open(db.instance, { maxBatchRows: 1000, maxQueuedRows, logger, nestedCalls: new NestedCallFilter() });
+  open.push({ db, writer });
+  return { db, writer };
+}
+
+afterEach(async () => {
+  for (const { db, writer } of open.splice(0)) {
+    await writer.close().catch(() => undefined);
+    await db.close();
+  }
+});
+
+function row(spanId: string, overrides: Partial<LlmCall> = {}): LlmCall {
+  return {
+    trace_id: 'b'.repeat(32),
+    span_id: spanId.padStart(16, '0'),
+    parent_span_id: null,
+    start_time: new Date('2026-11-20T10:00:00.123Z'),
+    end_time: new Date('2026-11-20T10:00:01.456Z'),
+    duration_ms: 1333,
+    service_name: 'svc',
+    team: 'search',
+    project: null,
+    feature: null,
+    customer: null,
+    user_id: null,
+    environment: 'prod',
+    action: null,
+    provider: 'openai',
+    operation: 'chat',
+    request_model: 'gpt-4.1',
+    response_model: 'gpt-4.1-2025-04-14',
+    response_id: 'r',
+    input_tokens: 1000,
+    output_tokens: 100,
+    cache_read_tokens: 0,
+    cache_write_tokens: null,
+    reasoning_tokens: null,
+    cost_nanos: 2_800_000n,
+    cost_source: 'computed',
+    price_id: 'openai/gpt-4.1@2025-04-14',
+    status: 'ok',
+    error_type: null,
+    attempts: 1,
+    received_at: new Date('2026-11-20T10:00:02Z'),
+    attributes: '{"http.route":"/x"}',
+    ...overrides,
+  };
+}
+
+async function ledger(db: Database) {
+  const reader = await db.instance.connect();
+  const result = await reader.runAndReadAll(
+    'SELECT span_id, team, input_tokens, cost_usd::VARCHAR AS cost, start_time::VARCHAR AS start FROM llm_calls ORDER BY span_id',
+  );
+  reader.closeSync();
+  return result.getRowObjectsJS();
+}
+
+describe('LedgerWriter', () => {
+  it('stores rows exactly, with decimals and microsecond timestamps', async () => {
+    const { db, writer } = await setup();
+    const result = await writer.write([row('1'), row('2', { team: null, cost_nanos: null, cost_source: 'unpriced' })]);
+    expect(result.inserted).toHaveLength(2);
+    expect(await ledger(db)).toEqual([
+      { span_id: '0000000000000001', team: 'search', input_tokens: 1000n, cost: '0.002800000', start: '2026-11-20 10:00:00.123' },
+      { span_id: '0000000000000002', team: null, input_tokens: 1000n, cost: null, start: '2026-11-20 10:00:00.123' },
+    ]);
+  });
+
+  it('stores a (trace_id, span_id) once: in one write, across writes, concurrently', async () => {
+    const { db, writer } = await setup();
+    const first = await writer.write([row('1'), row('1')]);
+    expect(first.inserted).toHaveLength(1);
+    const [a, b] = await Promise.all([writer.write([row('1'), row('2')]), writer.write([row('2'), row('3')])]);
+    expect(a.inserted.map((r) => r.span_id).concat(b.inserted.map((r) => r.span_id)).sort()).toEqual(['0000000000000002', '0000000000000003']);
+    expect(await ledger(db)).toHaveLength(3);
+  });
+
+  it('keeps one row for a call reported by a parent and a child span, whichever arrives first', async () => {
+    const { db, writer } = await setup();
+    const outer = row('10');
+    const inner = row('11', { parent_span_id: outer.span_id });
+    expect((await writer.write([inner, outer])).inserted.map((r) => r.span_id)).toEqual([outer.span_id]);
+    const lateOuter = row('20');
+    const earlyInner = row('21', { parent_span_id: lateOuter.span_id });
+    expect((await writer.write([earlyInner])).inserted).toHaveLength(1);
+    const later = await writer.write([lateOuter]);
+    expect(later).toEqual({ inserted: [], nested: 1 });
+    expect((await ledger(db)).map((r) => r.span_id)).toEqual([outer.span_id, earlyInner.span_id]);
+  });
+
+  it('survives a restart: rows on disk, duplicates and nested halves still recognised', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'gc-writer-')), 'ledger.duckdb');
+    const outer = row('30');
+    const inner = row('31', { parent_span_id: outer.span_id });
+    {
+      const { db, writer } = await setup(path);
+      await writer.write([row('1'), inner]);
+      await writer.close();
+      await db.close();
+      open.pop();
+    }
+    const { db, writer } = await setup(path);
+    expect((await writer.write([row('1'), outer, row('2')])).inserted.map((r) => r.span_id)).toEqual(['0000000000000002']);
+    expect(await ledger(db)).toHaveLength(3);
+  });
+
+  it('refuses with a retryable 429 when the queue is full, and takes the data once it drains', async () => {
+    const { db, writer } = await setup(':memory:', 3);
+    const inFlight = writer.write([row('1'), row('2')]);
+    await expect(writer.write([row('3'), row('4')])).rejects.toMatchObject({ name: 'RetryableError', httpStatus: 429 });
+    await inFlight;
+    await writer.write([row('3'), row('4')]);
+    expect(await ledger(db)).toHaveLength(4);
+    await writer.close();
+    await expect(writer.write([row('5')])).rejects.toBeInstanceOf(RetryableError);
+  });
+});
