@@ -66,3 +66,24 @@ CREATE TABLE IF NOT EXISTS actions (
   complete            BOOLEAN NOT NULL,
   updated_at          TIMESTAMP NOT NULL
 );
+
+-- The root span of each trace that produced an action: what the roll-up learned from non-GenAI spans, which
+-- are not stored themselves. With llm_calls it is all `actions` is computed from (queries/rollup-actions.sql),
+-- so `genai-chargeback rebuild-actions` reproduces the live rows.
+CREATE TABLE IF NOT EXISTS trace_roots (
+  trace_id            VARCHAR PRIMARY KEY,
+  root_span_name      VARCHAR,
+  service_name        VARCHAR,
+  action              VARCHAR,            -- chargeback.action on the root span, if any
+  team                VARCHAR,
+  project             VARCHAR,
+  feature             VARCHAR,
+  customer            VARCHAR,
+  user_id             VARCHAR,
+  environment         VARCHAR,
+  start_time          TIMESTAMP,
+  end_time            TIMESTAMP,
+  origin_trace_id     VARCHAR,            -- the trace a root span links to (queued job, fan-out), if any
+  complete            BOOLEAN NOT NULL,   -- the root arrived and the trace went quiet before max_age
+  updated_at          TIMESTAMP NOT NULL
+);

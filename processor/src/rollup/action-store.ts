@@ -1,0 +1,167 @@
+import { readFile } from 'node:fs/promises';
+import type { DuckDBAppender, DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { queriesDir } from '../store/database.js';
+import { timestamp } from '../store/llm-call-appender.js';
+import type { TraceRoot } from './trace-buffer.js';
+
+export interface ActionWrite {
+  traceId: string;
+  root: TraceRoot | null;
+  /** The root arrived and the trace went quiet within max_age. */
+  complete: boolean;
+}
+
+export interface ActionWriteResult {
+  written: number;
+  /** Traces whose action row existed already: late spans updated it. */
+  updated: Set<string>;
+}
+
+/** Earliest start a live recompute looks back from a trace's first buffered span (bounds the ledger scan). */
+const liveLookbackMs = 60 * 60 * 1000;
+
+/**
+ * Writes `trace_roots` and computes `actions` with queries/rollup-actions.sql. Every path that produces
+ * actions (live, crash recovery, rebuild) goes through `recompute`, so they produce the same rows.
+ */
+export class ActionStore {
+  private constructor(
+    private readonly connection: DuckDBConnection,
+    private readonly rollupSql: string,
+  ) {}
+
+  static async open(instance: DuckDBInstance): Promise<ActionStore> {
+    const connection = await instance.connect();
+    await connection.run(`
+      CREATE OR REPLACE TEMP TABLE rollup_traces (trace_id VARCHAR);
+      CREATE OR REPLACE TEMP TABLE trace_roots_stage AS SELECT * FROM trace_roots LIMIT 0;`);
+    return new ActionStore(connection, await readFile(`${queriesDir}rollup-actions.sql`, 'utf8'));
+  }
+
+  /** Records roots and (re)computes the actions of these traces in one transaction. */
+  async write(writes: ActionWrite[], earliestStartMs: number): Promise<ActionWriteResult> {
+    if (writes.length === 0) return { written: 0, updated: new Set() };
+    return this.inTransaction(async () => {
+      await this.stageRoots(writes);
+      await this.connection.run(`
+        INSERT OR REPLACE INTO trace_roots SELECT * FROM trace_roots_stage;
+        DELETE FROM trace_roots_stage;`);
+      await this.listTraces((appender) => {
+        for (const write of writes) {
+          appender.appendVarchar(write.traceId);
+          appender.endRow();
+        }
+      });
+      const existing = await this.connection.runAndReadAll(
+        'SELECT trace_id FROM actions WHERE trace_id IN (SELECT trace_id FROM rollup_traces)',
+      );
+      await this.recompute(new Date(earliestStartMs - liveLookbackMs));
+      return { written: writes.length, updated: new Set(existing.getRowObjectsJS().map((r) => String(r.trace_id))) };
+    });
+  }
+
+  /** Crash recovery: calls whose trace never got an action get one (incomplete), from the ledger alone. */
+  async recoverMissing(): Promise<number> {
+    return this.inTransaction(async () => {
+      await this.connection.run(`
+        DELETE FROM rollup_traces;
+        INSERT INTO rollup_traces
+          SELECT DISTINCT c.trace_id FROM llm_calls c ANTI JOIN actions a ON a.trace_id = c.trace_id;`);
+      return this.recomputeListed();
+    });
+  }
+
+  /** `genai-chargeback rebuild-actions`: drops and recomputes every action with a call since `since`. */
+  async rebuild(since: Date | null): Promise<number> {
+    return this.inTransaction(async () => {
+      await this.connection.run('DELETE FROM rollup_traces');
+      if (since === null) await this.connection.run('INSERT INTO rollup_traces SELECT DISTINCT trace_id FROM llm_calls');
+      else {
+        await this.connection.run(
+          'INSERT INTO rollup_traces SELECT DISTINCT trace_id FROM llm_calls WHERE start_time >= $since',
+          { since: timestamp(since) },
+        );
+      }
+      await this.connection.run('DELETE FROM actions WHERE trace_id IN (SELECT trace_id FROM rollup_traces)');
+      return this.recomputeListed();
+    });
+  }
+
+  close(): void {
+    this.connection.closeSync();
+  }
+
+  private async recomputeListed(): Promise<number> {
+    const bounds = await this.connection.runAndReadAll(
+      `SELECT count(DISTINCT trace_id)::INTEGER AS n, epoch_ms(min(start_time)) AS since
+       FROM llm_calls WHERE trace_id IN (SELECT trace_id FROM rollup_traces)`,
+    );
+    const row = bounds.getRowObjectsJS()[0];
+    const count = Number(row?.n ?? 0);
+    if (count > 0) await this.recompute(new Date(Number(row?.since)));
+    return count;
+  }
+
+  private async recompute(since: Date): Promise<void> {
+    await this.connection.run(this.rollupSql, { since: timestamp(since) });
+  }
+
+  private async stageRoots(writes: ActionWrite[]): Promise<void> {
+    const appender = await this.connection.createAppender('trace_roots_stage', 'main', 'temp');
+    try {
+      const now = timestamp(new Date());
+      for (const { traceId, root, complete } of writes) {
+        // A trace written again without its root (late spans) keeps the root recorded before.
+        if (root === null) continue;
+        appender.appendVarchar(traceId);
+        for (const value of [
+          root.rootSpanName,
+          root.serviceName,
+          root.action,
+          root.team,
+          root.project,
+          root.feature,
+          root.customer,
+          root.user_id,
+          root.environment,
+        ]) {
+          if (value === null) appender.appendNull();
+          else appender.appendVarchar(value);
+        }
+        appender.appendTimestamp(timestamp(root.startTime));
+        appender.appendTimestamp(timestamp(root.endTime));
+        if (root.originTraceId === null) appender.appendNull();
+        else appender.appendVarchar(root.originTraceId);
+        appender.appendBoolean(complete);
+        appender.appendTimestamp(now);
+        appender.endRow();
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+  }
+
+  private async listTraces(fill: (appender: DuckDBAppender) => void): Promise<void> {
+    await this.connection.run('DELETE FROM rollup_traces');
+    const appender = await this.connection.createAppender('rollup_traces', 'main', 'temp');
+    try {
+      fill(appender);
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+  }
+
+  private async inTransaction<T>(work: () => Promise<T>): Promise<T> {
+    await this.connection.run('BEGIN TRANSACTION');
+    try {
+      const result = await work();
+      await this.connection.run('COMMIT');
+      return result;
+    } catch (error) {
+      await this.connection.run('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+}

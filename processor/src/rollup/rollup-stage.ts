@@ -1,0 +1,134 @@
+import type { Logger } from 'pino';
+import type { CompiledRule } from '../attribution/resolve-attribution.js';
+import type { StoredBatch, StoredBatchListener } from '../pipeline/ingest.js';
+import type { ActionStore, ActionWrite } from './action-store.js';
+import { toTraceRoot } from './root-span.js';
+import type { BufferedTrace, ObservedSpan, TraceBuffer } from './trace-buffer.js';
+
+export interface RollupCounters {
+  actionsWritten: number;
+  actionsIncomplete: number;
+  tracesEvicted: number;
+  lateSpans: number;
+  lateUpdates: number;
+  writeFailures: number;
+}
+
+/** Notified with the traces whose action was just written (forwarding in after-rollup mode listens here). */
+export type ActionsWrittenListener = (traceIds: string[]) => void;
+
+interface PendingTrace {
+  trace: BufferedTrace;
+  complete: boolean;
+}
+
+/**
+ * Roll-up stage: buffers the spans of each stored batch by trace and writes one `actions` row per trace with
+ * at least one GenAI call, once the trace is complete, too old, or evicted. Writes are serialised on one
+ * connection; a failed write is retried on the next tick (the ledger has the calls, so nothing is lost).
+ */
+export class RollupStage implements StoredBatchListener {
+  readonly counters: RollupCounters = {
+    actionsWritten: 0,
+    actionsIncomplete: 0,
+    tracesEvicted: 0,
+    lateSpans: 0,
+    lateUpdates: 0,
+    writeFailures: 0,
+  };
+  private pending: PendingTrace[] = [];
+  private writing: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly listeners: ActionsWrittenListener[] = [];
+
+  constructor(
+    private readonly buffer: TraceBuffer,
+    private readonly store: ActionStore,
+    private readonly rules: CompiledRule[],
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get tracesBuffered(): number {
+    return this.buffer.size;
+  }
+
+  get bufferedBytes(): number {
+    return this.buffer.bufferedBytes;
+  }
+
+  onActionsWritten(listener: ActionsWrittenListener): void {
+    this.listeners.push(listener);
+  }
+
+  start(tickMs: number): void {
+    this.timer = setInterval(() => void this.tick(), tickMs);
+    this.timer.unref();
+  }
+
+  onStored(batch: StoredBatch): void {
+    const observed: ObservedSpan[] = batch.spans.map((span) => ({
+      traceId: span.traceId,
+      startMs: Number(span.startTimeUnixNano / 1_000_000n),
+      root: toTraceRoot(span, this.rules),
+      isCall: batch.calls.has(`${span.traceId}/${span.spanId}`),
+    }));
+    const evicted = this.buffer.add(observed, this.now());
+    if (evicted.length > 0) {
+      this.counters.tracesEvicted += evicted.length;
+      this.enqueue(evicted, false);
+      void this.flush();
+    }
+  }
+
+  /** Moves complete and expired traces to the write queue and writes them. */
+  async tick(): Promise<void> {
+    const { complete, expired } = this.buffer.takeReady(this.now());
+    this.enqueue(complete, true);
+    this.enqueue(expired, false);
+    await this.flush();
+  }
+
+  /** Shutdown: everything buffered is written as it stands (incomplete), then the queue is drained. */
+  async stop(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.enqueue(this.buffer.drain(), false);
+    await this.flush();
+    await this.writing;
+  }
+
+  private enqueue(traces: BufferedTrace[], complete: boolean): void {
+    for (const trace of traces) if (trace.hasCalls) this.pending.push({ trace, complete });
+  }
+
+  private flush(): Promise<void> {
+    this.writing ??= this.writePending().finally(() => {
+      this.writing = null;
+    });
+    return this.writing;
+  }
+
+  private async writePending(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
+      const writes: ActionWrite[] = batch.map(({ trace, complete }) => ({ traceId: trace.traceId, root: trace.root, complete }));
+      try {
+        const earliest = batch.reduce((min, { trace }) => Math.min(min, trace.minStartMs), Infinity);
+        const { updated } = await this.store.write(writes, earliest);
+        this.counters.actionsWritten += writes.length - updated.size;
+        this.counters.actionsIncomplete += batch.filter((p) => !p.complete).length;
+        this.counters.lateUpdates += updated.size;
+        for (const { trace } of batch) if (updated.has(trace.traceId)) this.counters.lateSpans += trace.spans;
+        const traceIds = writes.map((w) => w.traceId);
+        this.buffer.markWritten(traceIds);
+        for (const listener of this.listeners) listener(traceIds);
+      } catch (error) {
+        this.counters.writeFailures += 1;
+        this.logger.error({ err: error, traces: writes.length }, 'writing actions failed; retrying on the next tick');
+        this.pending.unshift(...batch);
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,156 @@
+import type { Attribution } from '../attribution/keys.js';
+
+/** What the roll-up keeps of a root span: the originating request (its name and its attribution). */
+export interface TraceRoot extends Attribution {
+  rootSpanName: string;
+  serviceName: string | null;
+  startTime: Date;
+  endTime: Date;
+  originTraceId: string | null;
+}
+
+/** One trace waiting for its action to be written. Calls themselves are in the ledger already. */
+export interface BufferedTrace {
+  traceId: string;
+  firstSeenMs: number;
+  lastSpanMs: number;
+  /** Earliest start of any span seen, to bound the ledger scan when the action is computed. */
+  minStartMs: number;
+  root: TraceRoot | null;
+  /** Its action was written already: these are late spans, complete once quiet (the root came before). */
+  late: boolean;
+  hasCalls: boolean;
+  spans: number;
+  bytes: number;
+}
+
+export interface TraceBufferLimits {
+  waitMs: number;
+  maxAgeMs: number;
+  maxTraces: number;
+  maxBytes: number;
+}
+
+export interface ObservedSpan {
+  traceId: string;
+  startMs: number;
+  root: TraceRoot | null;
+  isCall: boolean;
+}
+
+/** Fixed cost of a buffered trace in bytes (the object, its Map entry, the id), measured by `npm run bench`. */
+const traceOverheadBytes = 400;
+
+/**
+ * Groups spans by trace in memory until each trace is complete (root arrived, then quiet for `wait`) or too
+ * old (`maxAge`: written anyway, incomplete). Bounded: past `maxTraces` or `maxBytes`, the oldest trace is
+ * handed back as evicted so it is written as an incomplete action rather than dropped.
+ * Pure bookkeeping: the caller supplies the clock and writes what comes out.
+ */
+export class TraceBuffer {
+  private readonly traces = new Map<string, BufferedTrace>();
+  /** Recently written trace ids (bounded), to recognise late spans. */
+  private readonly written = new Set<string>();
+  private bytes = 0;
+
+  constructor(private readonly limits: TraceBufferLimits) {}
+
+  get size(): number {
+    return this.traces.size;
+  }
+
+  get bufferedBytes(): number {
+    return this.bytes;
+  }
+
+  /** Adds spans; returns the traces evicted to stay within the limits (oldest first). */
+  add(spans: Iterable<ObservedSpan>, nowMs: number): BufferedTrace[] {
+    const evicted: BufferedTrace[] = [];
+    for (const span of spans) {
+      let trace = this.traces.get(span.traceId);
+      if (trace === undefined) {
+        trace = {
+          traceId: span.traceId,
+          firstSeenMs: nowMs,
+          lastSpanMs: nowMs,
+          minStartMs: span.startMs,
+          root: null,
+          late: this.written.has(span.traceId),
+          hasCalls: false,
+          spans: 0,
+          bytes: traceOverheadBytes + span.traceId.length * 2,
+        };
+        this.traces.set(span.traceId, trace);
+        this.bytes += trace.bytes;
+      }
+      trace.lastSpanMs = nowMs;
+      trace.spans += 1;
+      trace.minStartMs = Math.min(trace.minStartMs, span.startMs);
+      trace.hasCalls ||= span.isCall;
+      if (span.root !== null && trace.root === null) {
+        trace.root = span.root;
+        const rootBytes = rootSize(span.root);
+        trace.bytes += rootBytes;
+        this.bytes += rootBytes;
+      }
+      while (this.traces.size > this.limits.maxTraces || this.bytes > this.limits.maxBytes) {
+        const oldest = this.removeOldest();
+        if (oldest === undefined) break;
+        evicted.push(oldest);
+      }
+    }
+    return evicted;
+  }
+
+  /** Removes and returns the traces that are complete or past their maximum age. */
+  takeReady(nowMs: number): { complete: BufferedTrace[]; expired: BufferedTrace[] } {
+    const complete: BufferedTrace[] = [];
+    const expired: BufferedTrace[] = [];
+    for (const trace of this.traces.values()) {
+      if (nowMs - trace.firstSeenMs >= this.limits.maxAgeMs) expired.push(trace);
+      else if ((trace.root !== null || trace.late) && nowMs - trace.lastSpanMs >= this.limits.waitMs) complete.push(trace);
+    }
+    for (const trace of [...complete, ...expired]) this.remove(trace);
+    return { complete, expired };
+  }
+
+  markWritten(traceIds: string[]): void {
+    for (const traceId of traceIds) {
+      this.written.delete(traceId);
+      this.written.add(traceId);
+    }
+    const excess = this.written.size - this.limits.maxTraces;
+    if (excess > 0) {
+      let dropped = 0;
+      for (const traceId of this.written) {
+        if (dropped++ >= excess) break;
+        this.written.delete(traceId);
+      }
+    }
+  }
+
+  /** Everything still buffered (shutdown: written as it stands). */
+  drain(): BufferedTrace[] {
+    const all = [...this.traces.values()];
+    this.traces.clear();
+    this.bytes = 0;
+    return all;
+  }
+
+  private removeOldest(): BufferedTrace | undefined {
+    const oldest = this.traces.values().next().value;
+    if (oldest !== undefined) this.remove(oldest);
+    return oldest;
+  }
+
+  private remove(trace: BufferedTrace): void {
+    this.traces.delete(trace.traceId);
+    this.bytes -= trace.bytes;
+  }
+}
+
+function rootSize(root: TraceRoot): number {
+  let size = 200;
+  for (const value of Object.values(root)) if (typeof value === 'string') size += value.length * 2 + 16;
+  return size;
+}

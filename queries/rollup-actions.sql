@@ -1,0 +1,40 @@
+-- Roll-up: (re)compute the `actions` rows of the traces listed in temp table `rollup_traces(trace_id)`.
+-- Used by the live roll-up, by crash recovery at start-up and by `genai-chargeback rebuild-actions`, so all
+-- three produce the same rows. Parameter: $since — no call of these traces started before it (prunes the scan).
+-- Attribution: the originating request's (the root span, resolved span > resource > rules); a key the root
+-- lacks falls back to the earliest call that has it (the baggage the request carried).
+-- cost_usd is the total of the priced calls, failed ones included; failed_cost_usd is the failed part of it.
+INSERT OR REPLACE INTO actions
+SELECT
+  c.trace_id,
+  coalesce(any_value(r.action), arg_min(c.action, c.start_time) FILTER (WHERE c.action IS NOT NULL),
+           any_value(r.root_span_name), 'unknown')                                      AS action,
+  any_value(r.root_span_name)                                                          AS root_span_name,
+  coalesce(any_value(r.service_name), arg_min(c.service_name, c.start_time))          AS service_name,
+  coalesce(any_value(r.team), arg_min(c.team, c.start_time) FILTER (WHERE c.team IS NOT NULL))                AS team,
+  coalesce(any_value(r.project), arg_min(c.project, c.start_time) FILTER (WHERE c.project IS NOT NULL))       AS project,
+  coalesce(any_value(r.feature), arg_min(c.feature, c.start_time) FILTER (WHERE c.feature IS NOT NULL))       AS feature,
+  coalesce(any_value(r.customer), arg_min(c.customer, c.start_time) FILTER (WHERE c.customer IS NOT NULL))    AS customer,
+  coalesce(any_value(r.user_id), arg_min(c.user_id, c.start_time) FILTER (WHERE c.user_id IS NOT NULL))       AS user_id,
+  coalesce(any_value(r.environment), arg_min(c.environment, c.start_time) FILTER (WHERE c.environment IS NOT NULL)) AS environment,
+  least(min(c.start_time), coalesce(any_value(r.start_time), min(c.start_time)))      AS start_time,
+  greatest(max(c.end_time), coalesce(any_value(r.end_time), max(c.end_time)))         AS end_time,
+  count(*)::INTEGER                                                                    AS calls,
+  (count(*) FILTER (WHERE c.status = 'error'))::INTEGER                                AS failed_calls,
+  (count(*) FILTER (WHERE c.cost_source = 'unpriced'))::INTEGER                        AS unpriced_calls,
+  sum(c.input_tokens)                                                                  AS input_tokens,
+  sum(c.output_tokens)                                                                 AS output_tokens,
+  sum(c.cache_read_tokens)                                                             AS cache_read_tokens,
+  sum(c.cache_write_tokens)                                                            AS cache_write_tokens,
+  sum(c.reasoning_tokens)                                                              AS reasoning_tokens,
+  sum(c.cost_usd)::DECIMAL(18, 9)                                                      AS cost_usd,
+  coalesce(sum(c.cost_usd) FILTER (WHERE c.status = 'error'), 0)::DECIMAL(18, 9)      AS failed_cost_usd,
+  list_sort(list(DISTINCT coalesce(c.response_model, c.request_model))
+            FILTER (WHERE coalesce(c.response_model, c.request_model) IS NOT NULL))   AS models,
+  coalesce(any_value(r.complete), false)                                               AS complete,
+  now()::TIMESTAMP                                                                     AS updated_at
+FROM llm_calls c
+JOIN rollup_traces t ON t.trace_id = c.trace_id
+LEFT JOIN trace_roots r ON r.trace_id = c.trace_id
+WHERE c.start_time >= $since
+GROUP BY c.trace_id;

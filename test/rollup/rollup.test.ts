@@ -1,0 +1,163 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DecodedSpan } from '../../processor/src/otlp/types.js';
+import { ActionStore } from '../../processor/src/rollup/action-store.js';
+import { RollupStage } from '../../processor/src/rollup/rollup-stage.js';
+import { TraceBuffer } from '../../processor/src/rollup/trace-buffer.js';
+import { openLedger } from '../support/ledger-harness.js';
+import { makeSpan } from '../support/spans.js';
+
+type Ledger = Awaited<ReturnType<typeof openLedger>>;
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(options: { maxTraces?: number; path?: string } = {}) {
+  const ledger = await openLedger(options.path);
+  const store = await ActionStore.open(ledger.db.instance);
+  let clock = 1_000_000;
+  const buffer = new TraceBuffer({ waitMs: 5_000, maxAgeMs: 60_000, maxTraces: options.maxTraces ?? 1000, maxBytes: 64 << 20 });
+  const stage = new RollupStage(buffer, store, ledger.rules, ledger.logger, () => clock);
+  ledger.pipeline.addListener(stage);
+  cleanups.push(async () => {
+    store.close();
+    await ledger.close();
+  });
+  return {
+    ledger,
+    store,
+    stage,
+    advance: (ms: number) => {
+      clock += ms;
+    },
+    send: (spans: DecodedSpan[]) => ledger.pipeline.export({ spans, rejectedSpans: 0, rejectionMessage: '' }, { transport: 'http', requestId: 't' }),
+  };
+}
+
+const trace = (n: number) => n.toString(16).padStart(32, '0');
+const start = 1_763_800_000_000_000_000n;
+
+function call(traceId: string, spanId: string, parent: string, model: string, input: number, output: number, extra: Record<string, string | number> = {}, status = 0) {
+  return makeSpan({
+    traceId,
+    spanId,
+    parentSpanId: parent,
+    resource: { 'service.name': 'search-backend' },
+    startTimeUnixNano: start + BigInt(Number.parseInt(spanId, 16)) * 1_000_000n,
+    statusCode: status,
+    attributes: {
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': model,
+      'gen_ai.usage.input_tokens': input,
+      'gen_ai.usage.output_tokens': output,
+      ...extra,
+    },
+  });
+}
+
+function root(traceId: string, name: string, attributes: Record<string, string> = {}) {
+  return makeSpan({ traceId, spanId: 'f'.repeat(16), name, kind: 2, resource: { 'service.name': 'search-api' }, startTimeUnixNano: start, endTimeUnixNano: start + 2_000_000_000n, attributes });
+}
+
+async function actions(ledger: Ledger) {
+  return ledger.query(`SELECT trace_id, action, root_span_name, service_name, team, calls, failed_calls, unpriced_calls,
+    input_tokens, output_tokens, cost_usd::VARCHAR AS cost, failed_cost_usd::VARCHAR AS failed_cost, models, complete
+    FROM actions ORDER BY trace_id`);
+}
+
+describe('roll-up: one action per trace', () => {
+  it('writes a multi-call trace once it is complete: root name, baggage attribution, sums, failed cost', async () => {
+    const { ledger, stage, advance, send } = await setup();
+    const t = trace(1);
+    const baggage = { 'chargeback.team': 'search' };
+    await send([call(t, '0000000000000001', 'f'.repeat(16), 'priced-embed', 1000, 0, baggage)]);
+    await send([
+      call(t, '0000000000000002', 'f'.repeat(16), 'priced-rerank', 2000, 10, baggage),
+      call(t, '0000000000000003', 'f'.repeat(16), 'priced-chat', 5000, 700, { ...baggage, 'error.type': 'timeout' }, 2),
+      makeSpan({ traceId: t, spanId: '00000000000000aa', parentSpanId: 'f'.repeat(16), name: 'GET /internal/search' }),
+    ]);
+    await stage.tick();
+    expect(await actions(ledger)).toEqual([]); // no root yet
+    await send([root(t, 'POST /api/search')]);
+    advance(4_999);
+    await stage.tick();
+    expect(await actions(ledger)).toEqual([]); // not quiet long enough
+    advance(1);
+    await stage.tick();
+    // cost = 8000 input × $2/M + 710 output × $8/M = 0.016 + 0.00568; the failed call: 0.01 + 0.0056
+    expect(await actions(ledger)).toEqual([
+      {
+        trace_id: t,
+        action: 'POST /api/search',
+        root_span_name: 'POST /api/search',
+        service_name: 'search-api',
+        team: 'search',
+        calls: 3,
+        failed_calls: 1,
+        unpriced_calls: 0,
+        input_tokens: 8000n,
+        output_tokens: 710n,
+        cost: '0.021680000',
+        failed_cost: '0.015600000',
+        models: ['priced-chat', 'priced-embed', 'priced-rerank'],
+        complete: true,
+      },
+    ]);
+    expect(stage.counters).toMatchObject({ actionsWritten: 1, actionsIncomplete: 0, lateSpans: 0 });
+  });
+
+  it('names the action by chargeback.action, updates the row for a late span, and never writes a trace without calls', async () => {
+    const { ledger, stage, advance, send } = await setup();
+    const t = trace(2);
+    await send([root(t, 'POST /api/chat', { 'chargeback.action': 'support.answer' }), call(t, '0000000000000001', 'f'.repeat(16), 'priced-chat', 100, 10)]);
+    await send([root(trace(3), 'GET /health')]);
+    advance(5_000);
+    await stage.tick();
+    await send([call(t, '0000000000000002', 'f'.repeat(16), 'unknown-model', 50, 5)]);
+    advance(5_000);
+    await stage.tick();
+    const rows = await actions(ledger);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ action: 'support.answer', calls: 2, unpriced_calls: 1, cost: '0.000280000', complete: true });
+    expect(stage.counters).toMatchObject({ actionsWritten: 1, lateUpdates: 1, lateSpans: 1 });
+  });
+
+  it('writes a trace without root after max age, incomplete, and the oldest trace when the buffer is full', async () => {
+    const { ledger, stage, advance, send } = await setup({ maxTraces: 2 });
+    await send([call(trace(4), '0000000000000001', 'f'.repeat(16), 'priced-a', 10, 1)]);
+    await send([call(trace(5), '0000000000000001', 'f'.repeat(16), 'priced-a', 10, 1)]);
+    await send([call(trace(6), '0000000000000001', 'f'.repeat(16), 'priced-a', 10, 1)]);
+    await stage.tick();
+    expect((await actions(ledger)).map((a) => [a.trace_id, a.action, a.complete])).toEqual([[trace(4), 'unknown', false]]);
+    expect(stage.counters.tracesEvicted).toBe(1);
+    expect(stage.tracesBuffered).toBe(2);
+    advance(60_000);
+    await stage.tick();
+    expect((await actions(ledger)).map((a) => a.complete)).toEqual([false, false, false]);
+  });
+
+  it('recovers calls whose trace never got an action, and rebuild-actions reproduces the live rows', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'gc-rollup-')), 'ledger.duckdb');
+    {
+      const { stage, advance, send } = await setup({ path });
+      await send([root(trace(7), 'POST /a'), call(trace(7), '0000000000000001', 'f'.repeat(16), 'priced-a', 100, 20)]);
+      advance(5_000);
+      await stage.tick();
+      await send([call(trace(8), '0000000000000001', 'f'.repeat(16), 'priced-b', 300, 40)]); // "crash" before it completes
+      await cleanups.pop()?.();
+    }
+    const { ledger, store } = await setup({ path });
+    expect(await store.recoverMissing()).toBe(1);
+    const live = await actions(ledger);
+    expect(live.map((a) => [a.action, a.complete, a.cost])).toEqual([
+      ['POST /a', true, '0.000360000'],
+      ['unknown', false, '0.000920000'],
+    ]);
+    expect(await store.rebuild(null)).toBe(2);
+    expect(await actions(ledger)).toEqual(live);
+  });
+});
