@@ -1,10 +1,11 @@
-/** Errors a user can fix (bad flag, bad file): printed without a stack, exit code 2. */
-export class UsageError extends Error {
+import { UserError } from '../errors.js';
+
+export class UsageError extends UserError {
   override name = 'UsageError';
 }
 
 export function reportCliError(error: unknown): void {
-  if (error instanceof UsageError) {
+  if (error instanceof UserError) {
     process.stderr.write(`genai-chargeback: ${error.message}\n`);
     process.exitCode = 2;
     return;

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { UserError } from '../errors.js';
 import { configSchema, type Config } from './schema.js';
 
 /** A config problem the user must fix; the message names the file, the field and what is wrong. */
-export class ConfigError extends Error {
+export class ConfigError extends UserError {
   override name = 'ConfigError';
 }
 

@@ -9,6 +9,8 @@ export interface PriceRequest {
   provider: string | null;
   /** The model that answered when known (a dated id), else the one requested. */
   model: string | null;
+  /** The requested model, tried when the answering snapshot has no price of its own. */
+  fallbackModel: string | null;
   startTime: Date;
   usage: Usage | null;
   reportedCostUsd: number | null;
@@ -59,6 +61,7 @@ export function priceRequestOf(call: GenAiCall): PriceRequest {
   return {
     provider: call.provider,
     model: call.responseModel ?? call.requestModel,
+    fallbackModel: call.requestModel,
     startTime: new Date(Number(call.span.startTimeUnixNano / nanosPerMilli)),
     usage: call.usage,
     reportedCostUsd: call.reportedCostUsd,

@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
+import { registerPricesCommand } from './prices.js';
+import { registerRebuildActions } from './rebuild-actions.js';
+import { registerReconcileCommand } from './reconcile.js';
 
 /** Each command lives in its own module and adds itself to the program here. */
 export function registerCommands(program: Command): void {
-  void program;
+  registerRebuildActions(program);
+  registerPricesCommand(program);
+  registerReconcileCommand(program);
 }

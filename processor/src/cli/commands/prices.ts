@@ -1,0 +1,92 @@
+import type { Command } from 'commander';
+import { PriceBookError } from '../../pricing/errors.js';
+import { loadPriceBook, readPriceBookFile, type PriceEntry, type TierDisplay } from '../../pricing/price-book.js';
+import { UsageError } from '../errors.js';
+
+/**
+ * `genai-chargeback prices [--prices FILE]...` prints the effective price book;
+ * `genai-chargeback prices check FILE...` validates price-book files (exit 2 naming the file and field).
+ */
+export function registerPricesCommand(program: Command): void {
+  const prices = program
+    .command('prices')
+    .description('show the effective price book: the built-in book with --prices files applied')
+    .option(
+      '--prices <file>',
+      'a price-book JSON file; it replaces the built-in timeline of every (provider, model) it names (repeatable)',
+      (file: string, files: string[]) => [...files, file],
+      [] as string[],
+    )
+    .action(async (options: { prices: string[] }) => {
+      const book = await loadPriceBook(options.prices).catch(asUsageError);
+      process.stdout.write(renderTable(book.entries()));
+      const aliases = book.providerAliases();
+      if (aliases.length > 0) {
+        process.stdout.write('\nprovider aliases (calls of the provider on the left are priced with the entries on the right):\n');
+        for (const alias of aliases) {
+          const models = alias.models === null ? 'all models' : [...alias.models].join(', ');
+          process.stdout.write(`  ${alias.provider} → ${alias.pricesAs}: ${models}\n`);
+        }
+      }
+    });
+
+  prices
+    .command('check')
+    .description('validate price-book files; exit 0 with "ok: N entries", or 2 naming the file and field')
+    .argument('<files...>', 'price-book JSON files')
+    .action(async (files: string[]) => {
+      const problems: string[] = [];
+      for (const file of files) {
+        try {
+          const { book } = await readPriceBookFile(file);
+          process.stdout.write(`${file}: ok: ${book.prices.length} entries\n`);
+        } catch (error) {
+          if (!(error instanceof PriceBookError)) throw error;
+          problems.push(error.message);
+        }
+      }
+      if (problems.length > 0) throw new UsageError(problems.join('\n'));
+    });
+}
+
+function asUsageError(error: unknown): never {
+  if (error instanceof PriceBookError) throw new UsageError(error.message);
+  throw error;
+}
+
+const headers = ['provider', 'model', 'effective_from', 'input', 'cached', 'cache write', 'output', 'per_request', 'tiers', 'book', 'source'];
+
+/** Rates are USD per million tokens as written in the book; "= input" marks a cache rate billed at the input rate. */
+export function renderTable(entries: readonly PriceEntry[]): string {
+  const rows = entries.map((entry) => [
+    entry.provider,
+    entry.aliases.length === 0 ? entry.model : `${entry.model} (also ${entry.aliases.join(', ')})`,
+    entry.effectiveFrom,
+    entry.display.input,
+    entry.display.cacheRead ?? '= input',
+    entry.display.cacheWrite ?? '= input',
+    entry.display.output,
+    entry.display.perRequest,
+    entry.display.tiers.map(describeTier).join('; ') || '-',
+    entry.book,
+    entry.source ?? '-',
+  ]);
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => row[column]?.length ?? 0)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return `${[line(headers), ...rows.map(line)].join('\n')}\n`;
+}
+
+function describeTier(tier: TierDisplay): string {
+  const parts = [
+    tier.input !== undefined && `in ${tier.input}`,
+    tier.cacheRead !== undefined && `cached ${tier.cacheRead ?? '= input'}`,
+    tier.cacheWrite !== undefined && `write ${tier.cacheWrite ?? '= input'}`,
+    tier.output !== undefined && `out ${tier.output}`,
+    tier.perRequest !== undefined && `per request ${tier.perRequest}`,
+  ].filter((part): part is string => typeof part === 'string');
+  return `>${tier.aboveInputTokens}: ${parts.join(' ')}`;
+}

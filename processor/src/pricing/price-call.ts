@@ -1,0 +1,103 @@
+import type { CostSource } from '../ledger/llm-call.js';
+import { computeCost } from './compute-cost.js';
+import { toScaledRounded } from './decimal.js';
+import { entryInForce, type PriceBook, type PriceEntry } from './price-book.js';
+
+/** Token counts in the semconv meaning (input includes cache tokens); null = not reported. */
+export interface CallUsage {
+  input: number | null;
+  output: number | null;
+  cacheRead: number | null;
+  cacheWrite: number | null;
+}
+
+export interface PriceableCall {
+  provider: string | null;
+  /** The model that answered when known (a dated id), else the one requested. */
+  model: string | null;
+  /** Tried when `model` has no price, e.g. the requested id when the response named an unknown snapshot. */
+  fallbackModel?: string | null;
+  startTime: Date;
+  /** null: the span carried no usage at all. */
+  usage: CallUsage | null;
+  /** A cost the instrumentation reported itself (OpenLIT `gen_ai.usage.cost`), in USD. */
+  reportedCostUsd?: number | null;
+}
+
+/** Exactly the three ledger columns, so callers can spread it into an LlmCall. */
+export interface CallPrice {
+  cost_nanos: bigint | null;
+  cost_source: CostSource;
+  price_id: string | null;
+}
+
+export type UnpricedReason = 'no_usage' | 'no_provider' | 'no_model' | 'unknown_model' | 'before_first_price';
+
+export interface PricingOutcome {
+  price: CallPrice;
+  /** Why the book could not price the call (also set when a reported cost stood in); null when computed. */
+  unpricedReason: UnpricedReason | null;
+  /** The entry that priced the call. */
+  entry: PriceEntry | null;
+  /** The span's token counts were impossible and were clamped (see computeCost). */
+  clamped: boolean;
+}
+
+const unpriced: CallPrice = { cost_nanos: null, cost_source: 'unpriced', price_id: null };
+
+/**
+ * Prices one call (DESIGN.md, "Pricing contract"): the book wins; a reported cost is used only when the book
+ * cannot price the call and the reported cost is positive (OpenLIT reports 0 when offline, which means
+ * "unknown", not "free"); otherwise the call is unpriced with a NULL cost — never 0.
+ */
+export function priceCallWithDetails(book: PriceBook, call: PriceableCall): PricingOutcome {
+  const found = findEntry(book, call);
+  if (found.entry !== null && call.usage !== null && hasAnyCount(call.usage)) {
+    const cost = computeCost(found.entry, {
+      input: call.usage.input ?? 0,
+      output: call.usage.output ?? 0,
+      cacheRead: call.usage.cacheRead ?? 0,
+      cacheWrite: call.usage.cacheWrite ?? 0,
+    });
+    return {
+      price: { cost_nanos: cost.nanos, cost_source: 'computed', price_id: found.entry.priceId },
+      unpricedReason: null,
+      entry: found.entry,
+      clamped: cost.clamped,
+    };
+  }
+  const unpricedReason = found.entry === null ? found.reason : 'no_usage';
+  const reported = call.reportedCostUsd;
+  const price: CallPrice =
+    typeof reported === 'number' && Number.isFinite(reported) && reported > 0
+      ? { cost_nanos: toScaledRounded(reported, 9), cost_source: 'reported', price_id: null }
+      : unpriced;
+  return { price, unpricedReason, entry: null, clamped: false };
+}
+
+/** The three ledger columns for one call; see priceCallWithDetails for why a call went unpriced. */
+export function priceCall(book: PriceBook, call: PriceableCall): CallPrice {
+  return priceCallWithDetails(book, call).price;
+}
+
+function hasAnyCount(usage: CallUsage): boolean {
+  return usage.input !== null || usage.output !== null || usage.cacheRead !== null || usage.cacheWrite !== null;
+}
+
+function findEntry(
+  book: PriceBook,
+  call: PriceableCall,
+): { entry: PriceEntry; reason: null } | { entry: null; reason: UnpricedReason } {
+  if (call.provider === null) return { entry: null, reason: 'no_provider' };
+  const models = [call.model, call.fallbackModel].filter((model): model is string => typeof model === 'string');
+  if (models.length === 0) return { entry: null, reason: 'no_model' };
+  let reason: UnpricedReason = 'unknown_model';
+  for (const model of models) {
+    const timeline = book.timeline(call.provider, model);
+    if (timeline === null) continue;
+    const entry = entryInForce(timeline, call.startTime.getTime());
+    if (entry !== undefined) return { entry, reason: null };
+    reason = 'before_first_price';
+  }
+  return { entry: null, reason };
+}
