@@ -87,3 +87,57 @@ CREATE TABLE IF NOT EXISTS trace_roots (
   complete            BOOLEAN NOT NULL,   -- the root arrived and the trace went quiet before max_age
   updated_at          TIMESTAMP NOT NULL
 );
+
+-- Reconciliation against the providers' own usage and cost reports (`genai-chargeback reconcile`).
+-- One row per run; a daily job adds one run a day, re-runs of a day add new runs (the newest one counts).
+CREATE TABLE IF NOT EXISTS reconciliation_runs (
+  run_id                  VARCHAR PRIMARY KEY,
+  run_at                  TIMESTAMP NOT NULL,  -- UTC
+  provider                VARCHAR NOT NULL,    -- 'openai' | 'anthropic'
+  source                  VARCHAR NOT NULL,    -- 'files' | 'api'
+  inputs                  VARCHAR[],           -- report files, or the admin API base URL
+  period_start            DATE NOT NULL,       -- UTC days, inclusive
+  period_end              DATE NOT NULL,       -- exclusive
+  usage_scope             VARCHAR,             -- 'project' | 'api_key' | 'none'; NULL without a usage report
+  cost_scope              VARCHAR,             -- same, for the cost report
+  tolerance_percent       DOUBLE NOT NULL,
+  tolerance_min_usd       DECIMAL(18, 9) NOT NULL,
+  tolerance_min_tokens    BIGINT NOT NULL,
+  tolerance_min_requests  BIGINT NOT NULL,
+  rows_compared           INTEGER NOT NULL,
+  cells_beyond            INTEGER NOT NULL,    -- cells beyond tolerance; 0 = the run passed
+  provider_cost_usd       DECIMAL(18, 9),      -- over the days the cost report covers; NULL without one
+  ledger_cost_usd         DECIMAL(18, 9),
+  within_tolerance        BOOLEAN NOT NULL,
+  notes                   VARCHAR[]            -- what was compared how, and what was not compared
+);
+
+-- One row per compared cell: (day, model, project/workspace or API key) × metric. delta = provider − ledger.
+CREATE TABLE IF NOT EXISTS reconciliation_deltas (
+  run_id            VARCHAR NOT NULL,
+  day               DATE NOT NULL,           -- UTC
+  provider          VARCHAR NOT NULL,
+  model             VARCHAR NOT NULL,        -- base model id; '*' = all models; 'charge: <label>' = a non-model charge
+  scope_kind        VARCHAR NOT NULL,        -- 'project' | 'api_key' | 'none'
+  scope             VARCHAR NOT NULL,        -- the project/workspace or API key id; '*' when scope_kind = 'none'
+  metric            VARCHAR NOT NULL,        -- requests | input_tokens (uncached) | cache_read_tokens | cache_write_tokens | output_tokens | cost_usd
+  unit              VARCHAR NOT NULL,        -- 'requests' | 'tokens' | 'usd'
+  provider_value    DECIMAL(38, 9) NOT NULL,
+  ledger_value      DECIMAL(38, 9) NOT NULL,
+  delta             DECIMAL(38, 9) NOT NULL, -- positive: billed but not in the ledger
+  delta_pct         DOUBLE,                  -- delta / provider_value × 100; NULL when provider_value = 0
+  beyond_tolerance  BOOLEAN NOT NULL,
+  causes            VARCHAR[],               -- detected cause codes, for cells beyond tolerance
+  explanation       VARCHAR
+);
+
+-- A month's chargeback that sums to the invoice: direct ledger spend plus a share of the unexplained remainder.
+CREATE TABLE IF NOT EXISTS reconciliation_spreads (
+  run_id            VARCHAR NOT NULL,
+  month             VARCHAR NOT NULL,        -- YYYY-MM
+  provider          VARCHAR NOT NULL,
+  team              VARCHAR,                 -- NULL = unallocated (takes no share of the remainder)
+  direct_cost_usd   DECIMAL(18, 9) NOT NULL,
+  remainder_usd     DECIMAL(18, 9) NOT NULL,
+  chargeback_usd    DECIMAL(18, 9) NOT NULL
+);

@@ -26,6 +26,14 @@ export const storageSchema = z
     max_batch_rows: z.number().int().positive().default(50_000),
     /** Spans waiting to be committed before receivers answer 429/503 with Retry-After. */
     max_queued_spans: z.number().int().positive().default(200_000),
+    /** Day-partitioned Parquet snapshots of llm_calls and actions for analysts (store/parquet-snapshots.ts); off when absent. */
+    parquet: z
+      .object({
+        dir: z.string().min(1, 'a directory for the snapshots, e.g. ./exports'),
+        every: duration.default(900_000),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .default({ db: './genai-chargeback.duckdb', max_batch_rows: 50_000, max_queued_spans: 200_000 });
@@ -76,6 +84,46 @@ export const rollupSchema = z
   .strict()
   .default({ wait: 5_000, max_age: 60_000, max_traces: 100_000, max_buffer_mib: 256 });
 
+const reconcileToleranceDefaults = { percent: 2, min_usd: 1, min_tokens: 10_000, min_requests: 10 };
+
+/** `reconcile`: comparison with the providers' usage and cost reports (processor/src/reconcile/README.md). */
+export const reconcileSchema = z
+  .object({
+    /** A difference counts when beyond the percentage of the provider's figure AND beyond the minimum. */
+    tolerance: z
+      .object({
+        percent: z.number().nonnegative().default(reconcileToleranceDefaults.percent),
+        min_usd: z.number().nonnegative().default(reconcileToleranceDefaults.min_usd),
+        min_tokens: z.number().int().nonnegative().default(reconcileToleranceDefaults.min_tokens),
+        min_requests: z.number().int().nonnegative().default(reconcileToleranceDefaults.min_requests),
+      })
+      .strict()
+      .default(reconcileToleranceDefaults),
+    /** How long after a UTC day ends late spans and provider data are still expected. */
+    settle: duration.default(7_200_000),
+    openai: z
+      .object({
+        admin_key: z.string().min(1, 'an OpenAI Admin key, e.g. "${env:OPENAI_ADMIN_KEY}"').optional(),
+        base_url: z.url('a URL like https://api.openai.com/v1').default('https://api.openai.com/v1'),
+      })
+      .strict()
+      .default({ base_url: 'https://api.openai.com/v1' }),
+    anthropic: z
+      .object({
+        admin_key: z.string().min(1, 'an Anthropic Admin key, e.g. "${env:ANTHROPIC_ADMIN_KEY}"').optional(),
+        base_url: z.url('a URL like https://api.anthropic.com').default('https://api.anthropic.com'),
+      })
+      .strict()
+      .default({ base_url: 'https://api.anthropic.com' }),
+  })
+  .strict()
+  .default({
+    tolerance: reconcileToleranceDefaults,
+    settle: 7_200_000,
+    openai: { base_url: 'https://api.openai.com/v1' },
+    anthropic: { base_url: 'https://api.anthropic.com' },
+  });
+
 export const configSchema = z
   .object({
     storage: storageSchema,
@@ -83,8 +131,10 @@ export const configSchema = z
     prices: z.array(z.string()).default([]),
     attribution: attributionSchema,
     rollup: rollupSchema,
+    reconcile: reconcileSchema,
   })
   .strict();
 
 export type Config = z.output<typeof configSchema>;
 export type AttributionRule = z.output<typeof attributionRuleSchema>;
+export type ReconcileConfig = z.output<typeof reconcileSchema>;

@@ -1,11 +1,15 @@
 import type { Command } from 'commander';
 import { registerPricesCommand } from './prices.js';
+import { registerQueryCommand } from './query.js';
 import { registerRebuildActions } from './rebuild-actions.js';
 import { registerReconcileCommand } from './reconcile.js';
+import { registerReportCommand } from './report.js';
 
 /** Each command lives in its own module and adds itself to the program here. */
 export function registerCommands(program: Command): void {
   registerRebuildActions(program);
   registerPricesCommand(program);
   registerReconcileCommand(program);
+  registerQueryCommand(program);
+  registerReportCommand(program);
 }

@@ -62,24 +62,8 @@ export function registerReconcileCommand(program: Command): void {
       if (flags.fetch && fileInputs.length > 0) throw new UsageError('--fetch and --usage/--costs exclude each other: fetch the reports or read them from files');
       if (!flags.fetch && fileInputs.length === 0) throw new UsageError('give --usage and/or --costs files, or --fetch');
       if (flags.spreadCsv !== undefined && flags.spreadMonth === undefined) throw new UsageError('--spread-csv needs --spread-month');
-      const requested = requestedPeriod(flags);
       // Reports are read (and fully validated) before the ledger is opened: a bad file changes nothing.
-      let report: ProviderReport;
-      let period: Period;
-      let inputs: string[];
-      if (flags.fetch) {
-        period = requested ?? yesterday();
-        report = await fetchReport(flags.provider, period, config);
-        inputs = [config.reconcile[flags.provider].base_url];
-      } else {
-        report = {
-          provider: flags.provider,
-          usage: mergeParts(await Promise.all(flags.usage.map((file) => readUsageFile(flags.provider, file)))),
-          costs: mergeParts(await Promise.all(flags.costs.map((file) => readCostFile(flags.provider, file)))),
-        };
-        period = requested ?? coveredPeriod(report);
-        inputs = fileInputs;
-      }
+      const { report, period, inputs } = flags.fetch ? await fetchInput(flags, config) : await fileInput(flags);
       const db = await openLedger(flags.db ?? config.storage.db);
       try {
         const run = await reconcile(db.connection, {
@@ -105,7 +89,38 @@ export function registerReconcileCommand(program: Command): void {
     });
 }
 
-function requestedPeriod(flags: ReconcileFlags): Period | null {
+/** The period the flags ask for; a null end means "up to the reports' last day" (files) or "today" (fetch). */
+interface Input {
+  report: ProviderReport;
+  period: Period;
+  inputs: string[];
+}
+
+async function fetchInput(flags: ReconcileFlags, config: Config): Promise<Input> {
+  const requested = requestedPeriod(flags);
+  const today = new Date().toISOString().slice(0, 10);
+  const period = checked(requested === null ? { start: addDays(today, -1), end: today } : { start: requested.start, end: requested.end ?? today });
+  return { report: await fetchReport(flags.provider, period, config), period, inputs: [config.reconcile[flags.provider].base_url] };
+}
+
+async function fileInput(flags: ReconcileFlags): Promise<Input> {
+  const requested = requestedPeriod(flags);
+  const report: ProviderReport = {
+    provider: flags.provider,
+    usage: mergeParts(await Promise.all(flags.usage.map((file) => readUsageFile(flags.provider, file)))),
+    costs: mergeParts(await Promise.all(flags.costs.map((file) => readCostFile(flags.provider, file)))),
+  };
+  const covered = coveredPeriod(report);
+  const period = checked(requested === null ? covered : { start: requested.start, end: requested.end ?? covered.end });
+  return { report, period, inputs: [...flags.usage, ...flags.costs] };
+}
+
+function checked(period: Period): Period {
+  if (period.end <= period.start) throw new UsageError(`the period ${period.start} … ${period.end} (end exclusive) is empty: check --since and --until`);
+  return period;
+}
+
+function requestedPeriod(flags: ReconcileFlags): { start: string; end: string | null } | null {
   const given = [flags.date !== undefined, flags.since !== undefined || flags.until !== undefined, flags.spreadMonth !== undefined].filter(Boolean).length;
   if (given > 1) throw new UsageError('use one of --date, --since/--until and --spread-month');
   if (flags.spreadMonth !== undefined) {
@@ -123,9 +138,8 @@ function requestedPeriod(flags: ReconcileFlags): Period | null {
   const since = flags.since === undefined ? null : parseDay('--since', flags.since);
   const until = flags.until === undefined ? null : parseDay('--until', flags.until);
   if (since === null) throw new UsageError('--until needs --since');
-  const end = until ?? (flags.fetch ? new Date().toISOString().slice(0, 10) : addDays(since, 1));
-  if (end <= since) throw new UsageError(`--until (${end}) must be after --since (${since}); it is exclusive`);
-  return { start: since, end };
+  if (until !== null && until <= since) throw new UsageError(`--until (${until}) must be after --since (${since}); it is exclusive`);
+  return { start: since, end: until };
 }
 
 function coveredPeriod(report: ProviderReport): Period {
@@ -134,11 +148,6 @@ function coveredPeriod(report: ProviderReport): Period {
   const last = days.at(-1);
   if (first === undefined || last === undefined) throw new UsageError('the reports contain no time buckets: nothing to compare');
   return { start: first, end: addDays(last, 1) };
-}
-
-function yesterday(): Period {
-  const today = new Date().toISOString().slice(0, 10);
-  return { start: addDays(today, -1), end: today };
 }
 
 async function fetchReport(provider: ReconcileProvider, period: Period, config: Config): Promise<ProviderReport> {
