@@ -2,11 +2,13 @@ import type { Command } from 'commander';
 import { registerPricesCommand } from './prices.js';
 import { registerQueryCommand } from './query.js';
 import { registerRebuildActions } from './rebuild-actions.js';
+import { registerServe } from './serve.js';
 import { registerReconcileCommand } from './reconcile.js';
 import { registerReportCommand } from './report.js';
 
 /** Each command lives in its own module and adds itself to the program here. */
 export function registerCommands(program: Command): void {
+  registerServe(program);
   registerRebuildActions(program);
   registerPricesCommand(program);
   registerReconcileCommand(program);

@@ -1,0 +1,65 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/load-config.js';
+import { createLogger } from '../../logging.js';
+import { startService } from '../../service.js';
+import { collect, parsePortOption } from '../options.js';
+
+interface ServeOptions {
+  config?: string;
+  db?: string;
+  prices: string[];
+  httpPort?: string;
+  grpcPort?: string;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('receive OTLP traces (HTTP 4318, gRPC 4317), price GenAI calls and write the ledger to DuckDB')
+    .option('--config <file>', 'config file (YAML or JSON)')
+    .option('--db <file>', 'DuckDB file (overrides storage.db)')
+    .option('--prices <file>', 'price-book file merged over the built-in book (repeatable, later files win)', collect, [])
+    .option('--http-port <port>', 'OTLP/HTTP port, 0 for a free one (overrides receivers.http.port)')
+    .option('--grpc-port <port>', 'OTLP/gRPC port, 0 for a free one (overrides receivers.grpc.port)')
+    .action(async (options: ServeOptions) => {
+      const config = await loadConfig(options.config);
+      if (options.db !== undefined) config.storage.db = options.db;
+      config.prices = [...config.prices, ...options.prices];
+      if (options.httpPort !== undefined) config.receivers.http.port = parsePortOption('--http-port', options.httpPort);
+      if (options.grpcPort !== undefined) config.receivers.grpc.port = parsePortOption('--grpc-port', options.grpcPort);
+
+      const logger = createLogger();
+      const service = await startService(config, logger);
+      logger.info(
+        {
+          http: { host: service.http.host, port: service.http.port },
+          grpc: { host: service.grpc.host, port: service.grpc.port },
+          db: config.storage.db,
+          priceBooks: service.priceBook.files.map((file) => file.tag),
+        },
+        'genai-chargeback listening',
+      );
+
+      let signals = 0;
+      const shutdown = (signal: NodeJS.Signals) => {
+        signals += 1;
+        if (signals > 1) {
+          logger.warn({ signal }, 'second signal: exiting without finishing the graceful stop');
+          process.exit(130);
+        }
+        logger.info({ signal }, 'stopping: finishing in-flight batches');
+        service.stop().then(
+          () => {
+            logger.info('stopped');
+            process.exit(0);
+          },
+          (error: unknown) => {
+            logger.error({ err: error }, 'graceful stop failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', shutdown);
+      process.on('SIGINT', shutdown);
+    });
+}

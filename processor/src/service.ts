@@ -1,0 +1,100 @@
+import type { Logger } from 'pino';
+import { compileRules } from './attribution/resolve-attribution.js';
+import type { Config } from './config/schema.js';
+import { IngestPipeline } from './pipeline/ingest.js';
+import { NestedCallFilter } from './pipeline/nested-calls.js';
+import { loadPriceBook, priceCall, type PriceBook } from './pricing/index.js';
+import { createApp, ReceiverMetrics, serve, serveGrpc, type ReceiverApp, type RunningGrpcServer, type RunningHttpServer } from './receiver/index.js';
+import { ActionStore } from './rollup/action-store.js';
+import { RollupStage } from './rollup/rollup-stage.js';
+import { TraceBuffer } from './rollup/trace-buffer.js';
+import { openDatabase, type Database } from './store/database.js';
+import { LedgerWriter } from './store/ledger-writer.js';
+
+const mib = 1024 * 1024;
+
+export interface RunningService {
+  config: Config;
+  db: Database;
+  app: ReceiverApp;
+  http: RunningHttpServer;
+  grpc: RunningGrpcServer;
+  pipeline: IngestPipeline;
+  rollup: RollupStage;
+  priceBook: PriceBook;
+  receiverMetrics: ReceiverMetrics;
+  /** Graceful stop: no new requests, in-flight batches committed, buffered traces written, checkpoint. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Assembles the processor (receive → normalize → attribute → price → store → roll up) on one DuckDB file.
+ * Everything that can be refused (price files, the database) is opened before the ports are, so a bad
+ * start-up never leaves a half-started service listening.
+ */
+export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+  const priceBook = await loadPriceBook(config.prices);
+  const db = await openDatabase(config.storage.db);
+  const writer = await LedgerWriter.open(db.instance, {
+    maxBatchRows: config.storage.max_batch_rows,
+    maxQueuedRows: config.storage.max_queued_spans,
+    logger,
+    nestedCalls: new NestedCallFilter(),
+  });
+  const rules = compileRules(config.attribution.rules);
+  const pipeline = new IngestPipeline({ writer, priceCall: (request) => priceCall(priceBook, request), rules, logger });
+
+  const actionStore = await ActionStore.open(db.instance);
+  const recovered = await actionStore.recoverMissing();
+  if (recovered > 0) logger.warn({ actions: recovered }, 'wrote incomplete actions for calls left without one by an earlier stop');
+  const rollup = new RollupStage(
+    new TraceBuffer({
+      waitMs: config.rollup.wait,
+      maxAgeMs: config.rollup.max_age,
+      maxTraces: config.rollup.max_traces,
+      maxBytes: config.rollup.max_buffer_mib * mib,
+    }),
+    actionStore,
+    rules,
+    logger,
+  );
+  pipeline.addListener(rollup);
+  rollup.start(Math.max(50, Math.min(1_000, config.rollup.wait / 4)));
+
+  const receiverMetrics = new ReceiverMetrics();
+  const bodyLimitBytes = Math.round(config.receivers.http.body_limit_mib * mib);
+  const app = createApp({ sink: pipeline, logger, bodyLimitBytes, metrics: receiverMetrics });
+  const host = config.receivers.host;
+  const http = await serve(app, { host, port: config.receivers.http.port });
+  const grpc = await serveGrpc(
+    { sink: pipeline, logger, bodyLimitBytes, metrics: receiverMetrics },
+    { host, port: config.receivers.grpc.port },
+  ).catch(async (error: unknown) => {
+    await http.close();
+    throw error;
+  });
+
+  let stopping: Promise<void> | null = null;
+  return {
+    config,
+    db,
+    app,
+    http,
+    grpc,
+    pipeline,
+    rollup,
+    priceBook,
+    receiverMetrics,
+    stop() {
+      stopping ??= (async () => {
+        await Promise.all([http.close(), grpc.close()]);
+        await rollup.stop();
+        await writer.close();
+        actionStore.close();
+        await db.connection.run('CHECKPOINT');
+        await db.close();
+      })();
+      return stopping;
+    },
+  };
+}
