@@ -19,11 +19,13 @@ export interface ProcessorProcess {
 }
 
 /** Starts `genai-chargeback serve` (the built CLI) on free loopback ports and waits until it listens. */
-export async function startProcessor(options: { dbPath?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<ProcessorProcess> {
+export async function startProcessor(
+  options: { dbPath?: string; args?: string[]; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {},
+): Promise<ProcessorProcess> {
   const dbPath = options.dbPath ?? join(mkdtempSync(join(tmpdir(), 'gc-e2e-')), 'ledger.duckdb');
   const child = spawn(
     process.execPath,
-    [cliPath, 'serve', '--db', dbPath, '--http-port', '0', '--grpc-port', '0', ...(options.args ?? [])],
+    [...(options.nodeArgs ?? []), cliPath, 'serve', '--db', dbPath, '--http-port', '0', '--grpc-port', '0', ...(options.args ?? [])],
     { env: { ...process.env, LOG_LEVEL: 'info', ...options.env }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const logs: Array<Record<string, unknown>> = [];

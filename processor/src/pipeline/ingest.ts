@@ -10,6 +10,8 @@ import type { ExportContext, ExportOutcome, TraceSink } from './trace-sink.js';
 /** Later stages (roll-up, budgets, forwarding) see every span of a durable batch and the calls it added. */
 export interface StoredBatchListener {
   onStored(batch: StoredBatch): void;
+  /** The listener reads `span.wire` (forwarding), so receivers must keep it when decoding. */
+  readonly needsWire?: boolean;
 }
 
 export interface StoredBatch {
@@ -58,6 +60,10 @@ export class IngestPipeline implements TraceSink {
 
   addListener(listener: StoredBatchListener): void {
     this.listeners.push(listener);
+  }
+
+  get keepWire(): boolean {
+    return this.listeners.some((listener) => listener.needsWire === true);
   }
 
   async export(traces: DecodedTraces, context: ExportContext): Promise<ExportOutcome> {

@@ -29,22 +29,43 @@ export class NestedCallFilter {
     return { kept, nested };
   }
 
-  /** Records committed call spans (kept and nested alike), so later halves of a pair are recognised. */
-  remember(rows: Iterable<Pick<LlmCall, 'trace_id' | 'span_id' | 'parent_span_id'>>): void {
+  /**
+   * Records call spans (kept and nested alike), so later halves of a pair are recognised. Returns what it
+   * added, so a commit that fails can take it back with `forget` (its rows will come again in a retry).
+   */
+  remember(rows: Iterable<Pick<LlmCall, 'trace_id' | 'span_id' | 'parent_span_id'>>): RememberedCalls {
+    const added: RememberedCalls = { spans: [], parents: [] };
     for (const row of rows) {
-      touch(this.callSpans, key(row.trace_id, row.span_id), this.capacity);
-      if (row.parent_span_id !== null) touch(this.callParents, key(row.trace_id, row.parent_span_id), this.capacity);
+      if (touch(this.callSpans, key(row.trace_id, row.span_id), this.capacity)) added.spans.push(key(row.trace_id, row.span_id));
+      if (row.parent_span_id === null) continue;
+      const parent = key(row.trace_id, row.parent_span_id);
+      if (touch(this.callParents, parent, this.capacity)) added.parents.push(parent);
     }
+    return added;
   }
+
+  forget(remembered: RememberedCalls): void {
+    for (const k of remembered.spans) this.callSpans.delete(k);
+    for (const k of remembered.parents) this.callParents.delete(k);
+  }
+}
+
+export interface RememberedCalls {
+  spans: string[];
+  parents: string[];
 }
 
 function key(traceId: string, spanId: string): string {
   return `${traceId}/${spanId}`;
 }
 
-/** A Map keeps insertion order: re-inserting moves a key to the end, and the first key is the oldest. */
-function touch(map: Map<string, true>, k: string, capacity: number): void {
-  map.delete(k);
+/**
+ * A Map keeps insertion order: re-inserting moves a key to the end, and the first key is the oldest.
+ * Returns whether the key is new.
+ */
+function touch(map: Map<string, true>, k: string, capacity: number): boolean {
+  const existed = map.delete(k);
   map.set(k, true);
   if (map.size > capacity) map.delete(map.keys().next().value as string);
+  return !existed;
 }

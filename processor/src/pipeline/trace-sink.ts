@@ -3,6 +3,8 @@ import type { DecodedTraces } from '../otlp/types.js';
 /** Where receivers hand decoded export requests. Resolves only once the data is durable. */
 export interface TraceSink {
   export(traces: DecodedTraces, context: ExportContext): Promise<ExportOutcome>;
+  /** Decode with `keepWire` for this sink: a later stage (forwarding) re-sends the spans as they arrived. */
+  readonly keepWire?: boolean;
 }
 
 export interface ExportContext {

@@ -17,9 +17,6 @@ export interface ActionWriteResult {
   updated: Set<string>;
 }
 
-/** Earliest start a live recompute looks back from a trace's first buffered span (bounds the ledger scan). */
-const liveLookbackMs = 60 * 60 * 1000;
-
 /**
  * Writes `trace_roots` and computes `actions` with queries/rollup-actions.sql. Every path that produces
  * actions (live, crash recovery, rebuild) goes through `recompute`, so they produce the same rows.
@@ -38,7 +35,11 @@ export class ActionStore {
     return new ActionStore(connection, await readFile(`${queriesDir}rollup-actions.sql`, 'utf8'));
   }
 
-  /** Records roots and (re)computes the actions of these traces in one transaction. */
+  /**
+   * Records roots and (re)computes the actions of these traces in one transaction. `earliestStartMs` is the
+   * earliest span start the roll-up saw for them; for traces written before (late spans), the start of their
+   * existing action row reaches further back. Together they bound the ledger scan to the rows that matter.
+   */
   async write(writes: ActionWrite[], earliestStartMs: number): Promise<ActionWriteResult> {
     if (writes.length === 0) return { written: 0, updated: new Set() };
     return this.inTransaction(async () => {
@@ -52,11 +53,14 @@ export class ActionStore {
           appender.endRow();
         }
       });
-      const existing = await this.connection.runAndReadAll(
-        'SELECT trace_id FROM actions WHERE trace_id IN (SELECT trace_id FROM rollup_traces)',
-      );
-      await this.recompute(new Date(earliestStartMs - liveLookbackMs));
-      return { written: writes.length, updated: new Set(existing.getRowObjectsJS().map((r) => String(r.trace_id))) };
+      const existing = (
+        await this.connection.runAndReadAll(
+          'SELECT trace_id, epoch_ms(start_time) AS start_ms FROM actions WHERE trace_id IN (SELECT trace_id FROM rollup_traces)',
+        )
+      ).getRowObjectsJS();
+      const since = existing.reduce((min, row) => Math.min(min, Number(row.start_ms)), earliestStartMs);
+      await this.recompute(new Date(since));
+      return { written: writes.length, updated: new Set(existing.map((row) => String(row.trace_id))) };
     });
   }
 

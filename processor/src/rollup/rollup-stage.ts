@@ -40,6 +40,7 @@ export class RollupStage implements StoredBatchListener {
   private writing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly listeners: ActionsWrittenListener[] = [];
+  private readonly withoutActionListeners: ActionsWrittenListener[] = [];
 
   constructor(
     private readonly buffer: TraceBuffer,
@@ -59,6 +60,11 @@ export class RollupStage implements StoredBatchListener {
 
   onActionsWritten(listener: ActionsWrittenListener): void {
     this.listeners.push(listener);
+  }
+
+  /** Notified with the traces that left the buffer with no action to write (no GenAI call among their spans). */
+  onTracesWithoutAction(listener: ActionsWrittenListener): void {
+    this.withoutActionListeners.push(listener);
   }
 
   start(tickMs: number): void {
@@ -98,7 +104,12 @@ export class RollupStage implements StoredBatchListener {
   }
 
   private enqueue(traces: BufferedTrace[], complete: boolean): void {
-    for (const trace of traces) if (trace.hasCalls) this.pending.push({ trace, complete });
+    const withoutAction: string[] = [];
+    for (const trace of traces) {
+      if (trace.hasCalls) this.pending.push({ trace, complete });
+      else withoutAction.push(trace.traceId);
+    }
+    if (withoutAction.length > 0) for (const listener of this.withoutActionListeners) listener(withoutAction);
   }
 
   private flush(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Logger } from 'pino';
 import type { LlmCall } from '../ledger/llm-call.js';
-import type { NestedCallFilter } from '../pipeline/nested-calls.js';
+import type { NestedCallFilter, RememberedCalls } from '../pipeline/nested-calls.js';
 import { RetryableError } from '../pipeline/trace-sink.js';
 import { appendLlmCall, timestamp } from './llm-call-appender.js';
 
@@ -28,32 +28,48 @@ interface PendingWrite {
   reject: (error: Error) => void;
 }
 
+/** Rows of one commit, staged in one lane and waiting for their INSERT. */
+interface StagedGroup {
+  writes: PendingWrite[];
+  rowCount: number;
+  keptKeys: Set<string>;
+  nestedKeys: Set<string>;
+  remembered: RememberedCalls;
+  minStartMs: number;
+  maxStartMs: number;
+}
+
+const stageTable = 'llm_calls_stage';
+
 /**
  * The single writer of `llm_calls`. Writes from concurrent requests are grouped into one commit (group
  * commit), and each `write` resolves only after its rows are committed, so an acknowledged export is durable.
  *
- * Uniqueness of (trace_id, span_id) is enforced here, not by a primary-key index: the rows go to a staging
- * table and are inserted with an anti-join bounded to the batch's start-time range (a retried span carries
- * the same start time, so the range always covers its first copy). Measured here, the ART index that a
- * primary key needs cost 2–4× on insert and 4× in file size; one writer process per file makes the
- * anti-join safe.
+ * Uniqueness of (trace_id, span_id) is enforced here, not by a primary-key index: rows go to a staging table
+ * and are inserted with an anti-join bounded to the group's start-time range (a retried span carries the same
+ * start time, so the range always covers its first copy). Measured here, the ART index a primary key needs
+ * cost 2–4× on insert and 4× in file size; one writer process per file makes the anti-join safe.
+ *
+ * Two lanes (a connection with its own staging table each) overlap the Appender work of the next group, on
+ * the JavaScript thread, with the INSERT and COMMIT of the previous one, in DuckDB's threads. Commits still
+ * happen one after the other, in order, so each anti-join sees every row committed before it.
  */
 export class LedgerWriter {
   private readonly pending: PendingWrite[] = [];
   private queuedRows = 0;
-  private flushing: Promise<void> | null = null;
+  private draining: Promise<void> | null = null;
   private closed = false;
 
   private constructor(
-    private readonly connection: DuckDBConnection,
+    private readonly lanes: [DuckDBConnection, DuckDBConnection],
     private readonly options: LedgerWriterOptions,
   ) {}
 
   static async open(instance: DuckDBInstance, options: LedgerWriterOptions): Promise<LedgerWriter> {
-    const connection = await instance.connect();
-    await connection.run('CREATE OR REPLACE TEMP TABLE llm_calls_stage AS SELECT * FROM llm_calls LIMIT 0');
+    const lanes: [DuckDBConnection, DuckDBConnection] = [await instance.connect(), await instance.connect()];
+    for (const lane of lanes) await lane.run(`CREATE OR REPLACE TEMP TABLE ${stageTable} AS SELECT * FROM llm_calls LIMIT 0`);
     // After a restart, the two halves of a nested pair may straddle it: recall the latest calls first.
-    const recent = await connection.runAndReadAll(
+    const recent = await lanes[0].runAndReadAll(
       'SELECT trace_id, span_id, parent_span_id FROM llm_calls ORDER BY received_at DESC LIMIT 100000',
     );
     options.nestedCalls.remember(
@@ -63,7 +79,7 @@ export class LedgerWriter {
         parent_span_id: r.parent_span_id === null ? null : String(r.parent_span_id),
       })),
     );
-    return new LedgerWriter(connection, options);
+    return new LedgerWriter(lanes, options);
   }
 
   get queueSize(): number {
@@ -80,43 +96,38 @@ export class LedgerWriter {
     }
     this.queuedRows += rows.length;
     const done = new Promise<WriteResult>((resolve, reject) => this.pending.push({ rows, resolve, reject }));
-    this.flushing ??= this.drain();
+    this.kick();
     return done;
   }
 
   /** Stops taking writes and waits for everything queued to be committed. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.flushing;
-    this.connection.closeSync();
+    while (this.draining !== null) await this.draining;
+    for (const lane of this.lanes) lane.closeSync();
+  }
+
+  private kick(): void {
+    this.draining ??= this.drain();
   }
 
   private async drain(): Promise<void> {
+    let previous: Promise<void> = Promise.resolve();
+    let laneIndex = 0;
     try {
       while (this.pending.length > 0) {
-        const group = this.takeGroup();
-        const rows = group.flatMap((write) => write.rows);
-        try {
-          const { kept, nested } = this.options.nestedCalls.select(rows);
-          const insertedKeys = await this.commit(kept);
-          this.options.nestedCalls.remember(rows);
-          const nestedKeys = new Set(nested.map(rowKey));
-          for (const write of group) {
-            write.resolve({
-              inserted: write.rows.filter((row) => insertedKeys.delete(rowKey(row))),
-              nested: write.rows.filter((row) => nestedKeys.has(rowKey(row))).length,
-            });
-          }
-        } catch (error) {
-          this.options.logger.error({ err: error, rows: rows.length }, 'ledger commit failed; clients will retry');
-          const retryable = new RetryableError('storage is temporarily unavailable', 5);
-          for (const write of group) write.reject(retryable);
-        } finally {
-          this.queuedRows -= rows.length;
-        }
+        const writes = this.takeGroup();
+        const lane = this.lanes[laneIndex] as DuckDBConnection;
+        laneIndex = 1 - laneIndex;
+        const staged = await this.stage(lane, writes);
+        await previous;
+        if (staged !== null) previous = this.commit(lane, staged);
       }
+      await previous;
     } finally {
-      this.flushing = null;
+      this.draining = null;
+      // A write that arrived after the last look at the queue, while the final commit finished, still runs.
+      if (this.pending.length > 0) this.kick();
     }
   }
 
@@ -133,43 +144,86 @@ export class LedgerWriter {
     return group;
   }
 
-  /** Commits the rows that are not in the ledger yet and returns their keys. */
-  private async commit(rows: LlmCall[]): Promise<Set<string>> {
-    if (rows.length === 0) return new Set();
-    const unique = new Map<string, LlmCall>();
-    for (const row of rows) if (!unique.has(rowKey(row))) unique.set(rowKey(row), row);
-    let minStart = Infinity;
-    let maxStart = -Infinity;
+  /** Filters nested repeats and appends the group's unique rows to the lane's staging table. */
+  private async stage(lane: DuckDBConnection, writes: PendingWrite[]): Promise<StagedGroup | null> {
+    const rows = writes.flatMap((write) => write.rows);
+    const { kept, nested } = this.options.nestedCalls.select(rows);
+    const group: StagedGroup = {
+      writes,
+      rowCount: rows.length,
+      keptKeys: new Set(),
+      nestedKeys: new Set(nested.map(rowKey)),
+      // Remembered before the commit so the next group, staged meanwhile, sees this one's call spans.
+      remembered: this.options.nestedCalls.remember(rows),
+      minStartMs: Infinity,
+      maxStartMs: -Infinity,
+    };
     try {
-      const appender = await this.connection.createAppender('llm_calls_stage', 'main', 'temp');
+      const appender = await lane.createAppender(stageTable, 'main', 'temp');
       try {
-        for (const row of unique.values()) {
+        for (const row of kept) {
+          const key = rowKey(row);
+          if (group.keptKeys.has(key)) continue;
+          group.keptKeys.add(key);
           appendLlmCall(appender, row);
-          minStart = Math.min(minStart, row.start_time.getTime());
-          maxStart = Math.max(maxStart, row.start_time.getTime());
+          const start = row.start_time.getTime();
+          if (start < group.minStartMs) group.minStartMs = start;
+          if (start > group.maxStartMs) group.maxStartMs = start;
         }
         appender.flushSync();
       } finally {
         appender.closeSync();
       }
-      await this.connection.run('BEGIN TRANSACTION');
-      const inserted = await this.connection.runAndReadAll(
-        `INSERT INTO llm_calls
-         SELECT s.* FROM llm_calls_stage s
-         WHERE NOT EXISTS (
-           SELECT 1 FROM llm_calls l
-           WHERE l.start_time BETWEEN $min AND $max AND l.trace_id = s.trace_id AND l.span_id = s.span_id)
-         RETURNING trace_id, span_id`,
-        { min: timestamp(new Date(minStart)), max: timestamp(new Date(maxStart)) },
-      );
-      await this.connection.run('DELETE FROM llm_calls_stage');
-      await this.connection.run('COMMIT');
-      return new Set(inserted.getRowObjectsJS().map((r) => `${String(r.trace_id)}/${String(r.span_id)}`));
+      return group;
     } catch (error) {
-      await this.connection.run('ROLLBACK').catch(() => undefined);
-      await this.connection.run('DELETE FROM llm_calls_stage').catch(() => undefined);
-      throw error;
+      await lane.run(`DELETE FROM ${stageTable}`).catch(() => undefined);
+      this.fail(group, error);
+      return null;
     }
+  }
+
+  /** Inserts the staged rows that are not in the ledger yet, commits, and answers the group's writers. */
+  private async commit(lane: DuckDBConnection, group: StagedGroup): Promise<void> {
+    let duplicates = new Set<string>();
+    try {
+      if (group.keptKeys.size > 0) {
+        // Each statement commits on its own: the single INSERT is atomic and makes the rows durable, and the
+        // probe before it cannot go stale because commits never overlap (see drain).
+        const range = { min: timestamp(new Date(group.minStartMs)), max: timestamp(new Date(group.maxStartMs)) };
+        const existing = await lane.runAndReadAll(
+          `SELECT s.trace_id, s.span_id FROM ${stageTable} s
+           SEMI JOIN llm_calls l ON l.trace_id = s.trace_id AND l.span_id = s.span_id AND l.start_time BETWEEN $min AND $max`,
+          range,
+        );
+        duplicates = new Set(existing.getRowObjectsJS().map((r) => `${String(r.trace_id)}/${String(r.span_id)}`));
+        await lane.run(
+          `INSERT INTO llm_calls SELECT s.* FROM ${stageTable} s
+           ANTI JOIN llm_calls l ON l.trace_id = s.trace_id AND l.span_id = s.span_id AND l.start_time BETWEEN $min AND $max`,
+          range,
+        );
+        await lane.run(`DELETE FROM ${stageTable}`);
+      }
+    } catch (error) {
+      await lane.run(`DELETE FROM ${stageTable}`).catch(() => undefined);
+      this.fail(group, error);
+      return;
+    }
+    this.queuedRows -= group.rowCount;
+    const inserted = new Set([...group.keptKeys].filter((key) => !duplicates.has(key)));
+    for (const write of group.writes) {
+      write.resolve({
+        inserted: write.rows.filter((row) => inserted.delete(rowKey(row))),
+        nested: write.rows.filter((row) => group.nestedKeys.has(rowKey(row))).length,
+      });
+    }
+  }
+
+  private fail(group: StagedGroup, error: unknown): void {
+    this.queuedRows -= group.rowCount;
+    this.options.nestedCalls.forget(group.remembered);
+    this.options.logger.error({ err: error, rows: group.rowCount }, 'ledger commit failed; clients will retry');
+    const retryable = new RetryableError('storage is temporarily unavailable', 5);
+    for (const write of group.writes) write.reject(retryable);
   }
 }
 

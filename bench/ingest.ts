@@ -1,0 +1,178 @@
+/**
+ * Ingest benchmark (issue 2): end to end over OTLP/HTTP protobuf into a real processor process, all stages on,
+ * beside the limits measured in the same run on the same payloads (decode only, Appender only).
+ *   (a) every span a GenAI call   (b) 1 span in 10 a GenAI call
+ * Run: npm run bench (or: npm run build && node --import tsx bench/ingest.ts)
+ */
+import { request, Agent } from 'node:http';
+import { readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { compileRules } from '../processor/src/attribution/resolve-attribution.js';
+import { toGenAiCall } from '../processor/src/normalize/genai-call.js';
+import { decodeTracesProtobuf } from '../processor/src/otlp/index.js';
+import { priceRequestOf, toLlmCall } from '../processor/src/pipeline/to-llm-call.js';
+import { resolveAttribution } from '../processor/src/attribution/resolve-attribution.js';
+import { loadPriceBook, priceCall } from '../processor/src/pricing/index.js';
+import { openDatabase } from '../processor/src/store/database.js';
+import { appendLlmCall } from '../processor/src/store/llm-call-appender.js';
+import type { LlmCall } from '../processor/src/ledger/llm-call.js';
+import { startProcessor } from '../test/support/processor-process.js';
+import { makeProtobufRequests } from './otlp-payloads.js';
+import { percentile, printTable } from './table.js';
+
+const spansPerRequest = 500;
+const clients = Number(process.env.BENCH_CLIENTS ?? 4);
+
+interface Scenario {
+  label: string;
+  genAiEvery: number;
+  requests: number;
+}
+
+const scenarios: Scenario[] = [
+  { label: '(a) every span a GenAI call', genAiEvery: 1, requests: Number(process.env.BENCH_REQUESTS_A ?? 800) },
+  { label: '(b) 1 in 10 a GenAI call', genAiEvery: 10, requests: Number(process.env.BENCH_REQUESTS_B ?? 1600) },
+];
+
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+function post(url: string, body: Uint8Array): Promise<{ status: number; ms: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${url}/v1/traces`,
+      { method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': body.byteLength } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Sends every request once with `clients` concurrent senders; retries 429/503 as an OTLP exporter would. */
+async function saturate(url: string, bodies: Uint8Array[]): Promise<{ seconds: number; latencies: number[]; refused: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  let refused = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++] as Uint8Array;
+        for (;;) {
+          const { status, ms } = await post(url, body);
+          if (status === 200) {
+            latencies.push(ms);
+            break;
+          }
+          if (status !== 429 && status !== 503) throw new Error(`unexpected status ${status}`);
+          refused += 1;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    }),
+  );
+  return { seconds: (performance.now() - started) / 1000, latencies, refused };
+}
+
+/** Sends at a fixed request rate (below saturation) and reports latency. */
+async function paced(url: string, bodies: Uint8Array[], requestsPerSecond: number): Promise<number[]> {
+  const latencies: number[] = [];
+  const interval = 1000 / requestsPerSecond;
+  const started = performance.now();
+  await Promise.all(
+    bodies.map(async (body, i) => {
+      const due = started + i * interval;
+      await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+      const { status, ms } = await post(url, body);
+      if (status === 200) latencies.push(ms);
+    }),
+  );
+  return latencies;
+}
+
+function peakRssMib(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /VmHWM:\s+(\d+) kB/.exec(status);
+  return match ? Number(match[1]) / 1024 : NaN;
+}
+
+async function decodeOnly(bodies: Uint8Array[]): Promise<number> {
+  let spans = 0;
+  const started = performance.now();
+  for (const body of bodies) spans += decodeTracesProtobuf(body).spans.length;
+  return spans / ((performance.now() - started) / 1000);
+}
+
+async function appenderOnly(rows: LlmCall[]): Promise<number> {
+  const db = await openDatabase(':memory:');
+  const started = performance.now();
+  const appender = await db.connection.createAppender('llm_calls');
+  for (const row of rows) appendLlmCall(appender, row);
+  appender.flushSync();
+  appender.closeSync();
+  const rate = rows.length / ((performance.now() - started) / 1000);
+  await db.close();
+  return rate;
+}
+
+async function main(): Promise<void> {
+  const book = await loadPriceBook([]);
+  const rules = compileRules([]);
+  const results: Array<Record<string, string>> = [];
+  for (const scenario of scenarios) {
+    process.stderr.write(`${scenario.label}: generating ${scenario.requests} requests of ${spansPerRequest} spans…\n`);
+    const bodies = makeProtobufRequests(scenario.requests, spansPerRequest, scenario.genAiEvery, 0);
+    const pacedBodies = makeProtobufRequests(200, spansPerRequest, scenario.genAiEvery, 10_000_000);
+
+    const decodeRate = await decodeOnly(bodies);
+    const now = new Date();
+    const rows = bodies.slice(0, 200).flatMap((body) =>
+      decodeTracesProtobuf(body).spans.flatMap((span) => {
+        const call = toGenAiCall(span);
+        return call === null ? [] : [toLlmCall(call, resolveAttribution(span.attributes, span.resource, rules), priceCall(book, priceRequestOf(call)), now)];
+      }),
+    );
+    const appendRate = await appenderOnly(rows);
+
+    const dbPath = join(tmpdir(), `gc-bench-ingest-${process.pid}.duckdb`);
+    rmSync(dbPath, { force: true });
+    rmSync(`${dbPath}.wal`, { force: true });
+    const processor = await startProcessor({ dbPath });
+    const pid = processor.child.pid as number;
+    const run = await saturate(processor.httpUrl, bodies);
+    const spansPerSecond = (bodies.length * spansPerRequest) / run.seconds;
+    const pacedRate = Math.max(1, Math.floor((spansPerSecond * 0.5) / spansPerRequest));
+    const pacedLatencies = await paced(processor.httpUrl, pacedBodies, pacedRate);
+    const rss = peakRssMib(pid);
+    await processor.stop();
+    rmSync(dbPath, { force: true });
+
+    results.push({
+      scenario: scenario.label,
+      'spans/s (e2e)': Math.round(spansPerSecond).toLocaleString('en-US'),
+      'p50 ms (sat.)': percentile(run.latencies, 50).toFixed(1),
+      'p99 ms (sat.)': percentile(run.latencies, 99).toFixed(1),
+      'paced at': `${(pacedRate * spansPerRequest).toLocaleString('en-US')} spans/s`,
+      'p50 ms (paced)': percentile(pacedLatencies, 50).toFixed(1),
+      'p99 ms (paced)': percentile(pacedLatencies, 99).toFixed(1),
+      'peak RSS MiB': rss.toFixed(0),
+      '429/503': String(run.refused),
+      'decode-only spans/s': Math.round(decodeRate).toLocaleString('en-US'),
+      'Appender-only rows/s': Math.round(appendRate).toLocaleString('en-US'),
+    });
+  }
+  printTable(
+    `Ingest, OTLP/HTTP protobuf, ${spansPerRequest}-span requests, ${clients} concurrent clients, one processor process; ` +
+      `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}`,
+    results,
+  );
+}
+
+await main();
+agent.destroy();
