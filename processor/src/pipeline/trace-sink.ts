@@ -14,7 +14,12 @@ export interface ExportContext {
   requestId: string;
 }
 
-/** Partial success per OTLP: rejected 0 with a message is a warning. */
+/**
+ * Partial success per OTLP for the WHOLE request: it must include the spans the decoder already rejected
+ * (`DecodedTraces.rejectedSpans`), because receivers answer with this outcome as it is. A sink that returns
+ * `{ rejectedSpans: 0 }` for a request with invalid spans hides them from the client. Rejected 0 with a
+ * message is a warning.
+ */
 export interface ExportOutcome {
   rejectedSpans: number;
   errorMessage: string;
