@@ -38,7 +38,7 @@ export interface ObservedSpan {
   isCall: boolean;
 }
 
-/** Fixed cost of a buffered trace in bytes (the object, its Map entry, the id), measured by `npm run bench`. */
+/** Fixed cost of a buffered trace in bytes (the object, its Map entry, the id): `npm run bench` measured ~570 with a root. */
 const traceOverheadBytes = 400;
 
 /**

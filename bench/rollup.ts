@@ -1,0 +1,134 @@
+/**
+ * Roll-up benchmark (issue 4).
+ *  1. Memory of the trace buffer: heap per buffered trace and per buffered span (in process, exposed GC).
+ *  2. Time from a trace's last span to its `actions` row, through a real processor at a steady span rate.
+ * Run: npm run bench (or: npm run build && node --expose-gc --import tsx bench/rollup.ts)
+ */
+import { request, Agent } from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { SpanKind, context, trace } from '@opentelemetry/api';
+import { TraceBuffer, type ObservedSpan } from '../processor/src/rollup/trace-buffer.js';
+import { openDatabase } from '../processor/src/store/database.js';
+import { startProcessor } from '../test/support/processor-process.js';
+import { percentile, printTable } from './table.js';
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function heapAfterGc(): number {
+  gc?.();
+  gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+function bufferMemory(traces: number, spansPerTrace: number): number {
+  const buffer = new TraceBuffer({ waitMs: 5_000, maxAgeMs: 60_000, maxTraces: traces * 2, maxBytes: 2 ** 40 });
+  const ids = Array.from({ length: traces }, (_, i) => i.toString(16).padStart(32, '0'));
+  const before = heapAfterGc();
+  for (let s = 0; s < spansPerTrace; s++) {
+    const spans: ObservedSpan[] = ids.map((traceId) => ({
+      traceId,
+      startMs: 1_763_800_000_000 + s,
+      isCall: s === 1,
+      root:
+        s === 0
+          ? { rootSpanName: 'POST /api/search', serviceName: 'search-api', team: 'search', project: 'web', feature: null, customer: null, action: null, user_id: 'user-42', environment: 'prod', startTime: new Date(), endTime: new Date(), originTraceId: null }
+          : null,
+    }));
+    buffer.add(spans, 0);
+  }
+  const used = heapAfterGc() - before;
+  if (buffer.size !== traces) throw new Error('buffer lost traces');
+  return used;
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+function post(url: string, body: Uint8Array): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/v1/traces`, { method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': body.byteLength } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** One request per tick: `tracesPerRequest` traces of 10 spans (a root and two GenAI calls among them). */
+function makeRequest(tracer: ReturnType<BasicTracerProvider['getTracer']>, memory: InMemorySpanExporter, tracesPerRequest: number): { body: Uint8Array; traceIds: string[] } {
+  memory.reset();
+  const traceIds: string[] = [];
+  for (let t = 0; t < tracesPerRequest; t++) {
+    const root = tracer.startSpan('POST /api/search', { kind: SpanKind.SERVER, attributes: { 'chargeback.team': 'search' } });
+    traceIds.push(root.spanContext().traceId);
+    const parent = trace.setSpan(context.active(), root);
+    for (let k = 0; k < 9; k++) {
+      const attributes = k < 2 ? { 'gen_ai.provider.name': 'openai', 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4.1-mini', 'gen_ai.usage.input_tokens': 800, 'gen_ai.usage.output_tokens': 90 } : { 'db.system.name': 'postgresql' };
+      tracer.startSpan(k < 2 ? 'chat gpt-4.1-mini' : 'SELECT', { kind: SpanKind.CLIENT, attributes }, parent).end();
+    }
+    root.end();
+  }
+  const body = ProtobufTraceSerializer.serializeRequest(memory.getFinishedSpans());
+  if (body === undefined) throw new Error('serializer returned nothing');
+  return { body, traceIds };
+}
+
+async function latencyUnderLoad(spansPerSecond: number, seconds: number, waitMs: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'gc-bench-rollup-'));
+  const config = join(dir, 'config.yaml');
+  writeFileSync(config, `rollup:\n  wait: ${waitMs}ms\n`);
+  const processor = await startProcessor({ dbPath: join(dir, 'ledger.duckdb'), args: ['--config', config] });
+  const memory = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': 'search-api' }), spanProcessors: [new SimpleSpanProcessor(memory)] });
+  const tracer = provider.getTracer('bench');
+  const tracesPerRequest = 50; // 500 spans a request
+  const requestsPerSecond = spansPerSecond / (tracesPerRequest * 10);
+  const lastSpanAt = new Map<string, number>();
+  const started = performance.now();
+  const total = Math.round(requestsPerSecond * seconds);
+  const sends: Array<Promise<void>> = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / requestsPerSecond;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
+    const { body, traceIds } = makeRequest(tracer, memory, tracesPerRequest);
+    sends.push(
+      post(processor.httpUrl, body).then((status) => {
+        if (status !== 200) throw new Error(`status ${status}`);
+        const ackedAt = Date.now();
+        for (const id of traceIds) lastSpanAt.set(id, ackedAt);
+      }),
+    );
+  }
+  await Promise.all(sends);
+  const achieved = (total * tracesPerRequest * 10) / ((performance.now() - started) / 1000);
+  await new Promise((resolve) => setTimeout(resolve, waitMs + 3_000));
+  await processor.stop();
+  const db = await openDatabase(processor.dbPath);
+  const rows = (await db.connection.runAndReadAll('SELECT trace_id, epoch_ms(updated_at) AS at FROM actions WHERE complete')).getRowObjectsJS();
+  await db.close();
+  const delays = rows.flatMap((row) => {
+    const sent = lastSpanAt.get(String(row.trace_id));
+    return sent === undefined ? [] : [Number(row.at) - sent];
+  });
+  return { achieved, traces: lastSpanAt.size, written: delays.length, p50: percentile(delays, 50), p95: percentile(delays, 95), max: Math.max(...delays) };
+}
+
+const traces = 100_000;
+const oneSpan = bufferMemory(traces, 1);
+const tenSpans = bufferMemory(traces, 10);
+const waitMs = 5_000;
+const load = await latencyUnderLoad(Number(process.env.BENCH_ROLLUP_SPANS ?? 20_000), Number(process.env.BENCH_ROLLUP_SECONDS ?? 20), waitMs);
+agent.destroy();
+
+printTable(`Roll-up: trace buffer memory (${traces.toLocaleString('en-US')} traces, heap after GC${gc ? '' : ' — run with --expose-gc for exact figures'})`, [
+  { measure: 'bytes per buffered trace (1 span)', value: (oneSpan / traces).toFixed(0), target: '< 1024 beyond its spans' },
+  { measure: 'bytes per additional buffered span', value: ((tenSpans - oneSpan) / (traces * 9)).toFixed(1), target: '' },
+]);
+printTable(
+  `Roll-up: last span → actions row, ${load.achieved.toFixed(0)} spans/s achieved (target rate ${process.env.BENCH_ROLLUP_SPANS ?? 20_000}), wait ${waitMs} ms; ${cpus().length} cores, Node ${process.version}`,
+  [{ traces: String(load.traces), 'actions written': String(load.written), 'p50 ms': load.p50.toFixed(0), 'p95 ms': load.p95.toFixed(0), 'max ms': load.max.toFixed(0), target: `p95 ≤ ${waitMs + 2000}` }],
+);
