@@ -29,7 +29,7 @@ export function resolveAttribution(span: Attributes, resource: Attributes, rules
   const result = {} as Attribution;
   for (const column of attributionColumns) {
     const keys = attributionKeys[column];
-    result[column] = readString(span, ...keys) ?? readForeignMetadata(span, column) ?? readString(resource, ...keys);
+    result[column] = readString(span, ...keys) ?? readString(span, ...foreignKeys[column]) ?? readString(resource, ...keys);
   }
   for (const rule of rules) {
     if (!rule.match.every(({ key, pattern }) => matches(span, resource, key, pattern))) continue;
@@ -45,11 +45,10 @@ function matches(span: Attributes, resource: Attributes, key: string, pattern: R
   return value !== null && pattern.test(value);
 }
 
-function readForeignMetadata(span: Attributes, column: keyof Attribution): string | null {
-  const names = column === 'user_id' ? ['chargeback.user_id', 'userId', 'user_id'] : [`chargeback.${column}`, column];
-  for (const prefix of foreignMetadataPrefixes) {
-    const value = readString(span, ...names.map((name) => prefix + name));
-    if (value !== null) return value;
-  }
-  return null;
-}
+/** Each column's keys under other instrumentations' metadata prefixes, built once (this runs per span). */
+const foreignKeys = Object.fromEntries(
+  attributionColumns.map((column) => {
+    const names = column === 'user_id' ? ['chargeback.user_id', 'userId', 'user_id'] : [`chargeback.${column}`, column];
+    return [column, foreignMetadataPrefixes.flatMap((prefix) => names.map((name) => prefix + name))];
+  }),
+) as Record<keyof Attribution, string[]>;

@@ -50,8 +50,10 @@ const columnKeys = new Set([
   'deployment.environment.name',
 ]);
 
+const contentKeyPattern = new RegExp(`^(${contentPrefixes.map((p) => p.replace(/\./g, '\\.')).join('|')})([._]|$)`);
+
 export function isContentAttribute(key: string): boolean {
-  return contentPrefixes.some((prefix) => key === prefix || key.startsWith(`${prefix}.`) || key.startsWith(`${prefix}_`));
+  return contentKeyPattern.test(key);
 }
 
 /** The span's remaining non-content attributes as a JSON object string (the `attributes` column). */
