@@ -1,0 +1,55 @@
+import { InstrumentationNodeModuleDefinition, type InstrumentationConfig } from '@opentelemetry/instrumentation';
+import { exportedClass, ownerOf, prototypeAt } from '../genai/patching.js';
+import { SdkInstrumentation } from '../genai/sdk-instrumentation.js';
+import { SCOPE_PREFIX, VERSION } from '../version.js';
+import { planMessages } from './messages.js';
+
+export interface AnthropicInstrumentationConfig extends InstrumentationConfig {
+  /**
+   * `@anthropic-ai/sdk` ≥ 0.134 emits its own span for each call when a tracer provider is registered; under
+   * this instrumentation's span one call would then be reported twice. Default true: sets
+   * `ANTHROPIC_OPEN_TELEMETRY=false` unless the app set that variable itself (clients read it when constructed).
+   */
+  suppressSdkSpans?: boolean;
+}
+
+const MESSAGES = ['Messages'] as const;
+
+/** GenAI spans for `@anthropic-ai/sdk`: `messages.create` (plain and streamed) and `messages.stream`. */
+export class AnthropicInstrumentation extends SdkInstrumentation<AnthropicInstrumentationConfig> {
+  constructor(config: AnthropicInstrumentationConfig = {}) {
+    super(`${SCOPE_PREFIX}/anthropic`, VERSION, config);
+    if ((config.suppressSdkSpans ?? true) && process.env['ANTHROPIC_OPEN_TELEMETRY'] === undefined) {
+      process.env['ANTHROPIC_OPEN_TELEMETRY'] = 'false';
+    }
+  }
+
+  protected init(): InstrumentationNodeModuleDefinition {
+    return new InstrumentationNodeModuleDefinition(
+      '@anthropic-ai/sdk',
+      ['>=0.50.0 <2'],
+      (moduleExports: unknown) => {
+        this.patch(moduleExports);
+        return moduleExports;
+      },
+      (moduleExports: unknown) => this.unpatch(moduleExports),
+    );
+  }
+
+  private patch(moduleExports: unknown): void {
+    const Anthropic = exportedClass(moduleExports, 'Anthropic');
+    if (Anthropic === undefined) {
+      this._diag.warn('@anthropic-ai/sdk loaded without an Anthropic class; not instrumented');
+      return;
+    }
+    this.patchModelMethod(prototypeAt(Anthropic, MESSAGES), 'create', planMessages);
+    this.patchAttempts(ownerOf(prototypeAt(Anthropic, []), 'fetchWithTimeout'));
+  }
+
+  private unpatch(moduleExports: unknown): void {
+    const Anthropic = exportedClass(moduleExports, 'Anthropic');
+    if (Anthropic === undefined) return;
+    this.unpatchMethod(prototypeAt(Anthropic, MESSAGES), 'create');
+    this.unpatchMethod(ownerOf(prototypeAt(Anthropic, []), 'fetchWithTimeout'), 'fetchWithTimeout');
+  }
+}

@@ -1,0 +1,37 @@
+import type { Usage } from '../genai/outcome.js';
+import { count, record } from '../genai/read.js';
+
+/** Anthropic's usage fields as received; `input_tokens` EXCLUDES the cache tokens reported beside it. */
+export interface AnthropicUsage {
+  input_tokens?: number;
+  cache_read_input_tokens?: number;
+  cache_creation_input_tokens?: number;
+  output_tokens?: number;
+}
+
+/** Overlays the fields present in `value` (a `usage` object) onto `into`: stream events repeat or update them. */
+export function mergeAnthropicUsage(into: AnthropicUsage, value: unknown): AnthropicUsage {
+  const usage = record(value);
+  if (usage === undefined) return into;
+  const input = count(usage['input_tokens']);
+  const cacheRead = count(usage['cache_read_input_tokens']);
+  const cacheCreation = count(usage['cache_creation_input_tokens']);
+  const output = count(usage['output_tokens']);
+  if (input !== undefined) into.input_tokens = input;
+  if (cacheRead !== undefined) into.cache_read_input_tokens = cacheRead;
+  if (cacheCreation !== undefined) into.cache_creation_input_tokens = cacheCreation;
+  if (output !== undefined) into.output_tokens = output;
+  return into;
+}
+
+/** Converts to the semantic-convention meaning: input tokens include cache reads and cache writes. */
+export function toSemconvUsage(usage: AnthropicUsage): Usage | undefined {
+  const { input_tokens: uncached, cache_read_input_tokens: cacheRead, cache_creation_input_tokens: cacheCreation } = usage;
+  if (uncached === undefined && usage.output_tokens === undefined) return undefined;
+  return {
+    inputTokens: uncached === undefined ? undefined : uncached + (cacheRead ?? 0) + (cacheCreation ?? 0),
+    outputTokens: usage.output_tokens,
+    cacheReadTokens: cacheRead,
+    cacheCreationTokens: cacheCreation,
+  };
+}

@@ -1,0 +1,138 @@
+import { diag } from '@opentelemetry/api';
+import type { ModelCall } from './model-call.js';
+import type { CallOutcome, StreamObserver } from './outcome.js';
+
+/** How to read the result of one call. */
+export interface ResultReader {
+  stream: boolean;
+  readResult(data: unknown): CallOutcome;
+  observeStream(): StreamObserver;
+}
+
+/**
+ * The `APIPromise` both SDKs return (Stainless-generated). Its request is already under way; the body is parsed
+ * lazily, when the app awaits it. Replacing `parseResponse` on the instance keeps that laziness (`asResponse()`
+ * still gets an unread body), the promise's identity and all its methods.
+ */
+interface APIPromiseLike {
+  responsePromise: Promise<unknown>;
+  parseResponse: (this: unknown, ...args: unknown[]) => Promise<unknown>;
+  asResponse: (this: APIPromiseLike) => Promise<unknown>;
+  /** Set once the body is being parsed (`then`, `withResponse()`). */
+  parsedPromise?: Promise<unknown>;
+}
+
+/** The SDKs' `Stream`: async iteration, `tee()` and `toReadableStream()` all go through its `iterator` function. */
+interface StreamLike {
+  iterator: (this: unknown) => AsyncIterator<unknown>;
+}
+
+function isAPIPromiseLike(value: unknown): value is APIPromiseLike {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Partial<APIPromiseLike>).parseResponse === 'function' &&
+    typeof (value as Partial<APIPromiseLike>).asResponse === 'function' &&
+    (value as Partial<APIPromiseLike>).responsePromise instanceof Promise
+  );
+}
+
+function isStreamLike(value: unknown): value is StreamLike {
+  return typeof value === 'object' && value !== null && typeof (value as Partial<StreamLike>).iterator === 'function';
+}
+
+/** Ends `call` when the result of the SDK method is known, without changing what the app receives. */
+export function observeResult(result: unknown, call: ModelCall, reader: ResultReader): void {
+  if (isAPIPromiseLike(result)) {
+    result.responsePromise.then(undefined, (error: unknown) => call.fail(error));
+    const parse = result.parseResponse;
+    result.parseResponse = async function parseObserved(this: unknown, ...args: unknown[]): Promise<unknown> {
+      let data: unknown;
+      try {
+        data = await parse.apply(this, args);
+      } catch (error) {
+        call.fail(error);
+        throw error;
+      }
+      settle(data, call, reader);
+      return data;
+    };
+    // An app that takes the raw response reads the body itself: the call is reported without usage (unknown, not zero).
+    const asResponse = result.asResponse;
+    result.asResponse = function asResponseObserved(this: APIPromiseLike): Promise<unknown> {
+      if (this.parsedPromise === undefined) this.responsePromise.then(() => call.succeed({}), () => undefined);
+      return asResponse.call(this);
+    };
+    return;
+  }
+  if (result instanceof Promise) {
+    result.then(
+      (data: unknown) => settle(data, call, reader),
+      (error: unknown) => call.fail(error),
+    );
+    return;
+  }
+  settle(result, call, reader);
+}
+
+function settle(data: unknown, call: ModelCall, reader: ResultReader): void {
+  try {
+    if (!reader.stream) {
+      call.succeed(reader.readResult(data));
+    } else if (isStreamLike(data)) {
+      const source = data.iterator;
+      const observer = reader.observeStream();
+      data.iterator = function iterateObserved(this: unknown): AsyncIterator<unknown> {
+        return observeIterator(source.call(this), call, observer);
+      };
+    } else {
+      call.succeed({});
+    }
+  } catch (error) {
+    // A reader bug must not reach the app: the call is reported without what could not be read.
+    diag.error('@genai-chargeback/instrumentation: could not read a model response', error);
+    call.succeed({});
+  }
+}
+
+/**
+ * Passes the stream through to the app and ends the span with what was received: when the stream ends, fails
+ * midway, or is abandoned by the app (`break`, `return()`), which still closes the SDK's stream as before.
+ * A plain iterator rather than an async generator: one promise per item instead of a generator's several.
+ */
+function observeIterator(source: AsyncIterator<unknown>, call: ModelCall, observer: StreamObserver): AsyncIterableIterator<unknown> {
+  const onError = (error: unknown): never => {
+    call.fail(error, observer.outcome());
+    throw error;
+  };
+  const onStep = (step: IteratorResult<unknown>): IteratorResult<unknown> | Promise<IteratorResult<unknown>> => {
+    if (step.done === true) {
+      call.succeed(observer.outcome());
+      return step;
+    }
+    return see(observer, step.value) ? step : source.next().then(onStep, onError);
+  };
+  return {
+    next: () => source.next().then(onStep, onError),
+    return: (value?: unknown) => {
+      call.succeed(observer.outcome());
+      return source.return !== undefined ? source.return(value) : Promise.resolve({ done: true, value });
+    },
+    throw: (error?: unknown) => {
+      call.fail(error, observer.outcome());
+      return source.throw !== undefined ? source.throw(error) : Promise.reject(error);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+function see(observer: StreamObserver, item: unknown): boolean {
+  try {
+    return observer.onItem(item);
+  } catch (error) {
+    diag.error('@genai-chargeback/instrumentation: could not read a stream item', error);
+    return true;
+  }
+}

@@ -1,0 +1,24 @@
+/** Token usage in the semantic-convention meaning: input INCLUDES cache tokens, output INCLUDES reasoning tokens. */
+export interface Usage {
+  inputTokens?: number;
+  outputTokens?: number;
+  cacheReadTokens?: number;
+  cacheCreationTokens?: number;
+  reasoningTokens?: number;
+}
+
+/** What a model call returned, as far as it was received. */
+export interface CallOutcome {
+  responseModel?: string;
+  responseId?: string;
+  finishReasons?: string[];
+  usage?: Usage;
+}
+
+/** Sees the items of a streamed response as the app reads them. */
+export interface StreamObserver {
+  /** Records `item`; returns false to hide it from the app (an item the instrumentation itself asked for). */
+  onItem(item: unknown): boolean;
+  /** What was received so far. */
+  outcome(): CallOutcome;
+}

@@ -1,0 +1,59 @@
+import { InstrumentationNodeModuleDefinition, type InstrumentationConfig } from '@opentelemetry/instrumentation';
+import { exportedClass, ownerOf, prototypeAt } from '../genai/patching.js';
+import { SdkInstrumentation } from '../genai/sdk-instrumentation.js';
+import { SCOPE_PREFIX, VERSION } from '../version.js';
+import { planChatCompletions } from './chat.js';
+import { planEmbeddings } from './embeddings.js';
+import { planResponses } from './responses.js';
+
+export interface OpenAIInstrumentationConfig extends InstrumentationConfig {
+  /**
+   * Add `stream_options.include_usage` to chat streams that did not ask for usage, so streamed calls are
+   * counted to the token; the extra chunk is hidden from the app. Default true. Turn off for OpenAI-compatible
+   * servers that reject `stream_options`.
+   */
+  injectStreamUsage?: boolean;
+}
+
+const CHAT = ['Chat', 'Completions'] as const;
+const RESPONSES = ['Responses'] as const;
+const EMBEDDINGS = ['Embeddings'] as const;
+
+/** GenAI spans for the `openai` SDK (5.x, 6.x): chat completions, responses and embeddings, plain and streamed. */
+export class OpenAIInstrumentation extends SdkInstrumentation<OpenAIInstrumentationConfig> {
+  constructor(config: OpenAIInstrumentationConfig = {}) {
+    super(`${SCOPE_PREFIX}/openai`, VERSION, config);
+  }
+
+  protected init(): InstrumentationNodeModuleDefinition {
+    return new InstrumentationNodeModuleDefinition(
+      'openai',
+      ['>=5.0.0 <7'],
+      (moduleExports: unknown) => {
+        this.patch(moduleExports);
+        return moduleExports;
+      },
+      (moduleExports: unknown) => this.unpatch(moduleExports),
+    );
+  }
+
+  private patch(moduleExports: unknown): void {
+    const OpenAI = exportedClass(moduleExports, 'OpenAI');
+    if (OpenAI === undefined) {
+      this._diag.warn('openai loaded without an OpenAI class; not instrumented');
+      return;
+    }
+    const injectStreamUsage = this.getConfig().injectStreamUsage ?? true;
+    this.patchModelMethod(prototypeAt(OpenAI, CHAT), 'create', planChatCompletions({ injectStreamUsage }));
+    this.patchModelMethod(prototypeAt(OpenAI, RESPONSES), 'create', planResponses);
+    this.patchModelMethod(prototypeAt(OpenAI, EMBEDDINGS), 'create', planEmbeddings);
+    this.patchAttempts(ownerOf(prototypeAt(OpenAI, []), 'fetchWithTimeout'));
+  }
+
+  private unpatch(moduleExports: unknown): void {
+    const OpenAI = exportedClass(moduleExports, 'OpenAI');
+    if (OpenAI === undefined) return;
+    for (const path of [CHAT, RESPONSES, EMBEDDINGS]) this.unpatchMethod(prototypeAt(OpenAI, path), 'create');
+    this.unpatchMethod(ownerOf(prototypeAt(OpenAI, []), 'fetchWithTimeout'), 'fetchWithTimeout');
+  }
+}

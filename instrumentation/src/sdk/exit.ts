@@ -1,0 +1,55 @@
+import type { RunningSdk } from './start.js';
+
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+/**
+ * Exports the buffered spans before the process goes: when it runs out of work (`beforeExit`, so a batch job
+ * that makes its calls and ends loses none), and on SIGTERM / SIGINT. Never holds a stopping process longer than
+ * `timeoutMs`: the exporter retries an unreachable collector for up to 10 s, which an app must not wait for. A
+ * process that calls `process.exit()` itself should `await flush()` first: nothing asynchronous runs after it.
+ */
+export function flushOnExit(sdk: RunningSdk, timeoutMs: number): void {
+  let flushing = false;
+  process.on('beforeExit', () => {
+    // Exporting schedules I/O, so Node emits beforeExit again once it is done; by then nothing is buffered.
+    if (flushing) return;
+    flushing = true;
+    void within(sdk.forceFlush(), timeoutMs).then((settled) => {
+      flushing = false;
+      // Only the exporter's retries keep the process alive now; end it as it would have ended (process.exitCode).
+      if (!settled) process.exit();
+    });
+  });
+
+  for (const signal of SIGNALS) {
+    let received = false;
+    const onSignal = (): void => {
+      // Without other listeners the app relies on the default action (terminate): do it once flushed, as Node would have.
+      const appHandlesSignal = process.listenerCount(signal) > 1;
+      if (received && !appHandlesSignal) return terminateBy(signal, onSignal);
+      received = true;
+      void within(sdk.forceFlush(), timeoutMs).then(() => {
+        if (!appHandlesSignal) terminateBy(signal, onSignal);
+      });
+    };
+    process.on(signal, onSignal);
+  }
+}
+
+function terminateBy(signal: NodeJS.Signals, listener: () => void): void {
+  process.removeListener(signal, listener);
+  process.kill(process.pid, signal);
+}
+
+/** Resolves true when `promise` settles within `ms`, false after `ms`; never rejects and never keeps the process alive. */
+function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    promise.then(done, done);
+  });
+}

@@ -1,0 +1,29 @@
+/**
+ * Attribute names this package writes. GenAI names follow the OpenTelemetry GenAI semantic conventions
+ * (status Development, so they are spelled out here rather than imported from a package that may rename them).
+ */
+
+export const ATTR_GEN_AI_PROVIDER_NAME = 'gen_ai.provider.name';
+export const ATTR_GEN_AI_OPERATION_NAME = 'gen_ai.operation.name';
+export const ATTR_GEN_AI_REQUEST_MODEL = 'gen_ai.request.model';
+export const ATTR_GEN_AI_RESPONSE_MODEL = 'gen_ai.response.model';
+export const ATTR_GEN_AI_RESPONSE_ID = 'gen_ai.response.id';
+export const ATTR_GEN_AI_RESPONSE_FINISH_REASONS = 'gen_ai.response.finish_reasons';
+/** Includes cache-read and cache-creation tokens. */
+export const ATTR_GEN_AI_USAGE_INPUT_TOKENS = 'gen_ai.usage.input_tokens';
+/** Includes reasoning tokens. */
+export const ATTR_GEN_AI_USAGE_OUTPUT_TOKENS = 'gen_ai.usage.output_tokens';
+export const ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = 'gen_ai.usage.cache_read.input_tokens';
+export const ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS = 'gen_ai.usage.cache_creation.input_tokens';
+export const ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = 'gen_ai.usage.reasoning.output_tokens';
+
+export const ATTR_ERROR_TYPE = 'error.type';
+export const ATTR_SERVER_ADDRESS = 'server.address';
+export const ATTR_SERVER_PORT = 'server.port';
+/** Resends after the first HTTP attempt (the SDK's own retries): attempts = 1 + this. Absent when there was none. */
+export const ATTR_HTTP_REQUEST_RESEND_COUNT = 'http.request.resend_count';
+
+export type GenAIOperation = 'chat' | 'embeddings';
+
+/** Providers named as `gen_ai.provider.name` values. */
+export type GenAIProvider = 'openai' | 'azure.ai.openai' | 'anthropic' | 'aws.bedrock' | 'gcp.vertex_ai' | (string & {});

@@ -1,0 +1,473 @@
+/**
+ * A fake model provider on 127.0.0.1 that speaks the wire formats of the OpenAI API (`/v1/chat/completions`,
+ * `/v1/responses`, `/v1/embeddings`) and the Anthropic API (`/v1/messages`), JSON and SSE streaming, so the real
+ * `openai` and `@anthropic-ai/sdk` clients run against it unchanged. Usage is deterministic (configured per model
+ * or computed from the request) and every request is recorded, so tests assert exact token counts.
+ *
+ * Faults, chosen per request by the `x-fake-fault` header or by a model name containing the fault's name:
+ * - `fail-429-once`: 429 with `retry-after` on the first attempt of a call (the SDKs' `x-stainless-retry-count: 0`), then success
+ * - `fail-500-once`: the same with 500
+ * - `fail-429` / `fail-500`: every attempt fails
+ * - `cut-stream`: a streamed response stops midway (the connection is destroyed after the first events)
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** Usage in the semantic-convention meaning: `input` includes cache reads and writes, `output` includes reasoning. */
+export interface FakeUsage {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheCreation: number;
+  reasoning: number;
+}
+
+export const FAKE_FAULTS = ['fail-429-once', 'fail-500-once', 'fail-429', 'fail-500', 'cut-stream'] as const;
+export type FakeFault = (typeof FAKE_FAULTS)[number];
+
+export interface FakeProviderOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: string;
+  /** Fixed usage per model name; fields left out are computed from the request. */
+  models?: Record<string, Partial<FakeUsage>>;
+  /** Sent as `retry-after-ms` with 429/500 (and `retry-after` rounded up to seconds). Default 20 ms, to keep retries fast. */
+  retryAfterMs?: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  /** Lower-case names; repeated headers joined with ', '. */
+  headers: Record<string, string>;
+  body: unknown;
+  status: number;
+  fault: FakeFault | undefined;
+  /** The usage the response reported (semantic-convention meaning), when it reported any. */
+  usage: FakeUsage | undefined;
+  stream: boolean;
+}
+
+export interface FakeProvider {
+  /** `http://127.0.0.1:PORT` — the Anthropic SDK's `baseURL`. */
+  url: string;
+  /** `http://127.0.0.1:PORT/v1` — the OpenAI SDK's `baseURL`. */
+  openaiBaseURL: string;
+  anthropicBaseURL: string;
+  requests: RecordedRequest[];
+  close(): Promise<void>;
+}
+
+type Flavour = 'chat' | 'responses' | 'embeddings' | 'messages';
+
+const ROUTES: Record<string, Flavour> = {
+  '/v1/chat/completions': 'chat',
+  '/v1/responses': 'responses',
+  '/v1/embeddings': 'embeddings',
+  '/v1/messages': 'messages',
+};
+
+export async function startFakeProvider(options: FakeProviderOptions = {}): Promise<FakeProvider> {
+  const requests: RecordedRequest[] = [];
+  const state: ProviderState = { options, sequence: 0, unnumberedAttempts: new Map() };
+  const server = createServer((req, res) => {
+    void handle(req, res, state, requests).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: { message: String(error), type: 'fake_provider_error' } });
+      else res.destroy();
+    });
+  });
+  // Longer than clients' idle keep-alive (undici: 4 s), so a client never reuses a connection the server is closing.
+  server.keepAliveTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  return {
+    url,
+    openaiBaseURL: `${url}/v1`,
+    anthropicBaseURL: url,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+interface ProviderState {
+  options: FakeProviderOptions;
+  sequence: number;
+  /** Attempts per call for clients that do not number them (no `x-stainless-retry-count`). */
+  unnumberedAttempts: Map<string, number>;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, state: ProviderState, log: RecordedRequest[]): Promise<void> {
+  const raw = await readBody(req);
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
+  const headers = flattenHeaders(req);
+  const body = parseBody(raw);
+  const params = isRecord(body) ? body : {};
+  const flavour = ROUTES[path];
+  const model = typeof params['model'] === 'string' ? params['model'] : 'unknown-model';
+  const stream = params['stream'] === true;
+  const fault = faultOf(headers['x-fake-fault'], model);
+  const entry: RecordedRequest = { method: req.method ?? 'GET', path, headers, body, status: 200, fault, usage: undefined, stream };
+  log.push(entry);
+
+  if (req.method !== 'POST' || flavour === undefined) {
+    entry.status = 404;
+    sendJson(res, 404, { error: { message: `fake provider: no route ${req.method} ${path}`, type: 'invalid_request_error' } });
+    return;
+  }
+  const failure = failureStatus(fault, headers['x-stainless-retry-count'], `${fault}|${path}|${raw}`, state);
+  if (failure !== undefined) {
+    entry.status = failure;
+    sendError(res, flavour, failure, state.options.retryAfterMs ?? 20);
+    return;
+  }
+
+  const id = String(++state.sequence).padStart(6, '0');
+  const reply = replyFor(params);
+  const usage = usageFor(model, params, reply, state.options.models);
+  entry.usage = usage;
+  const cut = fault === 'cut-stream' && stream;
+  const sse = stream && flavour !== 'embeddings';
+  if (flavour === 'embeddings') sendJson(res, 200, embeddings(model, params, usage), { 'x-request-id': `req_${id}` });
+  else if (!sse) sendJson(res, 200, completion(flavour, id, model, reply, usage), requestIdHeader(flavour, id));
+  else await sendEvents(res, streamEvents(flavour, id, model, reply, usage, params), cut, requestIdHeader(flavour, id));
+}
+
+function faultOf(header: string | undefined, model: string): FakeFault | undefined {
+  const named = (FAKE_FAULTS as readonly string[]).includes(header ?? '') ? (header as FakeFault) : undefined;
+  // Longest names first, so `fail-429-once` is not read as `fail-429`.
+  return named ?? [...FAKE_FAULTS].sort((a, b) => b.length - a.length).find((fault) => model.includes(fault));
+}
+
+function failureStatus(fault: FakeFault | undefined, retryCount: string | undefined, callKey: string, state: ProviderState): number | undefined {
+  if (fault === 'fail-429' || fault === 'fail-500') return fault === 'fail-429' ? 429 : 500;
+  if (fault !== 'fail-429-once' && fault !== 'fail-500-once') return undefined;
+  let firstAttempt: boolean;
+  if (retryCount !== undefined && /^\d+$/.test(retryCount)) {
+    firstAttempt = retryCount === '0';
+  } else {
+    const seen = state.unnumberedAttempts.get(callKey) ?? 0;
+    state.unnumberedAttempts.set(callKey, seen + 1);
+    firstAttempt = seen % 2 === 0;
+  }
+  if (!firstAttempt) return undefined;
+  return fault === 'fail-429-once' ? 429 : 500;
+}
+
+// ---- deterministic content and usage ----
+
+function replyFor(params: Record<string, unknown>): string[] {
+  const words = lastUserText(params).split(/\s+/).filter((word) => word !== '').slice(0, 6);
+  return ['This', 'is', 'a', 'fake', 'reply', 'to:', ...(words.length > 0 ? words : ['nothing'])];
+}
+
+/** Input ≈ 4 characters a token plus a fixed overhead; output = one token a word of the reply. */
+function usageFor(model: string, params: Record<string, unknown>, reply: string[], models: FakeProviderOptions['models']): FakeUsage {
+  const fixed = models?.[model] ?? {};
+  return {
+    input: fixed.input ?? 10 + Math.ceil(allText(params).length / 4),
+    output: fixed.output ?? reply.length,
+    cacheRead: fixed.cacheRead ?? 0,
+    cacheCreation: fixed.cacheCreation ?? 0,
+    reasoning: fixed.reasoning ?? 0,
+  };
+}
+
+function allText(params: Record<string, unknown>): string {
+  const parts: string[] = [];
+  collectText(params['system'], parts);
+  collectText(params['instructions'], parts);
+  collectText(params['messages'], parts);
+  collectText(params['input'], parts);
+  return parts.join(' ');
+}
+
+function lastUserText(params: Record<string, unknown>): string {
+  const turns = params['messages'] ?? params['input'];
+  if (typeof turns === 'string') return turns;
+  if (!Array.isArray(turns)) return '';
+  for (let i = turns.length - 1; i >= 0; i--) {
+    const turn: unknown = turns[i];
+    if (isRecord(turn) && turn['role'] === 'user') {
+      const parts: string[] = [];
+      collectText(turn['content'], parts);
+      return parts.join(' ');
+    }
+    if (typeof turn === 'string') return turn;
+  }
+  return '';
+}
+
+function collectText(value: unknown, into: string[]): void {
+  if (typeof value === 'string') into.push(value);
+  else if (Array.isArray(value)) for (const item of value) collectText(item, into);
+  else if (isRecord(value)) {
+    if (typeof value['text'] === 'string') into.push(value['text']);
+    else collectText(value['content'], into);
+  }
+}
+
+// ---- OpenAI and Anthropic payloads ----
+
+const CREATED = 1_767_225_600;
+
+function chatUsage(usage: FakeUsage) {
+  return {
+    prompt_tokens: usage.input,
+    completion_tokens: usage.output,
+    total_tokens: usage.input + usage.output,
+    prompt_tokens_details: { cached_tokens: usage.cacheRead, audio_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: usage.reasoning, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+  };
+}
+
+function responsesUsage(usage: FakeUsage) {
+  return {
+    input_tokens: usage.input,
+    input_tokens_details: { cached_tokens: usage.cacheRead },
+    output_tokens: usage.output,
+    output_tokens_details: { reasoning_tokens: usage.reasoning },
+    total_tokens: usage.input + usage.output,
+  };
+}
+
+/** Anthropic reports input WITHOUT the cache tokens, which it lists beside it. */
+function anthropicUsage(usage: FakeUsage) {
+  return {
+    input_tokens: usage.input - usage.cacheRead - usage.cacheCreation,
+    cache_creation_input_tokens: usage.cacheCreation,
+    cache_read_input_tokens: usage.cacheRead,
+    output_tokens: usage.output,
+    service_tier: 'standard',
+  };
+}
+
+function responseObject(id: string, model: string, reply: string[], usage: FakeUsage | null, status: 'in_progress' | 'completed') {
+  return {
+    id: `resp_fake${id}`,
+    object: 'response',
+    created_at: CREATED,
+    status,
+    error: null,
+    incomplete_details: null,
+    instructions: null,
+    model,
+    output:
+      status === 'completed'
+        ? [{ type: 'message', id: `msg_fake${id}`, status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: reply.join(' '), annotations: [] }] }]
+        : [],
+    parallel_tool_calls: true,
+    tool_choice: 'auto',
+    tools: [],
+    usage: usage === null ? null : responsesUsage(usage),
+  };
+}
+
+function completion(flavour: Exclude<Flavour, 'embeddings'>, id: string, model: string, reply: string[], usage: FakeUsage): unknown {
+  const text = reply.join(' ');
+  if (flavour === 'chat') {
+    return {
+      id: `chatcmpl-fake${id}`,
+      object: 'chat.completion',
+      created: CREATED,
+      model,
+      choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null, annotations: [] }, logprobs: null, finish_reason: 'stop' }],
+      usage: chatUsage(usage),
+      service_tier: 'default',
+      system_fingerprint: 'fp_fake',
+    };
+  }
+  if (flavour === 'responses') return responseObject(id, model, reply, usage, 'completed');
+  return {
+    id: `msg_fake${id}`,
+    type: 'message',
+    role: 'assistant',
+    model,
+    content: [{ type: 'text', text }],
+    stop_reason: 'end_turn',
+    stop_sequence: null,
+    usage: anthropicUsage(usage),
+  };
+}
+
+function embeddings(model: string, params: Record<string, unknown>, usage: FakeUsage): unknown {
+  const inputs = Array.isArray(params['input']) ? params['input'] : [params['input']];
+  const base64 = params['encoding_format'] === 'base64';
+  return {
+    object: 'list',
+    data: inputs.map((_, index) => {
+      const vector = Array.from({ length: 8 }, (__, i) => (index + 1) / (i + 2));
+      return { object: 'embedding', index, embedding: base64 ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector };
+    }),
+    model,
+    usage: { prompt_tokens: usage.input, total_tokens: usage.input },
+  };
+}
+
+interface SseEvent {
+  event?: string;
+  data: unknown;
+}
+
+function streamEvents(flavour: Exclude<Flavour, 'embeddings'>, id: string, model: string, reply: string[], usage: FakeUsage, params: Record<string, unknown>): SseEvent[] {
+  if (flavour === 'chat') return chatEvents(id, model, reply, usage, params);
+  if (flavour === 'responses') return responsesEvents(id, model, reply, usage);
+  return messagesEvents(id, model, reply, usage);
+}
+
+function chatEvents(id: string, model: string, reply: string[], usage: FakeUsage, params: Record<string, unknown>): SseEvent[] {
+  const options = params['stream_options'];
+  const includeUsage = isRecord(options) && options['include_usage'] === true;
+  const chunk = (delta: Record<string, unknown>, finish: string | null) => ({
+    id: `chatcmpl-fake${id}`,
+    object: 'chat.completion.chunk',
+    created: CREATED,
+    model,
+    system_fingerprint: 'fp_fake',
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    ...(includeUsage ? { usage: null } : {}),
+  });
+  const events: SseEvent[] = [{ data: chunk({ role: 'assistant', content: '', refusal: null }, null) }];
+  reply.forEach((word, i) => events.push({ data: chunk({ content: i === 0 ? word : ` ${word}` }, null) }));
+  events.push({ data: chunk({}, 'stop') });
+  if (includeUsage) {
+    events.push({
+      data: { id: `chatcmpl-fake${id}`, object: 'chat.completion.chunk', created: CREATED, model, system_fingerprint: 'fp_fake', choices: [], usage: chatUsage(usage) },
+    });
+  }
+  events.push({ data: '[DONE]' });
+  return events;
+}
+
+function responsesEvents(id: string, model: string, reply: string[], usage: FakeUsage): SseEvent[] {
+  let sequence = 0;
+  const event = (type: string, fields: Record<string, unknown>): SseEvent => ({ event: type, data: { type, sequence_number: sequence++, ...fields } });
+  const itemId = `msg_fake${id}`;
+  const text = reply.join(' ');
+  const part = { type: 'output_text', text, annotations: [] };
+  const item = { type: 'message', id: itemId, status: 'completed', role: 'assistant', content: [part] };
+  return [
+    event('response.created', { response: responseObject(id, model, reply, null, 'in_progress') }),
+    event('response.in_progress', { response: responseObject(id, model, reply, null, 'in_progress') }),
+    event('response.output_item.added', { output_index: 0, item: { ...item, status: 'in_progress', content: [] } }),
+    event('response.content_part.added', { item_id: itemId, output_index: 0, content_index: 0, part: { ...part, text: '' } }),
+    ...reply.map((word, i) => event('response.output_text.delta', { item_id: itemId, output_index: 0, content_index: 0, delta: i === 0 ? word : ` ${word}` })),
+    event('response.output_text.done', { item_id: itemId, output_index: 0, content_index: 0, text }),
+    event('response.content_part.done', { item_id: itemId, output_index: 0, content_index: 0, part }),
+    event('response.output_item.done', { output_index: 0, item }),
+    event('response.completed', { response: responseObject(id, model, reply, usage, 'completed') }),
+  ];
+}
+
+function messagesEvents(id: string, model: string, reply: string[], usage: FakeUsage): SseEvent[] {
+  const wire = anthropicUsage(usage);
+  return [
+    {
+      event: 'message_start',
+      data: {
+        type: 'message_start',
+        message: {
+          id: `msg_fake${id}`,
+          type: 'message',
+          role: 'assistant',
+          model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { ...wire, output_tokens: 1 },
+        },
+      },
+    },
+    { event: 'content_block_start', data: { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } } },
+    { event: 'ping', data: { type: 'ping' } },
+    ...reply.map((word, i) => ({
+      event: 'content_block_delta',
+      data: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: i === 0 ? word : ` ${word}` } },
+    })),
+    { event: 'content_block_stop', data: { type: 'content_block_stop', index: 0 } },
+    { event: 'message_delta', data: { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: usage.output } } },
+    { event: 'message_stop', data: { type: 'message_stop' } },
+  ];
+}
+
+function sendError(res: ServerResponse, flavour: Flavour, status: number, retryAfterMs: number): void {
+  const headers = { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))), 'retry-after-ms': String(retryAfterMs) };
+  const rateLimited = status === 429;
+  if (flavour === 'messages') {
+    sendJson(
+      res,
+      status,
+      { type: 'error', error: { type: rateLimited ? 'rate_limit_error' : 'api_error', message: rateLimited ? 'Rate limited (fake)' : 'Internal server error (fake)' } },
+      { ...headers, 'request-id': 'req_fake_error' },
+    );
+  } else {
+    sendJson(
+      res,
+      status,
+      { error: { message: rateLimited ? 'Rate limit reached (fake)' : 'The server had an error (fake)', type: rateLimited ? 'requests' : 'server_error', param: null, code: rateLimited ? 'rate_limit_exceeded' : null } },
+      { ...headers, 'x-request-id': 'req_fake_error' },
+    );
+  }
+}
+
+function requestIdHeader(flavour: Flavour, id: string): Record<string, string> {
+  return flavour === 'messages' ? { 'request-id': `req_fake${id}` } : { 'x-request-id': `req_fake${id}` };
+}
+
+// ---- HTTP plumbing ----
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+async function sendEvents(res: ServerResponse, events: SseEvent[], cut: boolean, headers: Record<string, string>): Promise<void> {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...headers });
+  // A cut stream delivers its first events (the start, and a little content), then the connection drops.
+  const sent = cut ? events.slice(0, 4) : events;
+  for (const event of sent) {
+    const data = typeof event.data === 'string' ? event.data : JSON.stringify(event.data);
+    res.write(`${event.event !== undefined ? `event: ${event.event}\n` : ''}data: ${data}\n\n`);
+  }
+  if (!cut) {
+    res.end();
+    return;
+  }
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  res.destroy();
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseBody(raw: string): unknown {
+  if (raw === '') return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
+
+function flattenHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,53 @@
+// A CommonJS app using the real `@anthropic-ai/sdk` client against the fake provider (FAKE_URL); same output
+// convention as openai-app.mjs (one JSON line per scenario, each in withAttribution({ feature: <scenario> })).
+const Anthropic = require('@anthropic-ai/sdk');
+const { withAttribution } = require('@genai-chargeback/instrumentation');
+
+const client = new Anthropic({ apiKey: 'test-key', baseURL: process.env.FAKE_URL });
+const request = { model: 'claude-sonnet-4-6', max_tokens: 512, messages: [{ role: 'user', content: 'Which customer costs us the most?' }] };
+
+async function collect(stream, limit = Infinity) {
+  const events = [];
+  for await (const event of stream) {
+    events.push(event);
+    if (events.length >= limit) break;
+  }
+  return events;
+}
+
+const scenarios = {
+  'messages': () => client.messages.create(request),
+  'messages-stream': async () => collect(await client.messages.create({ ...request, stream: true })),
+  'messages-stream-helper': async () => {
+    const stream = client.messages.stream(request);
+    const texts = [];
+    stream.on('text', (text) => texts.push(text));
+    return { final: await stream.finalMessage(), texts };
+  },
+  'retry-429': () => client.messages.create({ ...request, model: 'claude-haiku-4-5-fail-429-once' }),
+  'cut-stream': async () => {
+    const events = [];
+    try {
+      for await (const event of await client.messages.create({ ...request, model: 'claude-haiku-4-5-cut-stream', stream: true })) events.push(event);
+      return { events, error: null };
+    } catch (error) {
+      return { events, error: error.constructor.name };
+    }
+  },
+  'abandon-stream': async () => collect(await client.messages.create({ ...request, stream: true }), 3),
+};
+
+async function main() {
+  const names = process.env.SCENARIOS ? process.env.SCENARIOS.split(',') : Object.keys(scenarios);
+  for (const name of names) {
+    let line;
+    try {
+      line = { scenario: name, result: await withAttribution({ team: 'search', project: 'assistant', feature: name }, scenarios[name]) };
+    } catch (error) {
+      line = { scenario: name, error: { type: error.constructor.name, status: error.status ?? null, message: error.message } };
+    }
+    console.log(JSON.stringify(line));
+  }
+}
+
+main();

@@ -1,0 +1,75 @@
+// An ESM app using the real `openai` client against the fake provider (FAKE_URL). Each scenario runs inside
+// withAttribution({ feature: <scenario> }) and prints one JSON line with what the app received, so a test can
+// compare runs with and without the preload and find each scenario's span by its `chargeback.feature`.
+import { EventEmitter } from 'node:events';
+import OpenAI from 'openai';
+import { withAttribution } from '@genai-chargeback/instrumentation';
+
+const client = new OpenAI({ apiKey: 'test-key', baseURL: `${process.env.FAKE_URL}/v1` });
+const messages = [{ role: 'user', content: 'How much did the search team spend last month?' }];
+
+async function collect(stream, limit = Infinity) {
+  const items = [];
+  for await (const item of stream) {
+    items.push(item);
+    if (items.length >= limit) break;
+  }
+  return items;
+}
+
+function describeError(error) {
+  return { type: error.constructor.name, status: error.status ?? null, message: error.message };
+}
+
+const scenarios = {
+  'chat': () => client.chat.completions.create({ model: 'gpt-4.1', messages }),
+  'chat-stream': async () => collect(await client.chat.completions.create({ model: 'gpt-4.1', messages, stream: true })),
+  'chat-stream-own-usage': async () =>
+    collect(await client.chat.completions.create({ model: 'gpt-4.1', messages, stream: true, stream_options: { include_usage: true } })),
+  'chat-stream-helper': async () => {
+    const stream = client.chat.completions.stream({ model: 'gpt-4.1', messages });
+    const chunks = await collect(stream);
+    return { chunks, final: await stream.finalChatCompletion() };
+  },
+  'responses': () => client.responses.create({ model: 'o4-mini', input: 'Summarise the invoice' }),
+  'responses-stream': async () => collect(await client.responses.create({ model: 'o4-mini', input: 'Summarise the invoice', stream: true })),
+  'embeddings': () => client.embeddings.create({ model: 'text-embedding-3-small', input: ['first document', 'second one'] }),
+  'retry-429': () => client.chat.completions.create({ model: 'gpt-4.1-mini-fail-429-once', messages }),
+  'error-500': () => client.chat.completions.create({ model: 'gpt-4.1-mini-fail-500', messages }),
+  'cut-stream': async () => {
+    const chunks = [];
+    try {
+      for await (const chunk of await client.chat.completions.create({ model: 'gpt-4.1-cut-stream', messages, stream: true })) chunks.push(chunk);
+      return { chunks, error: null };
+    } catch (error) {
+      return { chunks, error: error.constructor.name };
+    }
+  },
+  'with-response': async () => {
+    const { data, response } = await client.chat.completions.create({ model: 'gpt-4.1', messages }).withResponse();
+    return { data, requestId: response.headers.get('x-request-id') };
+  },
+  'raw-response': async () => (await client.chat.completions.create({ model: 'gpt-4.1', messages }).asResponse()).json(),
+  'abandon-stream': async () => collect(await client.chat.completions.create({ model: 'gpt-4.1', messages, stream: true }), 2),
+  'timers-emitters': () =>
+    new Promise((resolve, reject) => {
+      const events = new EventEmitter();
+      events.on('go', () => client.chat.completions.create({ model: 'gpt-4.1-nano', messages }).then(resolve, reject));
+      setTimeout(() => setImmediate(() => events.emit('go')), 5);
+    }),
+  'nested': () =>
+    withAttribution({ team: 'billing', customer: 'acme', userId: 'u-42', environment: 'staging', action: 'answer' }, () =>
+      client.chat.completions.create({ model: 'gpt-4.1-nano', messages }),
+    ),
+};
+
+const names = process.env.SCENARIOS ? process.env.SCENARIOS.split(',') : Object.keys(scenarios);
+for (const name of names) {
+  let line;
+  try {
+    line = { scenario: name, result: await withAttribution({ team: 'search', project: 'assistant', feature: name }, scenarios[name]) };
+  } catch (error) {
+    line = { scenario: name, error: describeError(error) };
+  }
+  console.log(JSON.stringify(line));
+}

@@ -1,0 +1,100 @@
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeProvider, type FakeProvider } from '../../processor/src/demo/fake-provider.js';
+import { startTestCollector, type TestCollector } from '../support/otlp-collector.js';
+import { runApp } from './run-app.js';
+import { genAiSpans } from './spans.js';
+
+/** A port nothing listens on: the processor is down. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('flushing spans when the process ends', () => {
+  let fake: FakeProvider;
+
+  beforeAll(async () => {
+    fake = await startFakeProvider();
+  });
+
+  afterAll(async () => {
+    await fake.close();
+  });
+
+  // The batch processor would wait a minute before exporting: only the flush on exit can deliver these in time.
+  const cases = [
+    { name: 'exits on its own', mode: 'exit', signal: undefined, expected: { code: 0, signal: null } },
+    { name: 'gets SIGTERM', mode: 'wait', signal: 'SIGTERM', expected: { code: null, signal: 'SIGTERM' } },
+    { name: 'gets SIGINT', mode: 'wait', signal: 'SIGINT', expected: { code: null, signal: 'SIGINT' } },
+    { name: 'handles SIGTERM itself', mode: 'handler', signal: 'SIGTERM', expected: { code: 0, signal: null } },
+  ] as const;
+
+  for (const { name, mode, signal, expected } of cases) {
+    it(`loses none of a batch job's three calls when it ${name}`, async () => {
+      const collector: TestCollector = await startTestCollector();
+      try {
+        const run = await runApp('batch-job.mjs', {
+          env: { FAKE_URL: fake.url, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_BSP_SCHEDULE_DELAY: '60000', MODE: mode },
+          onLine: (line, child) => {
+            if (line === 'ready' && signal !== undefined) child.kill(signal);
+          },
+        });
+        expect({ code: run.code, signal: run.signal }).toEqual(expected);
+        expect(run.lines.map((line) => line['call'])).toEqual([1, 2, 3]);
+        expect(run.durationMs).toBeLessThan(15_000);
+        const calls = genAiSpans(collector.spans);
+        expect(calls).toHaveLength(3);
+        for (const call of calls) expect(call.attributes).toMatchObject({ 'chargeback.team': 'batch', 'chargeback.feature': 'nightly' });
+      } finally {
+        await collector.close();
+      }
+    });
+  }
+
+  it('keeps the app working when the processor is down, and bounds the wait at exit', async () => {
+    const port = await closedPort();
+    const run = await runApp('batch-job.mjs', {
+      env: { FAKE_URL: fake.url, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, GENAI_CHARGEBACK_SHUTDOWN_TIMEOUT_MS: '1000' },
+    });
+    expect(run.code).toBe(0);
+    expect(run.lines.map((line) => line['call'])).toEqual([1, 2, 3]);
+    expect(run.stderr).toBe('');
+    // The exporter alone would retry the refused connection for ~8 s (up to OTEL_EXPORTER_OTLP_TIMEOUT, 10 s).
+    expect(run.durationMs).toBeLessThan(5000);
+  });
+
+  it('lets exports that already failed during the run retry for at most OTEL_EXPORTER_OTLP_TIMEOUT', async () => {
+    const port = await closedPort();
+    const run = await runApp('batch-job.mjs', {
+      env: { FAKE_URL: fake.url, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_BSP_SCHEDULE_DELAY: '10', OTEL_EXPORTER_OTLP_TIMEOUT: '1500' },
+    });
+    expect(run.code).toBe(0);
+    expect(run.lines.map((line) => line['call'])).toEqual([1, 2, 3]);
+    expect(run.durationMs).toBeLessThan(5000);
+  });
+
+  it('reports bad settings as warnings naming the variable, and keeps instrumenting with the defaults', async () => {
+    const collector = await startTestCollector();
+    try {
+      const run = await runApp('batch-job.mjs', {
+        env: {
+          FAKE_URL: fake.url,
+          OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+          GENAI_CHARGEBACK_BAGGAGE_HOSTS: 'loopback, https://billing',
+          GENAI_CHARGEBACK_SHUTDOWN_TIMEOUT_MS: 'soon',
+        },
+      });
+      expect(run.code).toBe(0);
+      expect(run.lines.map((line) => line['call'])).toEqual([1, 2, 3]);
+      expect(run.stderr).toContain('GENAI_CHARGEBACK_SHUTDOWN_TIMEOUT_MS="soon" is not valid; use milliseconds, e.g. 3000. Using the default.');
+      expect(run.stderr).toContain("GENAI_CHARGEBACK_BAGGAGE_HOSTS: baggage host pattern 'https://billing' is not valid");
+      expect(genAiSpans(collector.spans)).toHaveLength(3);
+    } finally {
+      await collector.close();
+    }
+  });
+});

@@ -1,0 +1,181 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeProvider, type FakeProvider, type FakeProviderOptions } from '../../processor/src/demo/fake-provider.js';
+import { SpanKind, StatusCode } from '../../processor/src/otlp/index.js';
+import { startTestCollector, type TestCollector } from '../support/otlp-collector.js';
+import { runApp, type AppRun } from './run-app.js';
+import { genAiSpans, spanOf, USAGE_KEYS, withAttributionBaggage } from './spans.js';
+
+const MODELS: FakeProviderOptions['models'] = {
+  'gpt-4.1': { input: 1200, cacheRead: 1000, output: 300, reasoning: 120 },
+  'o4-mini': { input: 900, cacheRead: 512, output: 700, reasoning: 500 },
+  'text-embedding-3-small': { input: 42 },
+  'gpt-4.1-mini-fail-429-once': { input: 20, output: 7 },
+  'gpt-4.1-nano': { input: 11, output: 5 },
+};
+const SCENARIOS = 15;
+
+describe('openai (ESM app) under the preload', () => {
+  let collector: TestCollector;
+  let fake: FakeProvider;
+  let plainFake: FakeProvider;
+  let instrumented: AppRun;
+  let plain: AppRun;
+
+  beforeAll(async () => {
+    [collector, fake, plainFake] = await Promise.all([startTestCollector(), startFakeProvider({ models: MODELS }), startFakeProvider({ models: MODELS })]);
+    const env = (url: string) => ({
+      FAKE_URL: url,
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_SERVICE_NAME: 'assistant-api',
+      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=test',
+    });
+    [instrumented, plain] = await Promise.all([
+      runApp('openai-app.mjs', { env: env(fake.url) }),
+      runApp('openai-app.mjs', { env: env(plainFake.url), instrumented: false }),
+    ]);
+    await collector.waitForSpans((spans) => genAiSpans(spans).length >= SCENARIOS);
+  });
+
+  afterAll(async () => {
+    await Promise.all([collector?.close(), fake?.close(), plainFake?.close()]);
+  });
+
+  it('leaves what the app receives unchanged, streams included', () => {
+    expect(instrumented.code).toBe(0);
+    expect(instrumented.stderr).toBe('');
+    expect(instrumented.lines).toHaveLength(SCENARIOS);
+    expect(instrumented.lines).toEqual(plain.lines);
+  });
+
+  it('emits exactly one CLIENT span per call, named {operation} {model}, with the service resource', () => {
+    const spans = genAiSpans(collector.spans);
+    expect(spans).toHaveLength(SCENARIOS);
+    expect(new Set(spans.map((span) => span.attributes['chargeback.feature'])).size).toBe(SCENARIOS);
+    for (const span of spans) {
+      expect(span.kind).toBe(SpanKind.CLIENT);
+      expect(span.name).toBe(`${String(span.attributes['gen_ai.operation.name'])} ${String(span.attributes['gen_ai.request.model'])}`);
+      expect(span.resource['service.name']).toBe('assistant-api');
+      expect(span.resource['deployment.environment.name']).toBe('test');
+      expect(span.attributes['gen_ai.provider.name']).toBe('openai');
+      expect(span.attributes['server.address']).toBe('127.0.0.1');
+    }
+    // The provider requests' own HTTP spans are folded into the GenAI span (attempt count), not exported.
+    expect(collector.spans.filter((span) => !span.scopeName.startsWith('@genai-chargeback'))).toEqual([]);
+  });
+
+  it('records chat completion usage to the token, with cache-read and reasoning tokens', () => {
+    expect(spanOf(collector.spans, 'chat').attributes).toMatchObject({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': 'gpt-4.1',
+      'gen_ai.response.model': 'gpt-4.1',
+      'gen_ai.response.id': 'chatcmpl-fake000001',
+      'gen_ai.response.finish_reasons': ['stop'],
+      'gen_ai.usage.input_tokens': 1200,
+      'gen_ai.usage.output_tokens': 300,
+      'gen_ai.usage.cache_read.input_tokens': 1000,
+      'gen_ai.usage.reasoning.output_tokens': 120,
+      'chargeback.team': 'search',
+      'chargeback.project': 'assistant',
+    });
+  });
+
+  it('gets exact usage for streams that did not ask for it, hiding the extra chunk from the app', () => {
+    for (const feature of ['chat-stream', 'chat-stream-helper', 'chat-stream-own-usage']) {
+      expect(spanOf(collector.spans, feature).attributes).toMatchObject({
+        'gen_ai.usage.input_tokens': 1200,
+        'gen_ai.usage.output_tokens': 300,
+        'gen_ai.usage.cache_read.input_tokens': 1000,
+        'gen_ai.usage.reasoning.output_tokens': 120,
+        'gen_ai.response.finish_reasons': ['stop'],
+      });
+    }
+    const streamed = fake.requests.filter((request) => request.stream && request.path === '/v1/chat/completions');
+    for (const request of streamed) expect(request.body).toMatchObject({ stream_options: { include_usage: true } });
+    const chunks = instrumented.lines.find((line) => line['scenario'] === 'chat-stream')?.['result'] as Record<string, unknown>[];
+    expect(chunks.length).toBeGreaterThan(3);
+    expect(chunks.filter((chunk) => 'usage' in chunk)).toEqual([]);
+    const ownUsage = instrumented.lines.find((line) => line['scenario'] === 'chat-stream-own-usage')?.['result'] as Record<string, unknown>[];
+    expect(ownUsage.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 1200, completion_tokens: 300 } });
+  });
+
+  it('keeps withResponse() and asResponse() working; a raw response is reported without usage', () => {
+    expect(spanOf(collector.spans, 'with-response').attributes).toMatchObject({ 'gen_ai.usage.input_tokens': 1200, 'gen_ai.usage.output_tokens': 300 });
+    const raw = spanOf(collector.spans, 'raw-response');
+    expect(raw.statusCode).toBe(StatusCode.UNSET);
+    for (const key of USAGE_KEYS) expect(raw.attributes).not.toHaveProperty(key);
+    const rawResult = instrumented.lines.find((line) => line['scenario'] === 'raw-response')?.['result'];
+    expect(rawResult).toMatchObject({ object: 'chat.completion', usage: { prompt_tokens: 1200 } });
+  });
+
+  it('records Responses API usage, plain and streamed', () => {
+    for (const feature of ['responses', 'responses-stream']) {
+      expect(spanOf(collector.spans, feature).attributes).toMatchObject({
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.request.model': 'o4-mini',
+        'gen_ai.response.model': 'o4-mini',
+        'gen_ai.response.finish_reasons': ['stop'],
+        'gen_ai.usage.input_tokens': 900,
+        'gen_ai.usage.output_tokens': 700,
+        'gen_ai.usage.cache_read.input_tokens': 512,
+        'gen_ai.usage.reasoning.output_tokens': 500,
+      });
+    }
+    expect(spanOf(collector.spans, 'responses-stream').attributes['gen_ai.response.id']).toMatch(/^resp_fake/);
+  });
+
+  it('records embeddings input tokens and no output tokens', () => {
+    const attributes = spanOf(collector.spans, 'embeddings').attributes;
+    expect(attributes).toMatchObject({ 'gen_ai.operation.name': 'embeddings', 'gen_ai.request.model': 'text-embedding-3-small', 'gen_ai.usage.input_tokens': 42 });
+    expect(attributes).not.toHaveProperty('gen_ai.usage.output_tokens');
+  });
+
+  it("counts the SDK's own retries and marks failed calls", () => {
+    const retried = spanOf(collector.spans, 'retry-429');
+    expect(retried.statusCode).toBe(StatusCode.UNSET);
+    expect(retried.attributes).toMatchObject({ 'http.request.resend_count': 1, 'gen_ai.usage.input_tokens': 20, 'gen_ai.usage.output_tokens': 7 });
+    expect(fake.requests.filter((request) => request.fault === 'fail-429-once').map((request) => request.status)).toEqual([429, 200]);
+
+    const failed = spanOf(collector.spans, 'error-500');
+    expect(failed.statusCode).toBe(StatusCode.ERROR);
+    expect(failed.attributes).toMatchObject({ 'error.type': '500', 'http.request.resend_count': 2 });
+    for (const key of USAGE_KEYS) expect(failed.attributes).not.toHaveProperty(key);
+    expect(fake.requests.filter((request) => request.fault === 'fail-500')).toHaveLength(3);
+    expect(spanOf(collector.spans, 'chat').attributes).not.toHaveProperty('http.request.resend_count');
+  });
+
+  it('ends streams that fail midway or that the app abandons with what was received', () => {
+    const cut = spanOf(collector.spans, 'cut-stream');
+    expect(cut.statusCode).toBe(StatusCode.ERROR);
+    expect(cut.attributes['error.type']).toBe('UND_ERR_SOCKET');
+    expect(cut.attributes['gen_ai.response.id']).toMatch(/^chatcmpl-fake/);
+    const cutResult = instrumented.lines.find((line) => line['scenario'] === 'cut-stream')?.['result'];
+    expect(cutResult).toMatchObject({ error: 'TypeError' });
+
+    const abandoned = spanOf(collector.spans, 'abandon-stream');
+    expect(abandoned.statusCode).toBe(StatusCode.UNSET);
+    expect(abandoned.attributes['gen_ai.response.model']).toBe('gpt-4.1');
+    expect(abandoned.attributes).not.toHaveProperty('error.type');
+    expect(abandoned.attributes).not.toHaveProperty('gen_ai.usage.input_tokens');
+  });
+
+  it('carries attribution across timers and event emitters, and merges nested scopes', () => {
+    expect(spanOf(collector.spans, 'timers-emitters').attributes).toMatchObject({ 'chargeback.team': 'search', 'chargeback.project': 'assistant' });
+    expect(spanOf(collector.spans, 'nested').attributes).toMatchObject({
+      'chargeback.team': 'billing',
+      'chargeback.project': 'assistant',
+      'chargeback.customer': 'acme',
+      'chargeback.action': 'answer',
+      'user.id': 'u-42',
+      'deployment.environment.name': 'staging',
+    });
+  });
+
+  it('sends no prompt or completion text on spans and no attribution baggage to the provider', () => {
+    const text = JSON.stringify(genAiSpans(collector.spans).map((span) => span.attributes));
+    expect(text).not.toContain('How much did the search team spend');
+    expect(text).not.toContain('fake reply');
+    expect(fake.requests.length).toBeGreaterThanOrEqual(SCENARIOS);
+    expect(withAttributionBaggage(fake.requests)).toEqual([]);
+  });
+});
