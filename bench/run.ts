@@ -9,6 +9,7 @@ const benchmarks: Array<{ name: string; file: string; nodeArgs?: string[] }> = [
   { name: 'decode', file: 'decode.ts' },
   { name: 'ingest', file: 'ingest.ts' },
   { name: 'rollup', file: 'rollup.ts', nodeArgs: ['--expose-gc'] },
+  { name: 'forwarding', file: 'forwarding.ts' },
   { name: 'instrumentation', file: 'instrumentation.ts' },
   { name: 'reports', file: 'reports.ts' },
 ];

@@ -141,3 +141,24 @@ CREATE TABLE IF NOT EXISTS reconciliation_spreads (
   remainder_usd     DECIMAL(18, 9) NOT NULL,
   chargeback_usd    DECIMAL(18, 9) NOT NULL
 );
+
+-- Alerts the processor raised (processor/src/alerts/): budget thresholds, spend spikes, the day's unallocated
+-- share, models the price book cannot price. The key makes each alert fire once per window, restarts included.
+CREATE TABLE IF NOT EXISTS alerts (
+  kind                VARCHAR NOT NULL,   -- 'budget_threshold' | 'spend_spike' | 'unallocated_share' | 'unpriced_model'
+  subject             VARCHAR NOT NULL,   -- budget name | team | 'all' | 'provider/model'
+  window_start        TIMESTAMP NOT NULL, -- UTC: budget window | spike block | UTC day | epoch (once ever)
+  window_end          TIMESTAMP,
+  threshold           DOUBLE NOT NULL,    -- share of the limit | spike factor | max unallocated share | 0
+  observed            DOUBLE,             -- share of the limit used | last hour ÷ hourly average | unallocated share
+  amount_usd          DECIMAL(18, 9),     -- spent in the window | last hour's spend | unallocated cost
+  reference_usd       DECIMAL(18, 9),     -- the limit | trailing 7-day hourly average | the day's total cost
+  message             VARCHAR NOT NULL,
+  details             JSON,
+  raised_at           TIMESTAMP NOT NULL,
+  delivery            VARCHAR NOT NULL,   -- 'pending' | 'delivered' | 'failed' | 'none' (no webhook configured)
+  delivery_attempts   INTEGER NOT NULL,   -- HTTP requests made, all webhooks together
+  delivered_at        TIMESTAMP,
+  delivery_error      VARCHAR,
+  PRIMARY KEY (kind, subject, window_start, threshold)
+);

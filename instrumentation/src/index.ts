@@ -15,6 +15,7 @@ export { createHttpInstrumentations, type HttpInstrumentationOptions } from './h
 export { OpenAIInstrumentation, type OpenAIInstrumentationConfig } from './openai/instrumentation.js';
 export { AnthropicInstrumentation, type AnthropicInstrumentationConfig } from './anthropic/instrumentation.js';
 export * from './semconv.js';
+export * from './budget/index.js';
 
 /**
  * Exports the spans buffered so far. Call it before `process.exit()`, which leaves no time for the automatic

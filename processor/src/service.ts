@@ -1,6 +1,12 @@
 import type { Logger } from 'pino';
 import { compileRules } from './attribution/resolve-attribution.js';
+import { createBudgets, type Budgets } from './budgets/create-budgets.js';
 import type { Config } from './config/schema.js';
+import { createForwarding, type Forwarding } from './forward/index.js';
+import { ReportCatalog } from './reports/catalog.js';
+import { createReportRoutes } from './reports/routes.js';
+import { instanceReportRunner } from './reports/runner.js';
+import { scheduleParquetSnapshots } from './store/parquet-snapshots.js';
 import { IngestPipeline } from './pipeline/ingest.js';
 import { NestedCallFilter } from './pipeline/nested-calls.js';
 import { loadPriceBook, priceCall, type PriceBook } from './pricing/index.js';
@@ -21,6 +27,8 @@ export interface RunningService {
   grpc: RunningGrpcServer;
   pipeline: IngestPipeline;
   rollup: RollupStage;
+  budgets: Budgets;
+  forwarding: Forwarding;
   priceBook: PriceBook;
   receiverMetrics: ReceiverMetrics;
   /** Graceful stop: no new requests, in-flight batches committed, buffered traces written, checkpoint. */
@@ -61,9 +69,22 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   pipeline.addListener(rollup);
   rollup.start(Math.max(50, Math.min(1_000, config.rollup.wait / 4)));
 
+  const forwarding = createForwarding(config.forward, { db: db.instance, logger });
+  pipeline.addListener(forwarding.stage);
+  rollup.onActionsWritten(forwarding.onActionsWritten);
+  rollup.onTracesWithoutAction(forwarding.onTracesWithoutAction);
+
+  const budgets = await createBudgets(config, { db: db.instance, logger });
+  pipeline.addListener(budgets.listener);
+
   const receiverMetrics = new ReceiverMetrics();
   const bodyLimitBytes = Math.round(config.receivers.http.body_limit_mib * mib);
   const app = createApp({ sink: pipeline, logger, bodyLimitBytes, metrics: receiverMetrics });
+  app.route('/v1/budgets', budgets.routes);
+  app.route('/v1/reports', createReportRoutes({ catalog: await ReportCatalog.load(), run: instanceReportRunner(db.instance), logger }));
+  budgets.start();
+  const parquet = config.storage.parquet;
+  const snapshots = parquet === undefined ? null : scheduleParquetSnapshots({ instance: db.instance, dir: parquet.dir, everyMs: parquet.every, logger });
   const host = config.receivers.host;
   const http = await serve(app, { host, port: config.receivers.http.port });
   const grpc = await serveGrpc(
@@ -83,13 +104,18 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     grpc,
     pipeline,
     rollup,
+    budgets,
+    forwarding,
     priceBook,
     receiverMetrics,
     stop() {
       stopping ??= (async () => {
         await Promise.all([http.close(), grpc.close()]);
+        await snapshots?.stop();
         await rollup.stop();
+        await forwarding.shutdown(10_000);
         await writer.close();
+        await budgets.stop();
         actionStore.close();
         await db.connection.run('CHECKPOINT');
         await db.close();

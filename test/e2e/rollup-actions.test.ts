@@ -113,7 +113,8 @@ describe('roll-up with a real processor process', () => {
       root.end();
       await send(processor, memory.getFinishedSpans().slice(-2));
     }
-    await sleep(500);
+    // Give the eviction's write time to commit; the two traces still buffered are lost with the process.
+    await sleep(2_000);
     processor.child.kill('SIGKILL');
     await processor.stop();
     // Restart on the same file: the two traces that were still waiting get their action from the ledger.

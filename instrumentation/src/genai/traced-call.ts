@@ -1,4 +1,6 @@
 import { context, diag, type Context, type Tracer } from '@opentelemetry/api';
+import { getAttribution } from '../attribution/scope.js';
+import { checkBudget, type BudgetDecision } from '../budget/gate.js';
 import { startModelCall, type ModelCall, type ModelRequest } from './model-call.js';
 import { observeResult, type ResultReader } from './observe.js';
 
@@ -15,9 +17,10 @@ type Method = (this: unknown, ...args: unknown[]) => unknown;
 
 /**
  * Wraps an SDK method so each call is one GenAI CLIENT span. Everything here runs synchronously before the
- * request leaves, which is where a pre-call check (the budget gate) belongs: between planning and starting the
- * span, with the plan's request and the active attribution, able to reject the call or rewrite `plan.args`.
- * Instrumentation failures never reach the app: the method then runs as if uninstrumented.
+ * request leaves. The budget gate is checked between planning and starting the span, from cached status only
+ * (no I/O): a refused call never reaches the provider and has no span; a fallback model rewrites the call.
+ * Instrumentation failures never reach the app: the method then runs as if uninstrumented. A budget refusal
+ * does reach it — that is the gate's purpose — as the promise the SDK method would have returned.
  */
 export function traceModelCalls(tracer: () => Tracer, planner: Planner, original: Method): Method {
   return function tracedModelCall(this: unknown, ...args: unknown[]): unknown {
@@ -26,6 +29,16 @@ export function traceModelCalls(tracer: () => Tracer, planner: Planner, original
     let callContext: Context | undefined;
     try {
       plan = planner(this, args);
+    } catch (error) {
+      diag.error('@genai-chargeback/instrumentation: could not plan a model call', error);
+    }
+    if (plan !== undefined) {
+      const decision = budgetDecision(plan);
+      if (decision.action === 'reject') return Promise.reject(decision.error);
+      if (decision.action === 'respond') return Promise.resolve(decision.response);
+      if (decision.action === 'use-model') plan = withModel(plan, decision.model);
+    }
+    try {
       if (plan !== undefined) ({ call, context: callContext } = startModelCall(tracer(), plan.request, context.active()));
     } catch (error) {
       diag.error('@genai-chargeback/instrumentation: could not start a model call span', error);
@@ -48,6 +61,22 @@ export function traceModelCalls(tracer: () => Tracer, planner: Planner, original
     }
     return result;
   };
+}
+
+function budgetDecision(plan: CallPlan): BudgetDecision {
+  try {
+    return checkBudget(getAttribution(), { provider: plan.request.provider, operation: plan.request.operation, model: plan.request.model });
+  } catch (error) {
+    diag.error('@genai-chargeback/instrumentation: the budget check failed; the call proceeds', error);
+    return { action: 'proceed' };
+  }
+}
+
+/** The same call to a fallback model: the span and the request both name the model actually called. */
+function withModel(plan: CallPlan, model: string): CallPlan {
+  const [params, ...rest] = plan.args;
+  const rewritten = typeof params === 'object' && params !== null ? { ...params, model } : params;
+  return { ...plan, request: { ...plan.request, model }, args: [rewritten, ...rest] };
 }
 
 /** Counts an HTTP attempt of the model call in progress (wraps the SDK client's per-attempt fetch). */

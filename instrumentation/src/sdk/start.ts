@@ -1,9 +1,11 @@
-import { diag, DiagConsoleLogger } from '@opentelemetry/api';
+import { diag, DiagConsoleLogger, type Attributes } from '@opentelemetry/api';
 import { diagLogLevelFromString } from '@opentelemetry/core';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { AnthropicInstrumentation } from '../anthropic/instrumentation.js';
+import { ATTRIBUTION_FIELDS, ATTRIBUTION_KEYS, type Attribution } from '../attribution/keys.js';
 import { AttributionSpanProcessor } from '../attribution/span-processor.js';
+import { startBudgetGate } from '../budget/gate.js';
 import { DEFAULT_BAGGAGE_HOSTS, type InstrumentationSettings } from '../config/env.js';
 import { HostPatternError, parseHostAllowlist, type HostAllowlist } from '../baggage/host-allowlist.js';
 import { createHttpInstrumentations } from '../http/instrumentations.js';
@@ -29,8 +31,9 @@ export function startSdk(settings: InstrumentationSettings, warn: (message: stri
   if (logLevel !== undefined && logLevel.trim() !== '') {
     diag.setLogger(new DiagConsoleLogger(), { logLevel: diagLogLevelFromString(logLevel) });
   }
+  const resource = createResourceFromEnv();
   const provider = new NodeTracerProvider({
-    resource: createResourceFromEnv(),
+    resource,
     spanProcessors: [new AttributionSpanProcessor(), ...createSpanExportersFromEnv().map((exporter) => new BatchSpanProcessor(exporter))],
   });
   provider.register({ propagator: createPropagatorFromEnv(allowlistOf(settings, warn)) });
@@ -42,7 +45,19 @@ export function startSdk(settings: InstrumentationSettings, warn: (message: stri
       new AnthropicInstrumentation(),
     ],
   });
+  // The gate's default scope is the service's own attribution (OTEL_RESOURCE_ATTRIBUTES=chargeback.team=...).
+  const gate = startBudgetGate({ defaults: attributionOf(resource.attributes) });
+  for (const problem of gate.problems) warn(problem);
   return provider;
+}
+
+function attributionOf(attributes: Attributes): Attribution {
+  const attribution: Attribution = {};
+  for (const field of ATTRIBUTION_FIELDS) {
+    const value = attributes[ATTRIBUTION_KEYS[field]];
+    if (typeof value === 'string' && value !== '') attribution[field] = value;
+  }
+  return attribution;
 }
 
 function allowlistOf(settings: InstrumentationSettings, warn: (message: string) => void): HostAllowlist {

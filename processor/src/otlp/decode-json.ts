@@ -7,8 +7,10 @@ import {
   StatusCode,
   type AttributeValue,
   type Attributes,
+  type DecodeOptions,
   type DecodedSpan,
   type DecodedTraces,
+  type JsonScopeWire,
   type SpanLink,
 } from './types.js';
 
@@ -18,17 +20,20 @@ import {
  * as the Collector does), keys are lowerCamelCase only, unknown fields are ignored, and 64-bit integers may be
  * strings or numbers. `null` means "not set", as in proto3 JSON.
  */
-export function decodeTracesJson(body: Uint8Array | string): DecodedTraces {
-  const text = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+export function decodeTracesJson(body: Uint8Array | string, options: DecodeOptions = {}): DecodedTraces {
+  const keepWire = options.keepWire === true;
+  let text = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  // A UTF-8 byte order mark is allowed before JSON text but JSON.parse refuses it.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
-    return decodeRequest(parse(text));
+    return decodeRequest(parse(text), keepWire);
   } catch (error) {
     // JSON.parse rounded an integer beyond 2^53 in a 64-bit field: parse again with such numbers quoted.
     // Only requests that send big integers as JSON numbers pay for the second pass.
     if (!(error instanceof LostPrecisionError)) throw toDecodeError(error);
   }
   try {
-    return decodeRequest(parse(quoteLongIntegers(text)));
+    return decodeRequest(parse(quoteLongIntegers(text)), keepWire);
   } catch (error) {
     throw toDecodeError(error);
   }
@@ -77,13 +82,13 @@ const STATUS_CODE_NAMES: Record<string, number> = {
   STATUS_CODE_ERROR: StatusCode.ERROR,
 };
 
-function decodeRequest(root: unknown): DecodedTraces {
+function decodeRequest(root: unknown, keepWire: boolean): DecodedTraces {
   const request = expectObject(root, '', 'ExportTraceServiceRequest');
   const out: DecodedTraces = { spans: [], rejectedSpans: 0, rejectionMessage: '' };
   const resourceSpans = optionalArray(request['resourceSpans'], 'resourceSpans');
   for (let r = 0; r < resourceSpans.length; r++) {
     try {
-      decodeResourceSpans(resourceSpans[r], out, r);
+      decodeResourceSpans(resourceSpans[r], out, r, keepWire);
     } catch (error) {
       rethrowAt(error, `resourceSpans[${r}]`);
     }
@@ -91,8 +96,9 @@ function decodeRequest(root: unknown): DecodedTraces {
   return out;
 }
 
-function decodeResourceSpans(value: unknown, out: DecodedTraces, resourceIndex: number): void {
+function decodeResourceSpans(value: unknown, out: DecodedTraces, resourceIndex: number, keepWire: boolean): void {
   const resourceSpans = expectObject(value, '', 'ResourceSpans');
+  const resourceWire = keepWire ? { resource: resourceSpans['resource'], schemaUrl: resourceSpans['schemaUrl'] } : null;
   const resource: Attributes = {};
   const resourceValue = resourceSpans['resource'];
   if (resourceValue != null) {
@@ -105,15 +111,24 @@ function decodeResourceSpans(value: unknown, out: DecodedTraces, resourceIndex: 
   const scopeSpans = optionalArray(resourceSpans['scopeSpans'], 'scopeSpans');
   for (let s = 0; s < scopeSpans.length; s++) {
     try {
-      decodeScopeSpans(scopeSpans[s], out, resource, resourceIndex, s);
+      decodeScopeSpans(scopeSpans[s], out, resource, resourceWire, resourceIndex, s);
     } catch (error) {
       rethrowAt(error, `scopeSpans[${s}]`);
     }
   }
 }
 
-function decodeScopeSpans(value: unknown, out: DecodedTraces, resource: Attributes, resourceIndex: number, scopeIndex: number): void {
+function decodeScopeSpans(
+  value: unknown,
+  out: DecodedTraces,
+  resource: Attributes,
+  resourceWire: JsonScopeWire['resource'] | null,
+  resourceIndex: number,
+  scopeIndex: number,
+): void {
   const scopeSpans = expectObject(value, '', 'ScopeSpans');
+  const wire: JsonScopeWire | null =
+    resourceWire === null ? null : { resource: resourceWire, scope: scopeSpans['scope'], schemaUrl: scopeSpans['schemaUrl'] };
   let scopeName = '';
   let scopeVersion = '';
   const scopeValue = scopeSpans['scope'];
@@ -127,6 +142,8 @@ function decodeScopeSpans(value: unknown, out: DecodedTraces, resource: Attribut
     let span: DecodedSpan;
     try {
       span = decodeSpan(spans[i], resource, scopeName, scopeVersion);
+      // decodeSpan checked it is an object.
+      if (wire !== null) span.wire = { format: 'json', scope: wire, span: spans[i] as JsonObject };
     } catch (error) {
       rethrowAt(error, `spans[${i}]`);
     }

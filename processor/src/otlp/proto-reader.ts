@@ -82,6 +82,13 @@ export class ProtoReader {
     return this.buf.readBigUInt64LE(pos);
   }
 
+  fixed32(end: number): number {
+    const pos = this.pos;
+    if (pos + 4 > end) throw this.truncated(end);
+    this.pos = pos + 4;
+    return this.buf.readUInt32LE(pos);
+  }
+
   double(end: number): number {
     const pos = this.pos;
     if (pos + 8 > end) throw this.truncated(end);

@@ -52,6 +52,13 @@ export class ProtoWriter {
     return this;
   }
 
+  fixed32(value: number): this {
+    this.reserve(4);
+    this.buf.writeUInt32LE(value >>> 0, this.pos);
+    this.pos += 4;
+    return this;
+  }
+
   double(value: number): this {
     this.reserve(8);
     this.buf.writeDoubleLE(value, this.pos);

@@ -87,6 +87,13 @@ export const Span = message('opentelemetry.proto.trace.v1.Span', {
   flags: [16, I32],
 });
 
+export const SpanEvent = message('opentelemetry.proto.trace.v1.Span.Event', {
+  timeUnixNano: [1, I64],
+  name: [2, LEN],
+  attributes: [3, LEN],
+  droppedAttributesCount: [4, VARINT],
+});
+
 export const SpanLink = message('opentelemetry.proto.trace.v1.Span.Link', {
   traceId: [1, LEN],
   spanId: [2, LEN],

@@ -24,6 +24,20 @@ export class InvalidBodyError extends Error {
   override name = 'InvalidBodyError';
 }
 
+/**
+ * No valid bearer token (401), or a valid token without this kind of access (403). The message names what is
+ * missing, never the token.
+ */
+export class UnauthorizedError extends Error {
+  override name = 'UnauthorizedError';
+  constructor(
+    message: string,
+    readonly forbidden = false,
+  ) {
+    super(message);
+  }
+}
+
 /** The sink failed with something other than a RetryableError: a server fault the client should retry. */
 export class SinkFailedError extends Error {
   override name = 'SinkFailedError';
@@ -36,6 +50,7 @@ export class SinkFailedError extends Error {
 export type RequestOutcome =
   | 'ok'
   | 'partial'
+  | 'unauthorized'
   | 'invalid'
   | 'too_large'
   | 'unsupported'
@@ -44,13 +59,17 @@ export type RequestOutcome =
   | 'error';
 
 export interface ErrorDisposition {
-  httpStatus: 400 | 413 | 415 | 429 | 500 | 503;
+  httpStatus: 400 | 401 | 403 | 413 | 415 | 429 | 500 | 503;
   /** google.rpc.Code: the gRPC status, and the `code` of HTTP google.rpc.Status bodies. */
   rpcCode: number;
   outcome: RequestOutcome;
   message: string;
   retryAfterSeconds?: number;
 }
+
+/** google.rpc.Code values the OTLP schema module does not list. */
+const RPC_PERMISSION_DENIED = 7;
+const RPC_UNAUTHENTICATED = 16;
 
 /** Seconds a client is told to wait after a sink failure that carried no delay of its own. */
 export const DEFAULT_RETRY_AFTER_SECONDS = 5;
@@ -60,6 +79,11 @@ export const DEFAULT_RETRY_AFTER_SECONDS = 5;
  * UNAVAILABLE (gRPC), so every server-side failure maps there, and client data never produces a 500.
  */
 export function classifyError(error: unknown): ErrorDisposition {
+  if (error instanceof UnauthorizedError) {
+    return error.forbidden
+      ? { httpStatus: 403, rpcCode: RPC_PERMISSION_DENIED, outcome: 'unauthorized', message: error.message }
+      : { httpStatus: 401, rpcCode: RPC_UNAUTHENTICATED, outcome: 'unauthorized', message: error.message };
+  }
   if (error instanceof OtlpDecodeError || error instanceof InvalidBodyError) {
     return { httpStatus: 400, rpcCode: RpcCode.INVALID_ARGUMENT, outcome: 'invalid', message: error.message };
   }

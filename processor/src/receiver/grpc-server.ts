@@ -10,8 +10,9 @@ import {
 import type { Logger } from 'pino';
 import { encodeExportResponseProtobuf, encodeStatusProtobuf, retryInfoDetail, type OtlpSignal } from '../otlp/index.js';
 import type { TraceSink } from '../pipeline/trace-sink.js';
-import { classifyError } from './errors.js';
+import { classifyError, UnauthorizedError } from './errors.js';
 import { exportTraces } from './export-traces.js';
+import type { ReceiverGuard } from './guard.js';
 import { ReceiverMetrics } from './metrics.js';
 
 export interface GrpcReceiverDeps {
@@ -21,6 +22,8 @@ export interface GrpcReceiverDeps {
   bodyLimitBytes: number;
   /** Shared with the HTTP receiver; a fresh one when omitted. */
   metrics?: ReceiverMetrics;
+  /** Auth (the `authorization` metadata), admission and span passes; none: every call is let in as it is. */
+  guard?: ReceiverGuard;
 }
 
 export interface GrpcServeOptions {
@@ -69,40 +72,61 @@ function exportService(signal: OtlpSignal): ServiceDefinition {
 /** OTLP/gRPC receiver: TraceService/Export decoded and handed to the sink; logs and metrics answered empty. */
 export async function serveGrpc(deps: GrpcReceiverDeps, options: GrpcServeOptions): Promise<RunningGrpcServer> {
   const metrics = deps.metrics ?? new ReceiverMetrics();
-  const traceDeps = { sink: deps.sink, logger: deps.logger, metrics };
+  const guard = deps.guard;
+  const traceDeps = { sink: deps.sink, logger: deps.logger, metrics, passes: guard?.passes ?? [] };
+  /** Ingest token check and admission, as for HTTP; returns the token holder. */
+  const admit = (call: ServerUnaryCall<Buffer, Buffer>, requestId: string): string | undefined => {
+    if (guard === undefined) return undefined;
+    const [authorization] = call.metadata.get('authorization');
+    const principal = guard.authenticate(authorization === undefined ? undefined : String(authorization), ['ingest'], requestId);
+    guard.admit();
+    return principal;
+  };
+  const refuse = (signal: OtlpSignal, error: unknown, callback: sendUnaryData<Buffer>, requestId: string) => {
+    const disposition = classifyError(error);
+    metrics.countRequest('grpc', signal, disposition.outcome);
+    if (disposition.outcome === 'error') deps.logger.error({ err: error, requestId }, 'gRPC export failed');
+    else if (error instanceof UnauthorizedError) deps.logger.info({ reason: disposition.message, requestId }, 'gRPC call not authorized');
+    const metadata = new Metadata();
+    if (disposition.retryAfterSeconds !== undefined) {
+      // Rich status with google.rpc.RetryInfo: how OTLP/gRPC servers say when to retry.
+      const status = {
+        code: disposition.rpcCode,
+        message: disposition.message,
+        details: [retryInfoDetail(disposition.retryAfterSeconds)],
+      };
+      metadata.set('grpc-status-details-bin', asBuffer(encodeStatusProtobuf(status)));
+    }
+    callback({ code: disposition.rpcCode, details: disposition.message, metadata });
+  };
   const server = new Server({
     'grpc.max_receive_message_length': deps.bodyLimitBytes,
   });
 
   server.addService(exportService('traces'), {
     Export: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
-      exportTraces(call.request, 'protobuf', { transport: 'grpc', requestId: randomUUID() }, traceDeps).then(
-        (partial) => {
-          metrics.countRequest('grpc', 'traces', partial.rejected > 0 ? 'partial' : 'ok');
-          callback(null, asBuffer(encodeExportResponseProtobuf(partial)));
-        },
-        (error: unknown) => {
-          const disposition = classifyError(error);
-          metrics.countRequest('grpc', 'traces', disposition.outcome);
-          if (disposition.outcome === 'error') deps.logger.error({ err: error }, 'gRPC trace export failed');
-          const metadata = new Metadata();
-          if (disposition.retryAfterSeconds !== undefined) {
-            // Rich status with google.rpc.RetryInfo: how OTLP/gRPC servers say when to retry.
-            const status = {
-              code: disposition.rpcCode,
-              message: disposition.message,
-              details: [retryInfoDetail(disposition.retryAfterSeconds)],
-            };
-            metadata.set('grpc-status-details-bin', asBuffer(encodeStatusProtobuf(status)));
-          }
-          callback({ code: disposition.rpcCode, details: disposition.message, metadata });
-        },
-      );
+      const requestId = randomUUID();
+      Promise.resolve()
+        .then(() => exportTraces(call.request, 'protobuf', { transport: 'grpc', requestId, principal: admit(call, requestId) }, traceDeps))
+        .then(
+          (partial) => {
+            metrics.countRequest('grpc', 'traces', partial.rejected > 0 ? 'partial' : 'ok');
+            callback(null, asBuffer(encodeExportResponseProtobuf(partial)));
+          },
+          (error: unknown) => refuse('traces', error, callback, requestId),
+        );
     },
   });
   for (const signal of ['logs', 'metrics'] as const) {
     server.addService(exportService(signal), {
-      Export: (_call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
+      Export: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
+        const requestId = randomUUID();
+        try {
+          admit(call, requestId);
+        } catch (error) {
+          refuse(signal, error, callback, requestId);
+          return;
+        }
         metrics.countRequest('grpc', signal, 'ok');
         callback(null, Buffer.alloc(0));
       },

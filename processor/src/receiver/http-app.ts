@@ -11,8 +11,9 @@ import {
   type PartialSuccess,
 } from '../otlp/index.js';
 import type { TraceSink } from '../pipeline/trace-sink.js';
-import { classifyError } from './errors.js';
+import { classifyError, UnauthorizedError } from './errors.js';
 import { exportTraces } from './export-traces.js';
+import { routeAccess, type ReceiverGuard } from './guard.js';
 import { CONTENT_TYPE, contentEncoding, requestFormat, responseFormat, type OtlpFormat } from './media-type.js';
 import { ReceiverMetrics } from './metrics.js';
 import { readBody } from './read-body.js';
@@ -24,6 +25,8 @@ export interface HttpAppDeps {
   bodyLimitBytes: number;
   /** Shared with the gRPC receiver so both count into one place; a fresh one when omitted. */
   metrics?: ReceiverMetrics;
+  /** Auth, admission (memory limit) and span passes; none: every request is let in as it is. */
+  guard?: ReceiverGuard;
 }
 
 /** The processor's HTTP app. Other parts mount their routes on it: `app.route('/v1/reports', reports)`. */
@@ -32,18 +35,31 @@ export type ReceiverApp = Hono;
 /**
  * OTLP/HTTP receiver (POST /v1/traces, /v1/logs, /v1/metrics; protobuf or JSON; gzip) plus GET /healthz.
  * Every error is mapped to a status in one place, `onError`, which sub-apps mounted with `route()` share.
+ * With a guard, OTLP routes need an ingest token and every other route but the probes a read token (routes
+ * mounted later included: the check is a middleware registered first).
  */
 export function createApp(deps: HttpAppDeps): ReceiverApp {
   const metrics = deps.metrics ?? new ReceiverMetrics();
-  const traceDeps = { sink: deps.sink, logger: deps.logger, metrics };
+  const guard = deps.guard;
+  const traceDeps = { sink: deps.sink, logger: deps.logger, metrics, passes: guard?.passes ?? [] };
   const app = new Hono();
+
+  app.use('*', async (c, next) => {
+    const requestId = requestIdOf(c.req.header('x-request-id'));
+    requestIds.set(c.req.raw, requestId);
+    c.header('x-request-id', requestId);
+    const access = otlpSignal(c.req.path) === undefined ? routeAccess(c.req.path) : null;
+    if (guard !== undefined && access !== null) guard.authenticate(c.req.header('authorization'), access, requestId);
+    await next();
+  });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
   app.post('/v1/traces', async (c) => {
+    const context = { transport: 'http' as const, requestId: requestIdFor(c), principal: admitIngest(c, guard) };
     const format = requestFormat(c.req.header('content-type'));
     const body = await readRequestBody(c, deps.bodyLimitBytes);
-    const partial = await exportTraces(body, format, { transport: 'http', requestId: randomUUID() }, traceDeps);
+    const partial = await exportTraces(body, format, context, traceDeps);
     metrics.countRequest('http', 'traces', partial.rejected > 0 ? 'partial' : 'ok');
     return exportResponse(c, 'traces', format, partial);
   });
@@ -52,6 +68,7 @@ export function createApp(deps: HttpAppDeps): ReceiverApp {
   // validated like traces, counted and dropped.
   for (const signal of ['logs', 'metrics'] as const) {
     app.post(`/v1/${signal}`, async (c) => {
+      admitIngest(c, guard);
       const format = requestFormat(c.req.header('content-type'));
       await readRequestBody(c, deps.bodyLimitBytes);
       metrics.countRequest('http', signal, 'ok');
@@ -65,8 +82,12 @@ export function createApp(deps: HttpAppDeps): ReceiverApp {
     const disposition = classifyError(error);
     const signal = otlpSignal(c.req.path);
     if (signal !== undefined) metrics.countRequest('http', signal, disposition.outcome);
-    if (disposition.httpStatus === 500) deps.logger.error({ err: error, path: c.req.path }, 'request failed');
-    else deps.logger.debug({ path: c.req.path, status: disposition.httpStatus, reason: disposition.message }, 'request refused');
+    const requestId = requestIdFor(c);
+    if (disposition.httpStatus === 500) deps.logger.error({ err: error, path: c.req.path, requestId }, 'request failed');
+    else if (error instanceof UnauthorizedError) deps.logger.info({ path: c.req.path, status: disposition.httpStatus, reason: disposition.message, requestId }, 'request not authorized');
+    else deps.logger.debug({ path: c.req.path, status: disposition.httpStatus, reason: withoutQuotedText(disposition.message), requestId }, 'request refused');
+    c.header('x-request-id', requestId);
+    if (disposition.httpStatus === 401) c.header('WWW-Authenticate', 'Bearer');
     if (disposition.retryAfterSeconds !== undefined) {
       c.header('Retry-After', String(Math.max(1, Math.ceil(disposition.retryAfterSeconds))));
     }
@@ -78,6 +99,32 @@ export function createApp(deps: HttpAppDeps): ReceiverApp {
   });
 
   return app;
+}
+
+const requestIds = new WeakMap<Request, string>();
+const safeRequestId = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The caller's X-Request-Id when it is a plain token, else a new one: it is logged, so it must be harmless. */
+function requestIdOf(header: string | undefined): string {
+  return header !== undefined && safeRequestId.test(header) ? header : randomUUID();
+}
+
+function requestIdFor(c: Context): string {
+  return requestIds.get(c.req.raw) ?? randomUUID();
+}
+
+/** Ingest token check and admission (memory limit), before the body is read. Returns the token holder. */
+function admitIngest(c: Context, guard: ReceiverGuard | undefined): string | undefined {
+  if (guard === undefined) return undefined;
+  const principal = guard.authenticate(c.req.header('authorization'), ['ingest'], requestIdFor(c));
+  guard.admit();
+  return principal;
+}
+
+/** Decoder messages may quote request content (JSON.parse shows a snippet): logs keep what precedes any quote. */
+function withoutQuotedText(message: string): string {
+  const quote = message.indexOf('"');
+  return (quote < 0 ? message : `${message.slice(0, quote)}…`).slice(0, 300);
 }
 
 function readRequestBody(c: Context, limitBytes: number): Promise<Buffer> {

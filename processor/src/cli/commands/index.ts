@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerBudgetsCommand } from './budgets.js';
 import { registerPricesCommand } from './prices.js';
 import { registerQueryCommand } from './query.js';
 import { registerRebuildActions } from './rebuild-actions.js';
@@ -14,4 +15,5 @@ export function registerCommands(program: Command): void {
   registerReconcileCommand(program);
   registerQueryCommand(program);
   registerReportCommand(program);
+  registerBudgetsCommand(program);
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { buildChargebackPack } from '../../reports/chargeback-pack.js';
 import { ReportCatalog } from '../../reports/catalog.js';
+import { prepareReport } from '../../reports/execute-report.js';
 import { openReportSource } from '../../reports/report-source.js';
 import { addLedgerOptions, resolveLedger, type LedgerOptions } from './report-options.js';
 
@@ -26,11 +27,13 @@ export function registerReportCommand(program: Command): void {
   addLedgerOptions(chargeback);
   chargeback.action(async (options: ChargebackOptions) => {
     const catalog = await ReportCatalog.load();
+    const month = options.month === undefined ? {} : { month: options.month };
+    const allocation = { ...month, rule: options.rule, platform_team: options.platformTeam };
+    // Fail on a bad flag before touching the ledger.
+    prepareReport(catalog, 'chargeback', allocation, new Date());
     const source = await openReportSource({ ...(await resolveLedger(options)), catalog });
     process.stderr.write(`genai-chargeback: ${source.description}\n`);
     try {
-      const month = options.month === undefined ? {} : { month: options.month };
-      const allocation = { ...month, rule: options.rule, platform_team: options.platformTeam };
       const summary = await source.run('chargeback', allocation);
       const lines = await source.run('chargeback-lines', month);
       const files = buildChargebackPack(summary, lines);

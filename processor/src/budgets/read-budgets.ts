@@ -1,0 +1,42 @@
+import type { BudgetConfig } from '../config/schema.js';
+import { LedgerUnavailableError } from '../reports/errors.js';
+import { openDatabase, type Database } from '../store/database.js';
+import { budgetsFromConfig } from './budget.js';
+import { loadBudgetSpend } from './ledger-spend.js';
+import { fetchBudgets, type BudgetsAnswer } from './remote.js';
+import { reportBudget } from './report.js';
+import { SpendTracker } from './spend.js';
+
+export interface BudgetsRead {
+  /** For the user, on stderr: where the figures came from. */
+  description: string;
+  answer: BudgetsAnswer;
+}
+
+/**
+ * Budgets as the CLI shows them: computed from the DuckDB file (read-only) with the config's budgets, or,
+ * while `serve` holds the file, asked from the service (which then reports its own configured budgets).
+ */
+export async function readBudgets(options: { db: string; url: string; budgets: readonly BudgetConfig[]; now: Date }): Promise<BudgetsRead> {
+  let database: Database;
+  try {
+    database = await openDatabase(options.db, { readOnly: true });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/Could not set lock|Conflicting lock/i.test(message)) {
+      return { description: `${options.db} is held by a running service; asking it at ${options.url}`, answer: await fetchBudgets(options.url) };
+    }
+    if (/does not exist/i.test(message)) throw new LedgerUnavailableError(`no ledger at ${options.db}: pass --db (or --config) naming the file serve writes`);
+    throw new LedgerUnavailableError(`cannot open ${options.db}: ${message}`);
+  }
+  try {
+    const budgets = budgetsFromConfig(options.budgets);
+    const tracker = new SpendTracker(budgets, await loadBudgetSpend(database.connection, budgets, options.now), options.now);
+    return {
+      description: `reading ${options.db} directly (read-only)`,
+      answer: { as_of: options.now.toISOString(), budgets: tracker.states(options.now).map((state) => reportBudget(state, options.now)) },
+    };
+  } finally {
+    await database.close();
+  }
+}

@@ -1,0 +1,45 @@
+-- Report: Spend by feature
+--
+-- What each feature (within its project) spent per day, week or month: requests, failed requests,
+-- unpriced calls, tokens (input, cached, output), cost and cost per priced request. Calls without a
+-- project or feature show '(none)' there. Unpriced calls are counted in unpriced_calls and left out of
+-- cost_usd and cost_per_request_usd: a period with only unpriced calls shows a NULL cost, never 0.
+--
+-- Parameters:
+--   $since  TIMESTAMP  inclusive start, UTC (default: 30 days before now)
+--   $until  TIMESTAMP  exclusive end, UTC (default: no end)
+--   $team   VARCHAR[]  only these teams; '(unallocated)' selects calls without a team (default: all)
+--   $grain  VARCHAR    day | week (weeks start on Monday) | month (default: month)
+WITH daily AS (
+  -- Group by day on the raw columns first (cheap keys), then roll the days up into the grain.
+  SELECT
+    start_time::DATE                   AS day,
+    project, feature,
+    count(*)                           AS requests,
+    count(*) FILTER (status = 'error') AS failed_requests,
+    count(*) FILTER (cost_usd IS NULL) AS unpriced_calls,
+    sum(input_tokens)                  AS input_tokens,
+    sum(cache_read_tokens)             AS cached_tokens,
+    sum(output_tokens)                 AS output_tokens,
+    sum(cost_usd)                      AS cost_usd
+  FROM llm_calls
+  WHERE start_time >= coalesce($since::TIMESTAMP, now() AT TIME ZONE 'UTC' - INTERVAL 30 DAY)
+    AND start_time <  coalesce($until::TIMESTAMP, 'infinity'::TIMESTAMP)
+    AND ($team IS NULL OR list_contains($team::VARCHAR[], coalesce(team, '(unallocated)')))
+  GROUP BY ALL
+)
+SELECT
+  date_trunc(coalesce($grain::VARCHAR, 'month'), day)::DATE AS period,
+  coalesce(project, '(none)')              AS project,
+  coalesce(feature, '(none)')              AS feature,
+  sum(requests)::BIGINT                    AS requests,
+  sum(failed_requests)::BIGINT             AS failed_requests,
+  sum(unpriced_calls)::BIGINT              AS unpriced_calls,
+  sum(input_tokens)::BIGINT                AS input_tokens,
+  sum(cached_tokens)::BIGINT               AS cached_tokens,
+  sum(output_tokens)::BIGINT               AS output_tokens,
+  sum(cost_usd)                            AS cost_usd,
+  CAST(sum(cost_usd) / nullif(sum(requests) - sum(unpriced_calls), 0) AS DECIMAL(18, 9)) AS cost_per_request_usd
+FROM daily
+GROUP BY ALL
+ORDER BY period, cost_usd DESC NULLS LAST, project, feature;

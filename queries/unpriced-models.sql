@@ -1,0 +1,29 @@
+-- Report: Unpriced calls by model
+--
+-- Calls the price book could not price (cost_usd NULL, cost_source 'unpriced'), by provider and model:
+-- how many, how many arrived without any token usage, the tokens that did arrive, which teams made
+-- them, and when they were first and last seen. Their cost is unknown, not zero: add the model to a
+-- price book (--prices) and these calls show what is missing from every spend report.
+--
+-- Parameters:
+--   $since  TIMESTAMP  inclusive start, UTC (default: 30 days before now)
+--   $until  TIMESTAMP  exclusive end, UTC (default: no end)
+--   $team   VARCHAR[]  only these teams; '(unallocated)' selects calls without a team (default: all)
+SELECT
+  coalesce(provider, '(unknown)')                                                   AS provider,
+  coalesce(request_model, '(unknown)')                                              AS model,
+  string_agg(DISTINCT response_model, ', ' ORDER BY response_model)                 AS response_models,
+  count(*)                                                                          AS calls,
+  count(*) FILTER (input_tokens IS NULL AND output_tokens IS NULL)                  AS calls_without_usage,
+  sum(input_tokens)                                                                 AS input_tokens,
+  sum(output_tokens)                                                                AS output_tokens,
+  string_agg(DISTINCT coalesce(team, '(unallocated)'), ', ' ORDER BY coalesce(team, '(unallocated)')) AS teams,
+  min(start_time)                                                                   AS first_seen,
+  max(start_time)                                                                   AS last_seen
+FROM llm_calls
+WHERE start_time >= coalesce($since::TIMESTAMP, now() AT TIME ZONE 'UTC' - INTERVAL 30 DAY)
+  AND start_time <  coalesce($until::TIMESTAMP, 'infinity'::TIMESTAMP)
+  AND ($team IS NULL OR list_contains($team::VARCHAR[], coalesce(team, '(unallocated)')))
+  AND cost_usd IS NULL
+GROUP BY ALL
+ORDER BY calls DESC, provider, model;
