@@ -2,26 +2,42 @@
 --
 -- What one business action costs when it fans out over several traces (a request that enqueues jobs,
 -- a batch that calls back): the calls of one action are grouped by the span attribute
--- chargeback.action_id (read from llm_calls.attributes), and a call without one is its own trace's
--- action, so an action counts once however many traces it spans. Per action name and team: actions,
+-- chargeback.action_id (read from llm_calls.attributes) when set, else by the trace their trace's root
+-- span links to (trace_roots.origin_trace_id, followed through chains of links: a queued job's trace
+-- links to the request that enqueued it), else by their own trace; so an action counts once however
+-- many traces it spans. Per action name and team: actions,
 -- traces, calls, total cost, and the mean, p50 and p95 cost of one action (over fully priced actions;
 -- actions with an unpriced call are counted in actions_with_unpriced_calls and their known cost is in
--- total_cost_usd). An action's name and team are those of its earliest call that has one.
+-- total_cost_usd). An action's name and team are those of its earliest call's trace.
 -- Only calls that started in the period count.
 --
 -- Parameters:
 --   $since  TIMESTAMP  inclusive start, UTC (default: 30 days before now)
 --   $until  TIMESTAMP  exclusive end, UTC (default: no end)
 --   $team   VARCHAR[]  only these teams; '(unallocated)' selects actions without a team (default: all)
-WITH calls AS (
+WITH RECURSIVE links(trace_id, origin, depth) AS (
+  SELECT trace_id, origin_trace_id, 1 FROM trace_roots WHERE origin_trace_id IS NOT NULL
+  UNION ALL
+  SELECT l.trace_id, r.origin_trace_id, l.depth + 1
+  FROM links l JOIN trace_roots r ON r.trace_id = l.origin
+  WHERE r.origin_trace_id IS NOT NULL AND l.depth < 16
+),
+origins AS (
+  SELECT trace_id, arg_max(origin, depth) AS origin FROM links GROUP BY trace_id
+),
+calls AS (
   SELECT
     -- contains() is a cheap text test that spares the JSON parse for calls without the key.
-    coalesce(CASE WHEN contains(attributes, 'chargeback.action_id')
-                  THEN attributes ->> '$."chargeback.action_id"' END, trace_id) AS instance,
-    trace_id, action, team, start_time, cost_usd
-  FROM llm_calls
-  WHERE start_time >= coalesce($since::TIMESTAMP, now() AT TIME ZONE 'UTC' - INTERVAL 30 DAY)
-    AND start_time <  coalesce($until::TIMESTAMP, 'infinity'::TIMESTAMP)
+    coalesce(CASE WHEN contains(c.attributes, 'chargeback.action_id')
+                  THEN c.attributes ->> '$."chargeback.action_id"' END, o.origin, c.trace_id) AS instance,
+    -- The action's name and team are its trace's (the actions row: root span name or chargeback.action,
+    -- the originating request's team), the call's own for a trace not rolled up yet.
+    c.trace_id, coalesce(a.action, c.action) AS action, coalesce(a.team, c.team) AS team, c.start_time, c.cost_usd
+  FROM llm_calls c
+  LEFT JOIN origins o ON o.trace_id = c.trace_id
+  LEFT JOIN actions a ON a.trace_id = c.trace_id
+  WHERE c.start_time >= coalesce($since::TIMESTAMP, now() AT TIME ZONE 'UTC' - INTERVAL 30 DAY)
+    AND c.start_time <  coalesce($until::TIMESTAMP, 'infinity'::TIMESTAMP)
 ),
 instances AS (
   SELECT

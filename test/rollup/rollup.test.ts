@@ -161,3 +161,33 @@ describe('roll-up: one action per trace', () => {
     expect(await actions(ledger)).toEqual(live);
   });
 });
+
+describe('an action that fans out over traces through span links', () => {
+  it('counts once in action-instance-costs: a queued job whose root links to the request that enqueued it', async () => {
+    const { ledger, stage, advance, send } = await setup();
+    const request = trace(20);
+    const job = trace(21);
+    const chained = trace(22);
+    const link = (traceId: string) => [{ traceId, spanId: 'f'.repeat(16), attributes: {} }];
+    await send([
+      root(request, 'POST /api/import', { 'chargeback.action': 'import.document', 'chargeback.team': 'data' }),
+      call(request, '0000000000000001', 'f'.repeat(16), 'priced-a', 1000, 100),
+      { ...root(job, 'job embed-chunks', {}), links: link(request) },
+      call(job, '0000000000000002', 'f'.repeat(16), 'priced-b', 2000, 0),
+      { ...root(chained, 'job summarise', {}), links: link(job) },
+      call(chained, '0000000000000003', 'f'.repeat(16), 'priced-c', 500, 50),
+      root(trace(23), 'POST /api/import', { 'chargeback.action': 'import.document', 'chargeback.team': 'data' }),
+      call(trace(23), '0000000000000001', 'f'.repeat(16), 'priced-a', 1000, 100),
+    ]);
+    advance(5_000);
+    await stage.tick();
+    const { ReportCatalog } = await import('../../processor/src/reports/catalog.js');
+    const { prepareReport } = await import('../../processor/src/reports/execute-report.js');
+    const { instanceReportRunner } = await import('../../processor/src/reports/runner.js');
+    const { report, values } = prepareReport(await ReportCatalog.load(), 'action-instance-costs', { since: '2025-01-01' }, new Date());
+    const result = await instanceReportRunner(ledger.db.instance)(report, values);
+    const rows = result.rows.map((row) => Object.fromEntries(result.columns.map((column, i) => [column.name, row[i]])));
+    // import.document: two instances (the fanned-out one over 3 traces: $0.0028 + $0.004 + $0.0014; the plain one: $0.0028)
+    expect(rows.map((r) => [r.action, r.team, r.actions, r.traces, r.calls, r.total_cost_usd])).toEqual([['import.document', 'data', 2, 4, 4, '0.011000000']]);
+  });
+});
