@@ -1,6 +1,5 @@
 import type { BudgetConfig } from '../config/schema.js';
-import { LedgerUnavailableError } from '../reports/errors.js';
-import { openDatabase, type Database } from '../store/database.js';
+import { heldByServiceNote, openLedgerReadOnly } from '../store/read-only-ledger.js';
 import { budgetsFromConfig } from './budget.js';
 import { loadBudgetSpend } from './ledger-spend.js';
 import { fetchBudgets, type BudgetsAnswer } from './remote.js';
@@ -18,17 +17,8 @@ export interface BudgetsRead {
  * while `serve` holds the file, asked from the service (which then reports its own configured budgets).
  */
 export async function readBudgets(options: { db: string; url: string; budgets: readonly BudgetConfig[]; now: Date }): Promise<BudgetsRead> {
-  let database: Database;
-  try {
-    database = await openDatabase(options.db, { readOnly: true });
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (/Could not set lock|Conflicting lock/i.test(message)) {
-      return { description: `${options.db} is held by a running service; asking it at ${options.url}`, answer: await fetchBudgets(options.url) };
-    }
-    if (/does not exist/i.test(message)) throw new LedgerUnavailableError(`no ledger at ${options.db}: pass --db (or --config) naming the file serve writes`);
-    throw new LedgerUnavailableError(`cannot open ${options.db}: ${message}`);
-  }
+  const database = await openLedgerReadOnly(options.db);
+  if (database === null) return { description: heldByServiceNote(options.db, options.url), answer: await fetchBudgets(options.url) };
   try {
     const budgets = budgetsFromConfig(options.budgets);
     const tracker = new SpendTracker(budgets, await loadBudgetSpend(database.connection, budgets, options.now), options.now);

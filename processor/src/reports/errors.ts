@@ -31,6 +31,4 @@ export class ReportDefinitionError extends Error {
 }
 
 /** The ledger cannot be read: no DuckDB file there, or the running service's API did not answer. */
-export class LedgerUnavailableError extends UserError {
-  override name = 'LedgerUnavailableError';
-}
+export { LedgerUnavailableError } from '../store/read-only-ledger.js';
