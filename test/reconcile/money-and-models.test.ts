@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { centsToNanos, dollarsToNanos, formatNanos, formatUsd } from '../../processor/src/reconcile/money.js';
-import { baseModelId } from '../../processor/src/reconcile/model-name.js';
+import { baseModelId } from '../../processor/src/pricing/model-id.js';
 
 describe('exact money', () => {
   it('reads OpenAI float dollars from their decimal text, not through a double', () => {

@@ -1,3 +1,5 @@
+import { context } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import { z } from 'zod';
 import { BUDGET_DIMENSIONS, scopeQuery, type BudgetDimension, type BudgetScope } from './scope.js';
 
@@ -30,7 +32,10 @@ export function statusFetcher(baseUrl: string, timeoutMs: number): FetchStatus {
     url.search = scopeQuery(scope).toString();
     let response: Response;
     try {
-      response = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+      // The gate's own polling is not the app's work: traced, every refresh would export an HTTP client span.
+      response = await context.with(suppressTracing(context.active()), () =>
+        fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) }),
+      );
     } catch (error) {
       const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
       throw new BudgetStatusError(cause);

@@ -28,3 +28,8 @@ export function modelCandidates(model: string): string[] {
   }
   return candidates;
 }
+
+/** The base id a model id resolves to (the least specific candidate): how reports and reconciliation group models. */
+export function baseModelId(model: string): string {
+  return modelCandidates(model).at(-1) as string;
+}

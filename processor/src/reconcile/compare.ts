@@ -1,6 +1,6 @@
 import type { LedgerGroup, LedgerStats, Period } from './ledger-query.js';
 import { addStats, emptyStats } from './ledger-query.js';
-import { baseModelId } from './model-name.js';
+import { baseModelId } from '../pricing/model-id.js';
 import {
   type CostComponent,
   type CostRecord,

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { baseModelId } from './model-name.js';
+import { baseModelId } from '../pricing/model-id.js';
 import { type ReconcileProvider, type TokenCounts, zeroTokens } from './records.js';
 
 /**
