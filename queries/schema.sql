@@ -1,7 +1,9 @@
 -- genai-chargeback DuckDB schema (the analysts' interface; DESIGN.md "DuckDB schema contract").
 -- The processor runs this file at start-up; every statement is idempotent.
 
--- One row per model call. Append-only; a call reported by several spans is one row.
+-- One row per model call. Append-only; a call reported by several spans is one row. (trace_id, span_id) is
+-- unique: the processor's single writer guarantees it with an anti-join on insert (store/ledger-writer.ts)
+-- instead of a primary-key index, which measured 2–4× slower inserts and a 4× larger file.
 CREATE TABLE IF NOT EXISTS llm_calls (
   trace_id            VARCHAR NOT NULL,   -- 32 lowercase hex
   span_id             VARCHAR NOT NULL,   -- 16 lowercase hex
@@ -34,8 +36,7 @@ CREATE TABLE IF NOT EXISTS llm_calls (
   error_type          VARCHAR,
   attempts            INTEGER,
   received_at         TIMESTAMP NOT NULL,
-  attributes          JSON,               -- remaining non-content attributes
-  PRIMARY KEY (trace_id, span_id)
+  attributes          JSON                -- remaining non-content attributes
 );
 
 -- One row per trace with at least one GenAI call; rebuildable from llm_calls.
