@@ -145,13 +145,22 @@ async function main(): Promise<void> {
     rmSync(`${dbPath}.wal`, { force: true });
     const processor = await startProcessor({ dbPath });
     const pid = processor.child.pid as number;
-    const run = await saturate(processor.httpUrl, bodies);
-    const spansPerSecond = (bodies.length * spansPerRequest) / run.seconds;
-    const pacedRate = Math.max(1, Math.floor((spansPerSecond * 0.5) / spansPerRequest));
-    const pacedLatencies = await paced(processor.httpUrl, pacedBodies, pacedRate);
-    const rss = peakRssMib(pid);
-    await processor.stop();
-    rmSync(dbPath, { force: true });
+    let run: Awaited<ReturnType<typeof saturate>>;
+    let spansPerSecond: number;
+    let pacedRate: number;
+    let pacedLatencies: number[];
+    let rss: number;
+    try {
+      run = await saturate(processor.httpUrl, bodies);
+      spansPerSecond = (bodies.length * spansPerRequest) / run.seconds;
+      pacedRate = Math.max(1, Math.floor((spansPerSecond * 0.5) / spansPerRequest));
+      pacedLatencies = await paced(processor.httpUrl, pacedBodies, pacedRate);
+      rss = peakRssMib(pid);
+    } finally {
+      await processor.stop();
+      rmSync(dbPath, { force: true });
+      rmSync(`${dbPath}.wal`, { force: true });
+    }
 
     results.push({
       scenario: scenario.label,
