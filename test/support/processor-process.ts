@@ -18,6 +18,12 @@ export interface ProcessorProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** Processors still running when the test process exits (a crash included) are killed with it. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Starts `genai-chargeback serve` (the built CLI) on free loopback ports and waits until it listens. */
 export async function startProcessor(
   options: { dbPath?: string; args?: string[]; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {},
@@ -28,8 +34,14 @@ export async function startProcessor(
     [...(options.nodeArgs ?? []), cliPath, 'serve', '--db', dbPath, '--http-port', '0', '--grpc-port', '0', ...(options.args ?? [])],
     { env: { ...process.env, LOG_LEVEL: 'info', ...options.env }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  running.add(child);
   const logs: Array<Record<string, unknown>> = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
   const listening = new Promise<{ http: { port: number }; grpc: { port: number } }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`processor did not start:\n${JSON.stringify(logs)}`)), 20_000);
     createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (line) => {
