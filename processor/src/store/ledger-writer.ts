@@ -184,23 +184,18 @@ export class LedgerWriter {
 
   /** Inserts the staged rows that are not in the ledger yet, commits, and answers the group's writers. */
   private async commit(lane: DuckDBConnection, group: StagedGroup): Promise<void> {
-    let duplicates = new Set<string>();
+    let inserted = new Set<string>();
     try {
       if (group.keptKeys.size > 0) {
-        // Each statement commits on its own: the single INSERT is atomic and makes the rows durable, and the
-        // probe before it cannot go stale because commits never overlap (see drain).
-        const range = { min: timestamp(new Date(group.minStartMs)), max: timestamp(new Date(group.maxStartMs)) };
-        const existing = await lane.runAndReadAll(
-          `SELECT s.trace_id, s.span_id FROM ${stageTable} s
-           SEMI JOIN llm_calls l ON l.trace_id = s.trace_id AND l.span_id = s.span_id AND l.start_time BETWEEN $min AND $max`,
-          range,
-        );
-        duplicates = new Set(existing.getRowObjectsJS().map((r) => `${String(r.trace_id)}/${String(r.span_id)}`));
-        await lane.run(
+        // One statement: atomic, durable when it returns, and one scan of the time range. Commits never
+        // overlap (see drain), so no other writer can slip a row in between the anti-join and the insert.
+        const result = await lane.runAndReadAll(
           `INSERT INTO llm_calls SELECT s.* FROM ${stageTable} s
-           ANTI JOIN llm_calls l ON l.trace_id = s.trace_id AND l.span_id = s.span_id AND l.start_time BETWEEN $min AND $max`,
-          range,
+           ANTI JOIN llm_calls l ON l.trace_id = s.trace_id AND l.span_id = s.span_id AND l.start_time BETWEEN $min AND $max
+           RETURNING trace_id || '/' || span_id AS row_key`,
+          { min: timestamp(new Date(group.minStartMs)), max: timestamp(new Date(group.maxStartMs)) },
         );
+        inserted = new Set(result.getColumnsJS()[0] as string[]);
         await lane.run(`DELETE FROM ${stageTable}`);
       }
     } catch (error) {
@@ -209,7 +204,6 @@ export class LedgerWriter {
       return;
     }
     this.queuedRows -= group.rowCount;
-    const inserted = new Set([...group.keptKeys].filter((key) => !duplicates.has(key)));
     for (const write of group.writes) {
       write.resolve({
         inserted: write.rows.filter((row) => inserted.delete(rowKey(row))),
