@@ -1,9 +1,17 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 
-/** queries/ ships beside the processor package in the repository; the schema is one of its files. */
-export const queriesDir = fileURLToPath(new URL('../../../queries/', import.meta.url));
+/**
+ * The SQL files (schema, roll-up, reports): in a checkout, the repository's queries/; in an installed
+ * package, the copy the build put in it (processor/queries/). The checkout's own files come first, so an
+ * edited report is never shadowed by a stale copy.
+ */
+const repositoryQueries = fileURLToPath(new URL('../../../queries/', import.meta.url));
+export const queriesDir = existsSync(`${repositoryQueries}schema.sql`)
+  ? repositoryQueries
+  : fileURLToPath(new URL('../../queries/', import.meta.url));
 
 export interface Database {
   instance: DuckDBInstance;
