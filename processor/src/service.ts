@@ -79,7 +79,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
 
   const receiverMetrics = new ReceiverMetrics();
   const bodyLimitBytes = Math.round(config.receivers.http.body_limit_mib * mib);
-  const app = createApp({ sink: pipeline, logger, bodyLimitBytes, metrics: receiverMetrics });
+  const app = createApp({ sink: pipeline, logger, bodyLimitBytes, metrics: receiverMetrics, forwardSignal: forwarding.forwardSignal });
   app.route('/v1/budgets', budgets.routes);
   app.route('/v1/reports', createReportRoutes({ catalog: await ReportCatalog.load(), run: instanceReportRunner(db.instance), logger }));
   budgets.start();
@@ -88,7 +88,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const host = config.receivers.host;
   const http = await serve(app, { host, port: config.receivers.http.port });
   const grpc = await serveGrpc(
-    { sink: pipeline, logger, bodyLimitBytes, metrics: receiverMetrics },
+    { sink: pipeline, logger, bodyLimitBytes, metrics: receiverMetrics, forwardSignal: forwarding.forwardSignal },
     { host, port: config.receivers.grpc.port },
   ).catch(async (error: unknown) => {
     await http.close();

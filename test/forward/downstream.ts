@@ -1,6 +1,6 @@
 /**
  * A real downstream OTLP receiver for forwarding tests, on 127.0.0.1: OTLP/HTTP (protobuf or JSON, gzip) and
- * OTLP/gRPC. It keeps every request body as received (decompressed) so tests can compare bytes, and answers
+ * OTLP/gRPC, for traces, logs and metrics. It keeps every request body as received (decompressed) so tests can compare bytes, and answers
  * from a script (e.g. 503 twice, then 200). It can be stopped and started again on the same ports (an outage).
  */
 import { Server as GrpcServer, ServerCredentials, status as grpcStatus, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
@@ -11,6 +11,8 @@ import { decodeTracesJson, decodeTracesProtobuf, type DecodedSpan } from '../../
 
 export interface ReceivedRequest {
   transport: 'http' | 'grpc';
+  /** From the gRPC service, or the HTTP path's last segment (anything but logs and metrics counts as traces). */
+  signal: 'traces' | 'logs' | 'metrics';
   format: 'protobuf' | 'json';
   path: string;
   /** Content-Encoding (HTTP) or grpc-encoding as sent. */
@@ -36,7 +38,7 @@ export interface Downstream {
   received: ReceivedRequest[];
   /** Answers for the next HTTP requests, in order; 200 once it runs out. */
   script: ScriptedAnswer[];
-  /** The spans of the accepted requests (those `filter` keeps), decoded with their wire form. */
+  /** The spans of the accepted trace requests (those `filter` keeps), decoded with their wire form. */
   spans(filter?: (request: ReceivedRequest) => boolean): DecodedSpan[];
   waitForSpans(count: number, timeoutMs?: number): Promise<DecodedSpan[]>;
   /** Closes the ports (connections refused) until `start`. */
@@ -44,6 +46,12 @@ export interface Downstream {
   start(): Promise<void>;
   close(): Promise<void>;
 }
+
+const grpcServices = [
+  ['traces', 'opentelemetry.proto.collector.trace.v1.TraceService'],
+  ['logs', 'opentelemetry.proto.collector.logs.v1.LogsService'],
+  ['metrics', 'opentelemetry.proto.collector.metrics.v1.MetricsService'],
+] as const;
 
 export async function startDownstream(): Promise<Downstream> {
   const accepted: ReceivedRequest[] = [];
@@ -69,7 +77,9 @@ export async function startDownstream(): Promise<Downstream> {
         const format = (req.headers['content-type'] ?? '').includes('json') ? 'json' : 'protobuf';
         const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
         const answer = script.shift() ?? { status: 200 };
-        record({ transport: 'http', format, path: req.url ?? '', encoding, headers, body: encoding === 'gzip' ? gunzipSync(raw) : raw, at: Date.now() }, answer.status === 200);
+        const path = req.url ?? '';
+        const signal = path.endsWith('/logs') ? 'logs' : path.endsWith('/metrics') ? 'metrics' : 'traces';
+        record({ transport: 'http', signal, format, path, encoding, headers, body: encoding === 'gzip' ? gunzipSync(raw) : raw, at: Date.now() }, answer.status === 200);
         if (answer.status === 0) return;
         res.writeHead(answer.status, {
           'content-type': format === 'json' ? 'application/json' : 'application/x-protobuf',
@@ -86,28 +96,21 @@ export async function startDownstream(): Promise<Downstream> {
   const startGrpc = async () => {
     const server = new GrpcServer();
     const identity = (bytes: Buffer): Buffer => bytes;
-    server.addService(
-      {
-        Export: {
-          path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-          requestStream: false,
-          responseStream: false,
-          requestSerialize: identity,
-          requestDeserialize: identity,
-          responseSerialize: identity,
-          responseDeserialize: identity,
+    for (const [signal, service] of grpcServices) {
+      const path = `/${service}/Export`;
+      server.addService(
+        { Export: { path, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } },
+        {
+          Export: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
+            const headers = Object.fromEntries(Object.entries(call.metadata.getMap()).map(([k, v]) => [k, String(v)]));
+            const answer = script.shift() ?? { status: 200 };
+            record({ transport: 'grpc', signal, format: 'protobuf', path, encoding: headers['grpc-encoding'], headers, body: call.request, at: Date.now() }, answer.status === 200);
+            if (answer.status === 200) callback(null, Buffer.alloc(0));
+            else callback({ code: answer.status === 503 ? grpcStatus.UNAVAILABLE : grpcStatus.INVALID_ARGUMENT, details: `scripted ${answer.status}` });
+          },
         },
-      },
-      {
-        Export: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
-          const headers = Object.fromEntries(Object.entries(call.metadata.getMap()).map(([k, v]) => [k, String(v)]));
-          const answer = script.shift() ?? { status: 200 };
-          record({ transport: 'grpc', format: 'protobuf', path: 'Export', encoding: headers['grpc-encoding'], headers, body: call.request, at: Date.now() }, answer.status === 200);
-          if (answer.status === 200) callback(null, Buffer.alloc(0));
-          else callback({ code: answer.status === 503 ? grpcStatus.UNAVAILABLE : grpcStatus.INVALID_ARGUMENT, details: `scripted ${answer.status}` });
-        },
-      },
-    );
+      );
+    }
     grpcPort = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`127.0.0.1:${grpcPort}`, ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
     );
@@ -130,7 +133,7 @@ export async function startDownstream(): Promise<Downstream> {
   await startGrpc();
 
   const spans = (filter: (request: ReceivedRequest) => boolean = () => true) =>
-    accepted.filter(filter).flatMap((request) => (request.format === 'json' ? decodeTracesJson(request.body, { keepWire: true }) : decodeTracesProtobuf(request.body, { keepWire: true })).spans);
+    accepted.filter((request) => request.signal === 'traces' && filter(request)).flatMap((request) => (request.format === 'json' ? decodeTracesJson(request.body, { keepWire: true }) : decodeTracesProtobuf(request.body, { keepWire: true })).spans);
 
   return {
     httpUrl: `http://127.0.0.1:${httpPort}`,

@@ -24,7 +24,8 @@ export interface ForwardingProcessor {
 
 /**
  * The processor's pieces in-process, as service.ts assembles them: OTLP/HTTP receiver → ingest pipeline (ledger
- * in DuckDB) → forwarding, plus the roll-up when asked, on a clock the test moves.
+ * in DuckDB) → forwarding (logs and metrics straight from the receiver), plus the roll-up when asked, on a clock
+ * the test moves.
  */
 export async function startForwardingProcessor(forward: unknown[], options: { rollup?: boolean } = {}): Promise<ForwardingProcessor> {
   const ledger = await openLedger(':memory:', [projectRule]);
@@ -42,7 +43,7 @@ export async function startForwardingProcessor(forward: unknown[], options: { ro
     rollup.onTracesWithoutAction(forwarding.onTracesWithoutAction);
   }
   ledger.pipeline.addListener(forwarding.stage);
-  const http = await serve(createApp({ sink: ledger.pipeline, logger: ledger.logger, bodyLimitBytes: 64 << 20 }), { port: 0 });
+  const http = await serve(createApp({ sink: ledger.pipeline, logger: ledger.logger, bodyLimitBytes: 64 << 20, forwardSignal: forwarding.forwardSignal }), { port: 0 });
   return {
     url: http.url,
     ledger,

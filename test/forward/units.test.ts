@@ -4,7 +4,7 @@ import { ChunkQueue, toChunks, type Chunk } from '../../processor/src/forward/ch
 import { actionAttributes, callAttributes, planAttributes } from '../../processor/src/forward/enrich.js';
 import { prepareSpans, type PreparedSpan } from '../../processor/src/forward/prepare.js';
 import { backoffMs, grpcOutcome, httpOutcome, nextDelayMs, parseRetryAfter, retryInfoDelayMs, type RetryPolicy } from '../../processor/src/forward/retry.js';
-import { grpcTarget, tracesUrl } from '../../processor/src/forward/settings.js';
+import { grpcTarget, signalUrl } from '../../processor/src/forward/settings.js';
 import { TraceHold } from '../../processor/src/forward/trace-hold.js';
 import { encodeRequest } from '../../processor/src/forward/wire/request.js';
 import { spliceSpan } from '../../processor/src/forward/wire/splice-span.js';
@@ -161,25 +161,29 @@ function prepared(traceId: string, bytes: number, isRoot = false): PreparedSpan 
 }
 
 describe('bounded queue and hold', () => {
-  const chunk = (spans: number, bytes: number, at = 0): Chunk => ({ spans, bytes: new Uint8Array(bytes), enqueuedAtMs: at });
+  const chunk = (items: number, bytes: number, at = 0, mergeable = true): Chunk => ({ items, bytes: new Uint8Array(bytes), format: 'protobuf', mergeable, enqueuedAtMs: at });
 
   it('drops the oldest chunks past either limit and takes batches within the batch limits', () => {
-    const queue = new ChunkQueue({ maxSpans: 10, maxBytes: 1_000 });
+    const queue = new ChunkQueue({ maxItems: 10, maxBytes: 1_000 });
     expect(queue.push(chunk(4, 100, 1))).toStrictEqual([]);
     expect(queue.push(chunk(4, 100, 2))).toStrictEqual([]);
     expect(queue.push(chunk(4, 100, 3)).map((c) => c.enqueuedAtMs)).toStrictEqual([1]);
     expect(queue.push(chunk(1, 900, 4)).map((c) => c.enqueuedAtMs)).toStrictEqual([2]);
-    expect([queue.spans, queue.bytes, queue.oldestEnqueuedAtMs]).toStrictEqual([5, 1_000, 3]);
-    expect(queue.take({ maxSpans: 4, maxBytes: 10_000 }).map((c) => c.enqueuedAtMs)).toStrictEqual([3]);
-    expect(queue.take({ maxSpans: 4, maxBytes: 10 }).map((c) => c.enqueuedAtMs)).toStrictEqual([4]); // one even if too big
+    expect([queue.items, queue.bytes, queue.oldestEnqueuedAtMs]).toStrictEqual([5, 1_000, 3]);
+    expect(queue.take({ maxItems: 4, maxBytes: 10_000 }).map((c) => c.enqueuedAtMs)).toStrictEqual([3]);
+    expect(queue.take({ maxItems: 4, maxBytes: 10 }).map((c) => c.enqueuedAtMs)).toStrictEqual([4]); // one even if too big
     expect(queue.push(chunk(11, 10))).toHaveLength(1); // alone over the limit: dropped itself
-    expect(queue.spans).toBe(0);
+    expect([queue.items, queue.length]).toStrictEqual([0, 0]);
+    // A passed-through request (not mergeable) is only ever taken alone, even with no items.
+    for (const [at, mergeable] of [[5, true], [6, false], [7, false], [8, true], [9, true]] as const) queue.push(chunk(0, 10, at, mergeable));
+    const batches = [1, 2, 3, 4].map(() => queue.take({ maxItems: 10, maxBytes: 10_000 }).map((c) => c.enqueuedAtMs));
+    expect(batches).toStrictEqual([[5], [6], [7], [8, 9]]);
   });
 
   it('encodes spans into chunks of at most one batch each', () => {
     const spans = Array.from({ length: 5 }, (_, i) => prepared(TRACE, 100 + i));
-    expect(toChunks(spans, { maxSpans: 2, maxBytes: 1 << 20 }, 0).map((c) => c.spans)).toStrictEqual([2, 2, 1]);
-    expect(toChunks(spans, { maxSpans: 100, maxBytes: 250 }, 0).map((c) => c.spans)).toStrictEqual([2, 2, 1]);
+    expect(toChunks(spans, { maxItems: 2, maxBytes: 1 << 20 }, 0).map((c) => c.items)).toStrictEqual([2, 2, 1]);
+    expect(toChunks(spans, { maxItems: 100, maxBytes: 250 }, 0).map((c) => c.items)).toStrictEqual([2, 2, 1]);
   });
 
   it('holds traces within its limits, evicting the oldest trace whole, and lets go of traces held past max_wait', () => {
@@ -208,8 +212,14 @@ describe('forward config', () => {
       batch: { max_spans: 8_192, max_mib: 3, timeout: 200 },
       retry: { enabled: true, initial_interval: 1_000, max_interval: 30_000, max_elapsed_time: 300_000 },
     });
-    expect(tracesUrl(exporter!).href).toBe('http://tempo:4318/v1/traces');
-    expect(tracesUrl({ traces_endpoint: 'https://otlp.example.com/api/traces' }).href).toBe('https://otlp.example.com/api/traces');
+    expect(signalUrl(exporter!, 'traces')?.href).toBe('http://tempo:4318/v1/traces');
+    expect(signalUrl(exporter!, 'logs')?.href).toBe('http://tempo:4318/v1/logs');
+    expect(signalUrl(exporter!, 'metrics')?.href).toBe('http://tempo:4318/v1/metrics');
+    const own = { traces_endpoint: 'https://otlp.example.com/api/traces', metrics_endpoint: 'http://prom:9090/api/v1/otlp/v1/metrics' };
+    expect(signalUrl(own, 'traces')?.href).toBe('https://otlp.example.com/api/traces');
+    expect(signalUrl(own, 'metrics')?.href).toBe('http://prom:9090/api/v1/otlp/v1/metrics');
+    expect(signalUrl(own, 'logs')).toBeNull(); // this exporter takes no logs
+    expect(signalUrl({ endpoint: 'http://c:4318', logs_endpoint: 'http://loki:3100/otlp/v1/logs' }, 'logs')?.href).toBe('http://loki:3100/otlp/v1/logs');
     expect(grpcTarget('https://collector:4317')).toStrictEqual({ target: 'collector:4317', secure: true });
     expect(grpcTarget('http://collector')).toStrictEqual({ target: 'collector:4317', secure: false });
   });
@@ -221,5 +231,7 @@ describe('forward config', () => {
     expect(fails({ endpoint: 'http://x', protocol: 'http/thrift' })).toThrow(/forward\.0\.protocol: http\/protobuf, http\/json or grpc/);
     expect(fails({ traces_endpoint: 'http://x/v1/traces', protocol: 'grpc' })).toThrow(/forward\.0\.traces_endpoint: gRPC has no URL path/);
     expect(fails({ endpoint: 'http://x', headers: 'novalue' })).toThrow(/forward\.0\.headers: "novalue" is not name=value/);
+    expect(fails({ endpoint: 'http://x', protocol: 'grpc', logs_endpoint: 'http://x/v1/logs' })).toThrow(/forward\.0\.logs_endpoint: gRPC has no URL path/);
+    expect(fails({ endpoint: 'http://x', metrics_endpoint: 'prom:9090' })).toThrow(/forward\.0\.metrics_endpoint: "prom:9090" is not an http:\/\/ or https:\/\/ URL/);
   });
 });

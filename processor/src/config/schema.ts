@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { authSchema } from '../auth/auth-config.js';
+import { limitsSchema } from '../limits/limits-config.js';
+import { memoryLimitSchema } from '../ops/memory-limit-config.js';
+import { pseudonymizeSchema } from '../privacy/pseudonymize-config.js';
 import { isTimeZone } from '../budgets/time-zone.js';
 
 /**
@@ -71,7 +75,7 @@ export const attributionRuleSchema = z
   .strict();
 
 export const attributionSchema = z
-  .object({ rules: z.array(attributionRuleSchema).default([]) })
+  .object({ rules: z.array(attributionRuleSchema).default([]), pseudonymize_user_ids: pseudonymizeSchema.optional() })
   .strict()
   .default({ rules: [] });
 
@@ -264,10 +268,13 @@ export const forwardExporterSchema = z
   .object({
     /** Label of the exporter's metrics; default: the endpoint's host:port. */
     name: z.string().min(1).optional(),
-    /** Base URL (OTEL_EXPORTER_OTLP_ENDPOINT): HTTP protocols append /v1/traces; gRPC takes http(s)://host:port. */
+    /** Base URL (OTEL_EXPORTER_OTLP_ENDPOINT): HTTP protocols append /v1/traces, /v1/logs, /v1/metrics; gRPC takes http(s)://host:port. */
     endpoint: z.string().min(1, 'a URL like http://tempo:4318').optional(),
     /** Full URL used as it is (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT); HTTP protocols only. */
     traces_endpoint: z.string().min(1, 'a URL like http://tempo:4318/v1/traces').optional(),
+    /** Full URLs for the logs and metrics passed through (OTEL_EXPORTER_OTLP_LOGS/METRICS_ENDPOINT); HTTP only. */
+    logs_endpoint: z.string().min(1, 'a URL like http://loki:3100/otlp/v1/logs').optional(),
+    metrics_endpoint: z.string().min(1, 'a URL like http://prometheus:9090/api/v1/otlp/v1/metrics').optional(),
     protocol: z.enum(['http/protobuf', 'http/json', 'grpc'], 'http/protobuf, http/json or grpc').default('http/protobuf'),
     /** `immediate`: as soon as stored; `after-rollup`: a trace once its action is written, its cost on the root span. */
     mode: z.enum(['immediate', 'after-rollup'], 'immediate or after-rollup').default('immediate'),
@@ -332,6 +339,12 @@ export const forwardExporterSchema = z
     if (url !== undefined && !/^https?:\/\/[^/]+/.test(url)) {
       ctx.addIssue({ code: 'custom', path: [exporter.endpoint === undefined ? 'traces_endpoint' : 'endpoint'], message: `"${url}" is not an http:// or https:// URL, e.g. http://tempo:4318` });
     }
+    for (const key of ['logs_endpoint', 'metrics_endpoint'] as const) {
+      const signalUrl = exporter[key];
+      if (signalUrl === undefined) continue;
+      if (exporter.protocol === 'grpc') ctx.addIssue({ code: 'custom', path: [key], message: 'gRPC has no URL path: logs and metrics go to endpoint too' });
+      else if (!/^https?:\/\/[^/]+/.test(signalUrl)) ctx.addIssue({ code: 'custom', path: [key], message: `"${signalUrl}" is not an http:// or https:// URL` });
+    }
   });
 
 export const forwardSchema = z.array(forwardExporterSchema).default([]);
@@ -347,6 +360,9 @@ export const configSchema = z
     forward: forwardSchema,
     budgets: budgetsSchema,
     alerts: alertsSchema,
+    auth: authSchema,
+    limits: limitsSchema,
+    memory_limit: memoryLimitSchema,
   })
   .strict();
 

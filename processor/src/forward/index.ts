@@ -1,13 +1,17 @@
 import type { DuckDBInstance } from '@duckdb/node-api';
 import type { Logger } from 'pino';
 import type { ForwardExporterConfig } from '../config/schema.js';
+import type { OtlpSignal } from '../otlp/index.js';
 import type { ActionsWrittenListener } from '../rollup/rollup-stage.js';
 import { duckDbActionLookup } from './action-lookup.js';
 import { Exporter } from './exporter.js';
 import { ForwardingStage, type ForwardTarget } from './forwarding-stage.js';
-import { ExporterMetrics, ForwardMetrics } from './metrics.js';
+import { ExporterMetrics, ForwardMetrics, type MeteredExporter } from './metrics.js';
+import { passThrough, type ForwardSignal } from './pass-through.js';
 import { createSender, defaultName, exporterOptions, holdLimits } from './settings.js';
 import { TraceHold } from './trace-hold.js';
+
+export type { ForwardSignal, PassThroughSignal } from './pass-through.js';
 
 export interface ForwardingDeps {
   /** The ledger's database: after-rollup reads the `actions` rows from it. */
@@ -22,36 +26,56 @@ export interface Forwarding {
   readonly onActionsWritten: ActionsWrittenListener;
   /** Register with `rollup.onTracesWithoutAction`. */
   readonly onTracesWithoutAction: ActionsWrittenListener;
+  /** Give to the receivers (`forwardSignal` of createApp and serveGrpc): logs and metrics requests, passed on. */
+  readonly forwardSignal: ForwardSignal;
   readonly metrics: ForwardMetrics;
   /** Sends what is held and queued, within the deadline. After the roll-up stops, before the database closes. */
   shutdown(deadlineMs: number): Promise<void>;
 }
 
-/** The `forward` config section as a pipeline stage (processor/src/forward/README.md). */
+/** The `forward` config section as a pipeline stage plus a pass-through for logs and metrics (README.md). */
 export function createForwarding(config: readonly ForwardExporterConfig[], deps: ForwardingDeps): Forwarding {
   const names = new Set<string>();
-  const targets: ForwardTarget[] = config.map((exporterConfig, index) => {
+  const passThroughExporters = { logs: [] as Exporter[], metrics: [] as Exporter[] };
+  const metered: MeteredExporter[] = [];
+  const targets: ForwardTarget[] = [];
+  for (const [index, exporterConfig] of config.entries()) {
     let name = exporterConfig.name ?? defaultName(exporterConfig);
     if (names.has(name)) name = `${name}#${index}`;
     names.add(name);
-    const options = exporterOptions(exporterConfig, name);
+    const logger = deps.logger.child({ exporter: name });
+    const exporterFor = (signal: OtlpSignal): Exporter | null => {
+      const sender = createSender(exporterConfig, signal);
+      return sender === null ? null : new Exporter(exporterOptions(exporterConfig, name, signal), sender, new ExporterMetrics(), logger);
+    };
+    // Every exporter takes spans (the config requires endpoint or traces_endpoint).
+    const spans = exporterFor('traces')!;
     const hold = exporterConfig.mode === 'after-rollup' ? new TraceHold(holdLimits(exporterConfig)) : null;
-    const exporter = new Exporter(options, createSender(exporterConfig), new ExporterMetrics(), deps.logger.child({ exporter: name }));
-    return { exporter, hold };
-  });
-  const metered = targets.map(({ exporter, hold }) => ({
-    name: exporter.options.name,
-    metrics: exporter.metrics,
-    queueCapacity: exporter.options.queue.maxSpans,
-    queuedSpans: () => exporter.queuedSpans,
-    heldSpans: () => hold?.spans ?? 0,
-  }));
+    targets.push({ exporter: spans, hold });
+    const logs = exporterFor('logs');
+    const metrics = exporterFor('metrics');
+    if (logs !== null) passThroughExporters.logs.push(logs);
+    if (metrics !== null) passThroughExporters.metrics.push(metrics);
+    metered.push({
+      name,
+      metrics: spans.metrics,
+      queueCapacity: spans.options.queue.maxItems,
+      queuedSpans: () => spans.queuedItems,
+      heldSpans: () => hold?.spans ?? 0,
+      logs: logs?.metrics ?? null,
+      metricPoints: metrics?.metrics ?? null,
+    });
+  }
   const stage = new ForwardingStage(targets, duckDbActionLookup(deps.db), deps.logger);
+  const passedThrough = [...passThroughExporters.logs, ...passThroughExporters.metrics];
   return {
     stage,
     onActionsWritten: stage.onActionsWritten,
     onTracesWithoutAction: stage.onTracesWithoutAction,
+    forwardSignal: passThrough(passThroughExporters),
     metrics: new ForwardMetrics(metered),
-    shutdown: (deadlineMs) => stage.shutdown(deadlineMs),
+    async shutdown(deadlineMs) {
+      await Promise.all([stage.shutdown(deadlineMs), ...passedThrough.map((exporter) => exporter.shutdown(deadlineMs))]);
+    },
   };
 }

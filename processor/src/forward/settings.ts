@@ -1,4 +1,5 @@
 import type { ForwardExporterConfig } from '../config/schema.js';
+import type { OtlpSignal } from '../otlp/index.js';
 import type { ExporterOptions } from './exporter.js';
 import { GrpcSender } from './senders/grpc-sender.js';
 import { HttpSender } from './senders/http-sender.js';
@@ -7,14 +8,19 @@ import type { TraceHoldLimits } from './trace-hold.js';
 
 const mib = 1024 * 1024;
 
+type EndpointConfig = Pick<ForwardExporterConfig, 'endpoint' | 'traces_endpoint' | 'logs_endpoint' | 'metrics_endpoint'>;
+
 /**
- * The traces URL of an HTTP exporter, as the OTLP exporters resolve it: `traces_endpoint` as it is
- * (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), or `endpoint` (OTEL_EXPORTER_OTLP_ENDPOINT) with /v1/traces appended.
+ * A signal's URL on an HTTP exporter, as the OTLP exporters resolve it: the signal's own endpoint as it is
+ * (OTEL_EXPORTER_OTLP_{TRACES,LOGS,METRICS}_ENDPOINT), or `endpoint` (OTEL_EXPORTER_OTLP_ENDPOINT) with
+ * /v1/{signal} appended. Null when neither is set: the exporter does not take that signal.
  */
-export function tracesUrl(config: Pick<ForwardExporterConfig, 'endpoint' | 'traces_endpoint'>): URL {
-  if (config.traces_endpoint !== undefined) return new URL(config.traces_endpoint);
-  const base = new URL(config.endpoint!);
-  base.pathname = `${base.pathname.replace(/\/+$/, '')}/v1/traces`;
+export function signalUrl(config: EndpointConfig, signal: OtlpSignal): URL | null {
+  const own = { traces: config.traces_endpoint, logs: config.logs_endpoint, metrics: config.metrics_endpoint }[signal];
+  if (own !== undefined) return new URL(own);
+  if (config.endpoint === undefined) return null;
+  const base = new URL(config.endpoint);
+  base.pathname = `${base.pathname.replace(/\/+$/, '')}/v1/${signal}`;
   return base;
 }
 
@@ -30,11 +36,20 @@ export function defaultName(config: ForwardExporterConfig): string {
   return `${config.protocol === 'grpc' ? 'otlp' : 'otlphttp'}/${url.host}`;
 }
 
-export function exporterOptions(config: ForwardExporterConfig, name: string): ExporterOptions {
+/**
+ * Spans are bounded in count and bytes and batched. Logs and metrics requests pass through one by one (the batch
+ * settings do not apply), in a queue of their own per signal bounded by `queue.max_mib` alone.
+ */
+export function exporterOptions(config: ForwardExporterConfig, name: string, signal: OtlpSignal): ExporterOptions {
   return {
     name,
-    queue: { maxSpans: config.queue.max_spans, maxBytes: config.queue.max_mib * mib, consumers: config.queue.consumers },
-    batch: { maxSpans: config.batch.max_spans, maxBytes: config.batch.max_mib * mib, timeoutMs: config.batch.timeout },
+    signal,
+    queue: {
+      maxItems: signal === 'traces' ? config.queue.max_spans : Number.POSITIVE_INFINITY,
+      maxBytes: config.queue.max_mib * mib,
+      consumers: config.queue.consumers,
+    },
+    batch: { maxItems: config.batch.max_spans, maxBytes: config.batch.max_mib * mib, timeoutMs: config.batch.timeout },
     retry: {
       enabled: config.retry.enabled,
       initialIntervalMs: config.retry.initial_interval,
@@ -50,13 +65,17 @@ export function holdLimits(config: ForwardExporterConfig): TraceHoldLimits {
   return { maxSpans: config.hold.max_spans, maxBytes: config.hold.max_mib * mib, maxWaitMs: config.hold.max_wait };
 }
 
-export function createSender(config: ForwardExporterConfig): Sender {
+/** The sender of one signal, or null when the exporter does not take it (HTTP with no URL for it; gRPC takes all). */
+export function createSender(config: ForwardExporterConfig, signal: OtlpSignal): Sender | null {
   const common = { gzip: config.compression === 'gzip', headers: config.headers, timeoutMs: config.timeout };
-  if (config.protocol === 'grpc') return new GrpcSender({ ...common, ...grpcTarget(config.endpoint!) });
+  if (config.protocol === 'grpc') return new GrpcSender({ ...common, signal, ...grpcTarget(config.endpoint!) });
+  const url = signalUrl(config, signal);
+  if (url === null) return null;
   return new HttpSender({
     ...common,
-    url: tracesUrl(config),
-    format: config.protocol === 'http/json' ? 'json' : 'protobuf',
+    url,
+    // Spans can be re-encoded as OTLP/JSON; logs and metrics are passed on in the encoding they came in.
+    format: signal !== 'traces' ? 'as-received' : config.protocol === 'http/json' ? 'json' : 'protobuf',
     maxSockets: config.queue.consumers,
   });
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { resolveAttribution, type CompiledRule } from '../attribution/resolve-attribution.js';
+import { teamRefused } from '../auth/team-binding.js';
 import type { LlmCall } from '../ledger/llm-call.js';
 import { toGenAiCall } from '../normalize/genai-call.js';
 import type { DecodedSpan, DecodedTraces } from '../otlp/types.js';
@@ -72,6 +73,8 @@ export class IngestPipeline implements TraceSink {
       const call = toGenAiCall(span);
       if (call === null) return [];
       const attribution = resolveAttribution(span.attributes, span.resource, this.deps.rules);
+      // The token's team binding refused the span's team; a rule must not set it again.
+      if (teamRefused(span)) attribution.team = null;
       return [toLlmCall(call, attribution, this.deps.priceCall(priceRequestOf(call)), receivedAt)];
     });
     this.counters.spansReceived += traces.spans.length;

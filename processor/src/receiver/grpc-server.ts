@@ -24,6 +24,8 @@ export interface GrpcReceiverDeps {
   metrics?: ReceiverMetrics;
   /** Auth (the `authorization` metadata), admission and span passes; none: every call is let in as it is. */
   guard?: ReceiverGuard;
+  /** Logs and metrics requests, handed on as received (forwarding); none: they are dropped. Must not block. */
+  forwardSignal?: (signal: 'logs' | 'metrics', body: Uint8Array, format: 'protobuf') => void;
 }
 
 export interface GrpcServeOptions {
@@ -69,7 +71,10 @@ function exportService(signal: OtlpSignal): ServiceDefinition {
   };
 }
 
-/** OTLP/gRPC receiver: TraceService/Export decoded and handed to the sink; logs and metrics answered empty. */
+/**
+ * OTLP/gRPC receiver: TraceService/Export decoded and handed to the sink; logs and metrics handed to forwarding
+ * as they came, and answered empty.
+ */
 export async function serveGrpc(deps: GrpcReceiverDeps, options: GrpcServeOptions): Promise<RunningGrpcServer> {
   const metrics = deps.metrics ?? new ReceiverMetrics();
   const guard = deps.guard;
@@ -127,6 +132,7 @@ export async function serveGrpc(deps: GrpcReceiverDeps, options: GrpcServeOption
           refuse(signal, error, callback, requestId);
           return;
         }
+        deps.forwardSignal?.(signal, call.request, 'protobuf');
         metrics.countRequest('grpc', signal, 'ok');
         callback(null, Buffer.alloc(0));
       },

@@ -27,6 +27,8 @@ export interface HttpAppDeps {
   metrics?: ReceiverMetrics;
   /** Auth, admission (memory limit) and span passes; none: every request is let in as it is. */
   guard?: ReceiverGuard;
+  /** Logs and metrics requests, handed on as received (forwarding); none: they are dropped. Must not block. */
+  forwardSignal?: (signal: 'logs' | 'metrics', body: Uint8Array, format: OtlpFormat) => void;
 }
 
 /** The processor's HTTP app. Other parts mount their routes on it: `app.route('/v1/reports', reports)`. */
@@ -64,13 +66,14 @@ export function createApp(deps: HttpAppDeps): ReceiverApp {
     return exportResponse(c, 'traces', format, partial);
   });
 
-  // SDKs send logs and metrics to the same endpoint; the processor does not use them yet, so they are
-  // validated like traces, counted and dropped.
+  // SDKs send logs and metrics to the same endpoint; the processor does not read them: they are counted and
+  // handed to forwarding as they came (dropped when nothing forwards them).
   for (const signal of ['logs', 'metrics'] as const) {
     app.post(`/v1/${signal}`, async (c) => {
       admitIngest(c, guard);
       const format = requestFormat(c.req.header('content-type'));
-      await readRequestBody(c, deps.bodyLimitBytes);
+      const body = await readRequestBody(c, deps.bodyLimitBytes);
+      deps.forwardSignal?.(signal, body, format);
       metrics.countRequest('http', signal, 'ok');
       return exportResponse(c, signal, format);
     });

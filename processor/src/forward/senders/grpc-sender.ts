@@ -1,8 +1,11 @@
 import { Client, Metadata, credentials, type ServiceError } from '@grpc/grpc-js';
+import type { OtlpSignal } from '../../otlp/index.js';
 import { grpcOutcome, retryInfoDelayMs, type SendOutcome } from '../retry.js';
-import { describeError, userAgent, type Sender } from './sender.js';
+import { describeError, userAgent, type Sender, type WireRequest } from './sender.js';
 
 export interface GrpcSenderOptions {
+  /** Which service's Export method: TraceService, LogsService or MetricsService. */
+  signal: OtlpSignal;
   /** host:port */
   target: string;
   secure: boolean;
@@ -11,12 +14,16 @@ export interface GrpcSenderOptions {
   timeoutMs: number;
 }
 
-const exportPath = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
+const exportPaths: Record<OtlpSignal, string> = {
+  traces: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+  logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
+  metrics: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+};
 const identity = (bytes: Buffer): Buffer => bytes;
 /** grpc-js CompressionAlgorithms: 0 identity, 2 gzip. */
 const GZIP = 2;
 
-/** OTLP/gRPC TraceService/Export with pre-encoded bytes (identity serializers), as the OTLP JS exporter does. */
+/** OTLP/gRPC {Trace,Logs,Metrics}Service/Export with pre-encoded bytes (identity serializers), as the OTLP JS exporters do. */
 export class GrpcSender implements Sender {
   private readonly client: Client;
   private readonly metadata: Metadata;
@@ -30,18 +37,21 @@ export class GrpcSender implements Sender {
     for (const [name, value] of Object.entries(options.headers)) this.metadata.set(name.toLowerCase(), value);
   }
 
-  encode(request: Uint8Array): Promise<Uint8Array> {
+  encode(request: WireRequest): Promise<WireRequest> {
+    // OTLP/gRPC carries protobuf only, and this processor has no logs/metrics schema to transcode JSON with.
+    if (request.format === 'json') return Promise.reject(new Error('an OTLP/JSON request cannot be sent over gRPC'));
     return Promise.resolve(request);
   }
 
-  send(body: Uint8Array, signal: AbortSignal): Promise<SendOutcome> {
+  send(request: WireRequest, signal: AbortSignal): Promise<SendOutcome> {
+    const body = request.bytes;
     return new Promise((resolve) => {
       if (signal.aborted) {
         resolve({ kind: 'retryable', reason: 'aborted', retryAfterMs: null });
         return;
       }
       const call = this.client.makeUnaryRequest(
-        exportPath,
+        exportPaths[this.options.signal],
         identity,
         identity,
         Buffer.from(body.buffer, body.byteOffset, body.byteLength),

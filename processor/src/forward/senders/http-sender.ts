@@ -4,14 +4,16 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { httpOutcome, type SendOutcome } from '../retry.js';
 import { protobufTracesToJson } from '../wire/protobuf-to-json.js';
-import { describeError, userAgent, type Sender } from './sender.js';
+import { describeError, userAgent, type Sender, type WireFormat, type WireRequest } from './sender.js';
 
 const gzipAsync = promisify(gzip);
+const contentType: Record<WireFormat, string> = { protobuf: 'application/x-protobuf', json: 'application/json' };
 
 export interface HttpSenderOptions {
-  /** The full traces URL (…/v1/traces). */
+  /** The full URL of the signal (…/v1/traces, …/v1/logs, …/v1/metrics). */
   url: URL;
-  format: 'protobuf' | 'json';
+  /** Span requests (always protobuf here) are sent in this format; `as-received`: logs and metrics pass through. */
+  format: WireFormat | 'as-received';
   gzip: boolean;
   headers: Record<string, string>;
   timeoutMs: number;
@@ -32,17 +34,20 @@ export class HttpSender implements Sender {
     this.headers = {
       'user-agent': userAgent,
       ...options.headers,
-      'content-type': options.format === 'json' ? 'application/json' : 'application/x-protobuf',
       ...(options.gzip ? { 'content-encoding': 'gzip' } : {}),
     };
   }
 
-  async encode(request: Uint8Array): Promise<Uint8Array> {
-    const body = this.options.format === 'json' ? Buffer.from(protobufTracesToJson(request), 'utf8') : request;
-    return this.options.gzip ? gzipAsync(body) : body;
+  async encode(request: WireRequest): Promise<WireRequest> {
+    const converted =
+      this.options.format === 'json' && request.format === 'protobuf'
+        ? { bytes: Buffer.from(protobufTracesToJson(request.bytes), 'utf8'), format: 'json' as const }
+        : request;
+    return this.options.gzip ? { bytes: await gzipAsync(converted.bytes), format: converted.format } : converted;
   }
 
-  send(body: Uint8Array, signal: AbortSignal): Promise<SendOutcome> {
+  send(request: WireRequest, signal: AbortSignal): Promise<SendOutcome> {
+    const body = request.bytes;
     return new Promise((resolve) => {
       // Timer and listener rather than AbortSignal.any, which keeps every request's signal alive on Node 20.
       const settle = (outcome: SendOutcome) => {
@@ -52,7 +57,11 @@ export class HttpSender implements Sender {
       };
       const req = this.request(
         this.options.url,
-        { method: 'POST', agent: this.agent, headers: { ...this.headers, 'content-length': String(body.byteLength) } },
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: { ...this.headers, 'content-type': contentType[request.format], 'content-length': String(body.byteLength) },
+        },
         (res) => {
           // The answer is in the status; the body (a partial success or an rpc Status) is read and dropped.
           res.resume();

@@ -1,11 +1,23 @@
 import type { SendOutcome } from '../retry.js';
 
-/** One OTLP transport to one downstream endpoint. */
+/** OTLP's two encodings. */
+export type WireFormat = 'protobuf' | 'json';
+
+/** An export request's bytes and their encoding. */
+export interface WireRequest {
+  readonly bytes: Uint8Array;
+  readonly format: WireFormat;
+}
+
+/** One OTLP transport to one downstream endpoint, for one signal. */
 export interface Sender {
-  /** The request in the sender's wire format (OTLP/JSON, gzip), made once per batch and reused by its retries. */
-  encode(request: Uint8Array): Promise<Uint8Array>;
+  /**
+   * The request as it goes on the wire (OTLP/JSON conversion, gzip), made once per batch and reused by its
+   * retries. Rejects when this transport cannot carry the request (OTLP/JSON over gRPC).
+   */
+  encode(request: WireRequest): Promise<WireRequest>;
   /** One attempt; never rejects. `signal` aborts it (shutdown deadline). */
-  send(body: Uint8Array, signal: AbortSignal): Promise<SendOutcome>;
+  send(request: WireRequest, signal: AbortSignal): Promise<SendOutcome>;
   close(): void;
 }
 

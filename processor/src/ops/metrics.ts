@@ -1,0 +1,121 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
+import type { AuthFailure } from '../auth/token-verifier.js';
+import type { TeamBindingCounters } from '../auth/team-binding.js';
+import type { LimitsCounters } from '../limits/limits-pass.js';
+import type { IngestCounters } from '../pipeline/ingest.js';
+import type { ReceiverMetrics } from '../receiver/metrics.js';
+import type { RollupCounters } from '../rollup/rollup-stage.js';
+import type { MemoryLimiterState } from './memory-limiter.js';
+
+/** Live views of the counters the stages keep; read at each scrape, so the hot path only increments numbers. */
+export interface MetricSources {
+  receiver: ReceiverMetrics;
+  ingest: IngestCounters;
+  /** Spans of batches the ledger committed (the pipeline's outgoing items). */
+  storedSpans: () => number;
+  rollup: { counters: RollupCounters; tracesBuffered: number; bufferedBytes: number };
+  writer: { queueSize: number };
+  queueCapacity: number;
+  limits: LimitsCounters;
+  teamBinding: TeamBindingCounters;
+  authFailures: Readonly<Record<AuthFailure, number>>;
+  memory: () => MemoryLimiterState | null;
+  /** Bytes DuckDB holds by tag (duckdb_memory(): base tables, indexes, …); tags holding nothing are left out. */
+  duckdbMemory: () => Promise<Array<{ tag: string; bytes: number }>>;
+}
+
+type Labels = LabelValues<string>;
+
+/**
+ * The processor's Prometheus metrics: the Collector's own names for what a Collector would report (receiver,
+ * processor, exporter queue), `genai_chargeback_*` for the ledger, roll-up, caps, auth and memory limiter, and
+ * prom-client's default process metrics (process_resident_memory_bytes, nodejs_heap_size_used_bytes, …).
+ */
+export function createMetricsRegistry(sources: MetricSources): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const counter = (name: string, help: string, labelNames: string[], read: () => Array<[Labels, number]>) =>
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [labels, value] of read()) this.inc(labels, value);
+      },
+    });
+  const gauge = (name: string, help: string, labelNames: string[], read: () => Array<[Labels, number]>) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [labels, value] of read()) this.set(labels, value);
+      },
+    });
+  const transports = ['http', 'grpc'] as const;
+  const perTransport = (field: 'accepted' | 'rejected' | 'refused') => () =>
+    transports.map((transport): [Labels, number] => [
+      { receiver: 'otlp', transport },
+      sources.receiver.snapshot().spans[transport][field],
+    ]);
+  const pipeline = { processor: 'genai_chargeback', otel_signal: 'traces' };
+  const ledger = { exporter: 'duckdb', data_type: 'traces' };
+
+  counter('otelcol_receiver_accepted_spans', 'Spans accepted by the OTLP receivers and handed to the pipeline.', ['receiver', 'transport'], perTransport('accepted'));
+  counter('otelcol_receiver_refused_spans', 'Spans refused with a retryable error (queue full, storage failure); clients retry them.', ['receiver', 'transport'], perTransport('refused'));
+  counter('genai_chargeback_receiver_rejected_spans_total', 'Spans rejected as invalid or over a cap (OTLP partial success; not retried).', ['receiver', 'transport'], perTransport('rejected'));
+  counter('genai_chargeback_receiver_requests_total', 'OTLP requests by transport, signal and outcome.', ['transport', 'signal', 'outcome'], () =>
+    sources.receiver.snapshot().requests.map((r): [Labels, number] => [{ transport: r.transport, signal: r.signal, outcome: r.outcome }, r.count]),
+  );
+  counter('otelcol_processor_incoming_items', 'Spans handed to the chargeback pipeline.', ['processor', 'otel_signal'], () => [[pipeline, sources.ingest.spansReceived]]);
+  counter('otelcol_processor_outgoing_items', 'Spans of batches the ledger committed.', ['processor', 'otel_signal'], () => [[pipeline, sources.storedSpans()]]);
+  gauge('otelcol_exporter_queue_size', 'Rows waiting to be committed to the ledger.', ['exporter', 'data_type'], () => [[ledger, sources.writer.queueSize]]);
+  gauge('otelcol_exporter_queue_capacity', 'Rows that may wait before receivers answer 429 (storage.max_queued_spans).', ['exporter', 'data_type'], () => [[ledger, sources.queueCapacity]]);
+
+  const one = (value: () => number) => (): Array<[Labels, number]> => [[{}, value()]];
+  counter('genai_chargeback_calls_received_total', 'GenAI calls recognised in received spans.', [], one(() => sources.ingest.callsReceived));
+  counter('genai_chargeback_calls_stored_total', 'Calls new to the ledger.', [], one(() => sources.ingest.callsStored));
+  counter('genai_chargeback_calls_duplicate_total', 'Calls already in the ledger (retries, replays): not stored again.', [], one(() => sources.ingest.callsDuplicate));
+  counter('genai_chargeback_calls_nested_total', 'Second reports of a call already counted (an SDK span under an instrumentation span).', [], one(() => sources.ingest.callsNested));
+  counter('genai_chargeback_calls_unpriced_total', 'Stored calls the price book could not price (cost NULL).', [], one(() => sources.ingest.callsUnpriced));
+  counter('genai_chargeback_unallocated_cost_usd_total', 'Cost of stored calls without a team.', [], one(() => Number(sources.ingest.unallocatedCostNanos) / 1e9));
+  gauge('genai_chargeback_traces_buffered', 'Traces waiting in the roll-up buffer.', [], one(() => sources.rollup.tracesBuffered));
+  gauge('genai_chargeback_trace_buffer_bytes', 'Estimated bytes held by the roll-up buffer.', [], one(() => sources.rollup.bufferedBytes));
+  counter('genai_chargeback_traces_evicted_total', 'Traces rolled up early because the buffer was full.', [], one(() => sources.rollup.counters.tracesEvicted));
+  counter('genai_chargeback_late_spans_total', 'Spans that arrived after their trace was rolled up (its action was updated).', [], one(() => sources.rollup.counters.lateSpans));
+  counter('genai_chargeback_actions_written_total', 'Action rows written by the roll-up.', [], one(() => sources.rollup.counters.actionsWritten));
+  counter('genai_chargeback_limits_rejected_spans_total', 'Spans rejected by a cap (limits section).', [], one(() => sources.limits.rejectedSpans));
+  counter('genai_chargeback_limits_truncated_values_total', 'Values truncated to a cap (limits section).', [], one(() => sources.limits.truncatedValues));
+  counter('genai_chargeback_team_claims_refused_total', 'Spans whose team their ingest token may not claim, by what was done.', ['action'], () => [
+    [{ action: 'unallocated' }, sources.teamBinding.unallocated],
+    [{ action: 'rejected' }, sources.teamBinding.rejected],
+  ]);
+  counter('genai_chargeback_auth_failures_total', 'Requests refused for a missing, malformed, unknown or insufficient bearer token.', ['reason'], () =>
+    Object.entries(sources.authFailures).map(([reason, count]): [Labels, number] => [{ reason }, count]),
+  );
+  const memory = (read: (state: MemoryLimiterState) => number) => (): Array<[Labels, number]> => {
+    const state = sources.memory();
+    return state === null ? [] : [[{}, read(state)]];
+  };
+  gauge('genai_chargeback_memory_limit_bytes', 'The memory limiter\'s hard limit.', [], memory((s) => s.limitBytes));
+  gauge('genai_chargeback_memory_soft_limit_bytes', 'Above this, new data is refused.', [], memory((s) => s.softLimitBytes));
+  gauge('genai_chargeback_memory_used_bytes', 'V8 heap in use plus external buffers at the last check.', [], memory((s) => s.usedBytes));
+  gauge('genai_chargeback_memory_limiter_refusing', '1 while new data is refused for memory.', [], memory((s) => (s.refusing ? 1 : 0)));
+  counter('genai_chargeback_memory_limiter_refused_requests_total', 'Requests refused by the memory limiter.', [], memory((s) => s.refusedRequests));
+  new Gauge({
+    name: 'genai_chargeback_duckdb_memory_bytes',
+    help: 'Memory DuckDB holds, by tag (buffer pool, indexes); bounded by DuckDB\'s own memory_limit, not by the memory limiter.',
+    labelNames: ['tag'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const { tag, bytes } of await sources.duckdbMemory()) this.set({ tag }, bytes);
+    },
+  });
+  return registry;
+}
