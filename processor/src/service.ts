@@ -3,6 +3,7 @@ import { compileRules } from './attribution/resolve-attribution.js';
 import { createBudgets, type Budgets } from './budgets/create-budgets.js';
 import type { Config } from './config/schema.js';
 import { createForwarding, type Forwarding } from './forward/index.js';
+import { createOperations } from './ops/operations.js';
 import { ReportCatalog } from './reports/catalog.js';
 import { createReportRoutes } from './reports/routes.js';
 import { instanceReportRunner } from './reports/runner.js';
@@ -41,8 +42,10 @@ export interface RunningService {
  * start-up never leaves a half-started service listening.
  */
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+  // Refuses a non-loopback host without tokens and reads token files before anything else opens.
+  const ops = await createOperations(config, logger);
   const priceBook = await loadPriceBook(config.prices);
-  const db = await openDatabase(config.storage.db);
+  const db = await openDatabase(config.storage.db, { memoryLimitMib: config.storage.memory_limit_mib });
   const writer = await LedgerWriter.open(db.instance, {
     maxBatchRows: config.storage.max_batch_rows,
     maxQueuedRows: config.storage.max_queued_spans,
@@ -79,7 +82,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
 
   const receiverMetrics = new ReceiverMetrics();
   const bodyLimitBytes = Math.round(config.receivers.http.body_limit_mib * mib);
-  const app = createApp({ sink: pipeline, logger, bodyLimitBytes, metrics: receiverMetrics, forwardSignal: forwarding.forwardSignal });
+  const app = createApp({ sink: pipeline, logger, bodyLimitBytes, metrics: receiverMetrics, forwardSignal: forwarding.forwardSignal, guard: ops.guard });
+  ops.mount(app, { db, writer, pipeline, rollup, receiverMetrics });
   app.route('/v1/budgets', budgets.routes);
   app.route('/v1/reports', createReportRoutes({ catalog: await ReportCatalog.load(), run: instanceReportRunner(db.instance), logger }));
   budgets.start();
@@ -88,7 +92,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const host = config.receivers.host;
   const http = await serve(app, { host, port: config.receivers.http.port });
   const grpc = await serveGrpc(
-    { sink: pipeline, logger, bodyLimitBytes, metrics: receiverMetrics, forwardSignal: forwarding.forwardSignal },
+    { sink: pipeline, logger, bodyLimitBytes, metrics: receiverMetrics, forwardSignal: forwarding.forwardSignal, guard: ops.guard },
     { host, port: config.receivers.grpc.port },
   ).catch(async (error: unknown) => {
     await http.close();
@@ -110,6 +114,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     receiverMetrics,
     stop() {
       stopping ??= (async () => {
+        ops.stop();
         await Promise.all([http.close(), grpc.close()]);
         await snapshots?.stop();
         await rollup.stop();

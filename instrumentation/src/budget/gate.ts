@@ -26,6 +26,7 @@ export interface BudgetGateOptions {
   intervalMs: number;
   failMode: FailMode;
   timeoutMs: number;
+  token?: string;
   /** Attribution every call of this process has unless it sets its own (the resource's `chargeback.*`). */
   defaults?: Attribution;
   fallbacks?: FallbackRegistry;
@@ -45,7 +46,7 @@ export class BudgetGate {
   constructor(private readonly options: BudgetGateOptions) {
     this.fallbacks = options.fallbacks ?? new FallbackRegistry();
     this.cache = new BudgetStatusCache({
-      fetchStatus: options.fetchStatus ?? statusFetcher(options.url, options.timeoutMs),
+      fetchStatus: options.fetchStatus ?? statusFetcher(options.url, options.timeoutMs, options.token),
       url: options.url,
       intervalMs: options.intervalMs,
       failMode: options.failMode,

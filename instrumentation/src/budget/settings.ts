@@ -12,9 +12,11 @@ export interface BudgetGateSettings {
   failMode: FailMode;
   /** Longest wait for one status request. */
   timeoutMs: number;
+  /** Bearer token for the processor's read API, when it requires one (`auth.read` or an ingest token). */
+  token: string | undefined;
 }
 
-export const DEFAULT_BUDGET_SETTINGS: BudgetGateSettings = { url: undefined, intervalMs: 5_000, failMode: 'open', timeoutMs: 2_000 };
+export const DEFAULT_BUDGET_SETTINGS: BudgetGateSettings = { url: undefined, intervalMs: 5_000, failMode: 'open', timeoutMs: 2_000, token: undefined };
 
 const fields = {
   url: {
@@ -25,6 +27,7 @@ const fields = {
   intervalMs: { env: 'GENAI_CHARGEBACK_BUDGET_INTERVAL_MS', schema: z.coerce.number().int().min(100).max(3_600_000), fix: 'milliseconds from 100, e.g. 5000' },
   failMode: { env: 'GENAI_CHARGEBACK_BUDGET_FAIL_MODE', schema: z.enum(['open', 'closed']), fix: 'open or closed' },
   timeoutMs: { env: 'GENAI_CHARGEBACK_BUDGET_TIMEOUT_MS', schema: z.coerce.number().int().min(10).max(60_000), fix: 'milliseconds, e.g. 2000' },
+  token: { env: 'GENAI_CHARGEBACK_BUDGET_TOKEN', schema: z.string().regex(/^[\x21-\x7e]+$/), fix: 'the token as printable characters without spaces' },
 } as const;
 
 /** Reads the settings; a bad value is reported in `problems` (naming the variable and the fix) and its default used. */

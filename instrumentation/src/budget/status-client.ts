@@ -24,9 +24,11 @@ const answerSchema = z.object({
   block_dimensions: z.array(z.enum(BUDGET_DIMENSIONS)),
 });
 
-/** `GET {url}/v1/budgets/status?team=…` with a timeout. */
-export function statusFetcher(baseUrl: string, timeoutMs: number): FetchStatus {
+/** `GET {url}/v1/budgets/status?team=…` with a timeout, and the bearer token when the processor wants one. */
+export function statusFetcher(baseUrl: string, timeoutMs: number, token?: string): FetchStatus {
   const endpoint = new URL('v1/budgets/status', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
   return async (scope) => {
     const url = new URL(endpoint);
     url.search = scopeQuery(scope).toString();
@@ -34,7 +36,7 @@ export function statusFetcher(baseUrl: string, timeoutMs: number): FetchStatus {
     try {
       // The gate's own polling is not the app's work: traced, every refresh would export an HTTP client span.
       response = await context.with(suppressTracing(context.active()), () =>
-        fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) }),
+        fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) }),
       );
     } catch (error) {
       const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);

@@ -2,6 +2,9 @@ import { FieldError } from './errors.js';
 import { cachedKey, cachedValue } from './string-cache.js';
 import { WireType, type MessageSchema } from './schema.js';
 
+/** protobuf's default recursion limit. */
+const maxGroupDepth = 100;
+
 const TWO_32 = 4_294_967_296;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = -MAX_SAFE;
@@ -156,7 +159,7 @@ export class ProtoReader {
     this.skipWireType(tag, end);
   }
 
-  private skipWireType(tag: number, end: number): void {
+  private skipWireType(tag: number, end: number, depth = 0): void {
     switch (tag & 7) {
       case WireType.VARINT:
         this.int64(end);
@@ -172,12 +175,14 @@ export class ProtoReader {
         return;
       case WireType.START_GROUP: {
         // Groups are not proto3, but an unknown group is still well-formed protobuf: skip to its end tag.
+        // Nesting is bounded like protobuf's own recursion limit, so a hostile body cannot exhaust the stack.
+        if (depth >= maxGroupDepth) throw new FieldError('', `groups nested deeper than ${maxGroupDepth} (field ${tag >>> 3})`);
         const endTag = (tag & ~7) | WireType.END_GROUP;
         for (;;) {
           if (this.pos >= end) throw new FieldError('', `unterminated group (field ${tag >>> 3})`);
           const inner = this.uint32(end);
           if (inner === endTag) return;
-          this.skipWireType(inner, end);
+          this.skipWireType(inner, end, depth + 1);
         }
       }
       default:

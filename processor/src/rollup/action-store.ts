@@ -4,6 +4,13 @@ import { queriesDir } from '../store/database.js';
 import { timestamp } from '../store/llm-call-appender.js';
 import type { TraceRoot } from './trace-buffer.js';
 
+/**
+ * Temporary tables are emptied by re-creating them: DuckDB keeps the memory of rows deleted from a temporary
+ * table, so a `DELETE` there would grow the process with every trace ever rolled up.
+ */
+const resetRollupTraces = 'CREATE OR REPLACE TEMP TABLE rollup_traces (trace_id VARCHAR);';
+const resetRootsStage = 'CREATE OR REPLACE TEMP TABLE trace_roots_stage AS SELECT * FROM trace_roots LIMIT 0;';
+
 export interface ActionWrite {
   traceId: string;
   root: TraceRoot | null;
@@ -29,9 +36,7 @@ export class ActionStore {
 
   static async open(instance: DuckDBInstance): Promise<ActionStore> {
     const connection = await instance.connect();
-    await connection.run(`
-      CREATE OR REPLACE TEMP TABLE rollup_traces (trace_id VARCHAR);
-      CREATE OR REPLACE TEMP TABLE trace_roots_stage AS SELECT * FROM trace_roots LIMIT 0;`);
+    await connection.run(`${resetRollupTraces} ${resetRootsStage}`);
     return new ActionStore(connection, await readFile(`${queriesDir}rollup-actions.sql`, 'utf8'));
   }
 
@@ -46,7 +51,7 @@ export class ActionStore {
       await this.stageRoots(writes);
       await this.connection.run(`
         INSERT OR REPLACE INTO trace_roots SELECT * FROM trace_roots_stage;
-        DELETE FROM trace_roots_stage;`);
+        ${resetRootsStage}`);
       await this.listTraces((appender) => {
         for (const write of writes) {
           appender.appendVarchar(write.traceId);
@@ -68,7 +73,7 @@ export class ActionStore {
   async recoverMissing(): Promise<number> {
     return this.inTransaction(async () => {
       await this.connection.run(`
-        DELETE FROM rollup_traces;
+        ${resetRollupTraces}
         INSERT INTO rollup_traces
           SELECT DISTINCT c.trace_id FROM llm_calls c ANTI JOIN actions a ON a.trace_id = c.trace_id;`);
       return this.recomputeListed();
@@ -78,7 +83,7 @@ export class ActionStore {
   /** `genai-chargeback rebuild-actions`: drops and recomputes every action with a call since `since`. */
   async rebuild(since: Date | null): Promise<number> {
     return this.inTransaction(async () => {
-      await this.connection.run('DELETE FROM rollup_traces');
+      await this.connection.run(resetRollupTraces);
       if (since === null) await this.connection.run('INSERT INTO rollup_traces SELECT DISTINCT trace_id FROM llm_calls');
       else {
         await this.connection.run(
@@ -147,7 +152,7 @@ export class ActionStore {
   }
 
   private async listTraces(fill: (appender: DuckDBAppender) => void): Promise<void> {
-    await this.connection.run('DELETE FROM rollup_traces');
+    await this.connection.run(resetRollupTraces);
     const appender = await this.connection.createAppender('rollup_traces', 'main', 'temp');
     try {
       fill(appender);

@@ -21,8 +21,11 @@ export interface Database {
 }
 
 /** Open (or create) the DuckDB file and apply the schema. `:memory:` works for tests. */
-export async function openDatabase(path: string, options: { readOnly?: boolean } = {}): Promise<Database> {
-  const instance = await DuckDBInstance.create(path, options.readOnly ? { access_mode: 'READ_ONLY' } : {});
+export async function openDatabase(path: string, options: { readOnly?: boolean; memoryLimitMib?: number } = {}): Promise<Database> {
+  const settings: Record<string, string> = {};
+  if (options.readOnly) settings.access_mode = 'READ_ONLY';
+  if (options.memoryLimitMib !== undefined) settings.memory_limit = `${options.memoryLimitMib}MiB`;
+  const instance = await DuckDBInstance.create(path, settings);
   const connection = await instance.connect();
   if (!options.readOnly) await connection.run(await readFile(`${queriesDir}schema.sql`, 'utf8'));
   return {

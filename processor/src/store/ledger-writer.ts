@@ -40,6 +40,11 @@ interface StagedGroup {
 }
 
 const stageTable = 'llm_calls_stage';
+/**
+ * Empties a staging table by re-creating it: DuckDB keeps the memory of rows deleted from a temporary table,
+ * so `DELETE` there grows the process by every row ever staged (measured: ~150 MiB/min in the soak).
+ */
+const resetStage = `CREATE OR REPLACE TEMP TABLE ${stageTable} AS SELECT * FROM llm_calls LIMIT 0`;
 
 /**
  * The single writer of `llm_calls`. Writes from concurrent requests are grouped into one commit (group
@@ -67,7 +72,7 @@ export class LedgerWriter {
 
   static async open(instance: DuckDBInstance, options: LedgerWriterOptions): Promise<LedgerWriter> {
     const lanes: [DuckDBConnection, DuckDBConnection] = [await instance.connect(), await instance.connect()];
-    for (const lane of lanes) await lane.run(`CREATE OR REPLACE TEMP TABLE ${stageTable} AS SELECT * FROM llm_calls LIMIT 0`);
+    for (const lane of lanes) await lane.run(resetStage);
     // After a restart, the two halves of a nested pair may straddle it: recall the latest calls first.
     const recent = await lanes[0].runAndReadAll(
       'SELECT trace_id, span_id, parent_span_id FROM llm_calls ORDER BY received_at DESC LIMIT 100000',
@@ -176,7 +181,7 @@ export class LedgerWriter {
       }
       return group;
     } catch (error) {
-      await lane.run(`DELETE FROM ${stageTable}`).catch(() => undefined);
+      await lane.run(resetStage).catch(() => undefined);
       this.fail(group, error);
       return null;
     }
@@ -196,10 +201,10 @@ export class LedgerWriter {
           { min: timestamp(new Date(group.minStartMs)), max: timestamp(new Date(group.maxStartMs)) },
         );
         inserted = new Set(result.getColumnsJS()[0] as string[]);
-        await lane.run(`DELETE FROM ${stageTable}`);
+        await lane.run(resetStage);
       }
     } catch (error) {
-      await lane.run(`DELETE FROM ${stageTable}`).catch(() => undefined);
+      await lane.run(resetStage).catch(() => undefined);
       this.fail(group, error);
       return;
     }

@@ -1,0 +1,95 @@
+import { ExportResultCode } from '@opentelemetry/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startProcessor, type ProcessorProcess } from '../support/processor-process.js';
+import { malformedCorpus, type BadRequest } from './malformed-corpus.js';
+import { callBatch, exportWith, makeExporter, memoryOf, prng, readLedger, scrapeMetrics, sleep, tempDir, writeConfig } from './support.js';
+
+// Malformed input: a seeded corpus of 1,000+ bad requests (truncated and bit-flipped protobuf, wrong wire types,
+// JSON with wrong types, invalid hex ids, huge strings, deep nesting, gzip bombs, bad gzip, hand-written cases)
+// sent to one running processor. Every one is answered 4xx, the process stays up, its memory returns to its
+// baseline, and nothing of any of them reaches the ledger.
+
+const bodyLimitBytes = 1024 * 1024;
+const mib = 1024 * 1024;
+
+describe('malformed input', () => {
+  let processor: ProcessorProcess | undefined;
+  afterAll(async () => {
+    await processor?.stop('SIGKILL');
+  });
+
+  it('answers every bad request 4xx, stays up, returns to its memory baseline, and stores nothing', async () => {
+    const corpus = malformedCorpus(prng(20_251_122), { seed: 20_251_122, bodyLimitBytes });
+    expect(corpus.length).toBeGreaterThanOrEqual(1_000);
+
+    const dir = tempDir('gc-fuzz-');
+    processor = await startProcessor({ args: ['--config', writeConfig(dir, { receivers: { http: { body_limit_mib: 1 } } })] });
+    const pid = processor.child.pid as number;
+    const warmUp = Array.from({ length: 5 }, (_, i) => callBatch(70 + i, 10));
+    const exporter = makeExporter('proto', { httpUrl: processor.httpUrl, grpcAddress: processor.grpcAddress });
+    for (const batch of warmUp) expect((await exportWith(exporter, batch.spans)).code).toBe(ExportResultCode.SUCCESS);
+    const storedBefore = warmUp.length * 10;
+
+    const send = async (request: BadRequest) => {
+      const headers: Record<string, string> = {};
+      if (request.contentType !== '') headers['content-type'] = request.contentType;
+      if (request.contentEncoding !== undefined) headers['content-encoding'] = request.contentEncoding;
+      try {
+        const response = await fetch(`${processor!.httpUrl}/v1/traces`, { method: 'POST', headers, body: request.body });
+        await response.arrayBuffer();
+        return response.status;
+      } catch (error) {
+        // Counted as a failure below: every request must get an answer.
+        return `no answer: ${String((error as Error).cause ?? error)}`;
+      }
+    };
+    const sendAll = async (requests: BadRequest[]) => {
+      const statuses: Array<number | string> = new Array(requests.length);
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (next < requests.length) {
+            const index = next++;
+            statuses[index] = await send(requests[index]!);
+          }
+        }),
+      );
+      return statuses;
+    };
+    // The baseline is taken after a first pass of the whole corpus, when the heap has grown to its working size;
+    // a second pass must then leave the process where the first left it: nothing retained per request.
+    const before = memoryOf(pid).rss;
+    const firstPass = await sendAll(corpus);
+    await sleep(1_500);
+    const baseline = memoryOf(pid).rss;
+    const started = Date.now();
+    const statuses = await sendAll(corpus);
+    const elapsedMs = Date.now() - started;
+    expect(statuses).toEqual(firstPass);
+    const byCategory = new Map<string, Map<number | string, number>>();
+    corpus.forEach((request, i) => {
+      const counts = byCategory.get(request.category) ?? new Map<number | string, number>();
+      counts.set(statuses[i]!, (counts.get(statuses[i]!) ?? 0) + 1);
+      byCategory.set(request.category, counts);
+    });
+    const summary = Object.fromEntries([...byCategory].map(([category, counts]) => [category, Object.fromEntries(counts)]));
+
+    const notClientErrors = corpus.map((request, i) => ({ category: request.category, status: statuses[i]! })).filter((r) => typeof r.status !== 'number' || r.status < 400 || r.status >= 500);
+    expect(notClientErrors).toEqual([]);
+
+    await sleep(1_500);
+    const after = memoryOf(pid);
+    console.log(`malformed input figures: ${JSON.stringify({ requests: corpus.length, elapsedMs, startRssMiB: +(before / mib).toFixed(1), baselineRssMiB: +(baseline / mib).toFixed(1), afterRssMiB: +(after.rss / mib).toFixed(1), peakRssMiB: +(after.peak / mib).toFixed(1), byCategory: summary })}`);
+    expect(processor.child.exitCode).toBeNull();
+    expect((await fetch(`${processor.httpUrl}/healthz`)).status).toBe(200);
+    expect((await fetch(`${processor.httpUrl}/readyz`)).status).toBe(200);
+    // Allocator pages come and go in chunks: "back to baseline" allows a fixed slack, far below a leak's growth.
+    expect(after.rss - baseline).toBeLessThan(24 * mib);
+
+    const metrics = await scrapeMetrics(processor.httpUrl);
+    expect(metrics.get('genai_chargeback_calls_received_total')).toBe(storedBefore);
+    expect(await processor.stop('SIGTERM')).toBe(0);
+    const ledger = await readLedger(processor.dbPath);
+    expect(ledger.rows).toBe(storedBefore);
+  }, 120_000);
+});

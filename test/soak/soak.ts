@@ -1,0 +1,191 @@
+/**
+ * Soak: the built processor under a steady 80% of its measured capacity for SOAK_MINUTES (default 10), sampling
+ * its RSS and the exporters' latency. Prints the figures as JSON and exits 1 if RSS trends upward or p99 latency
+ * drifts. Not part of `npm test`: run `npm run build && npm run test:soak` (SOAK_MINUTES=2 for a short run).
+ *
+ * Requests are OTLP/HTTP protobuf of 100 GenAI calls each, every call new (fresh ids, known tokens), sent by
+ * a paced open-loop client: the rate does not drop when the processor slows, as real fleets do not.
+ */
+import { encodeTracesProtobuf } from '../../processor/src/otlp/index.js';
+import type { DecodedSpan } from '../../processor/src/otlp/types.js';
+import { startProcessor } from '../support/processor-process.js';
+import { memoryOf, readLedger, scrapeMetrics, sleep, tempDir, writeConfig } from '../reliability/support.js';
+
+const soakMinutes = Number(process.env.SOAK_MINUTES ?? 10);
+const callsPerRequest = 100;
+const capacitySeconds = 20;
+const mib = 1024 * 1024;
+
+let sequence = 0;
+const resource = { 'service.name': 'soak-app', 'deployment.environment.name': 'load-test' };
+
+/** One request of fresh calls; ids from a counter, so every call is new to the ledger. */
+function nextRequest(): Uint8Array {
+  const spans: DecodedSpan[] = [];
+  const start = BigInt(Date.now()) * 1_000_000n;
+  const trace = (++sequence).toString(16).padStart(32, '0');
+  for (let i = 0; i < callsPerRequest; i++) {
+    const n = sequence * callsPerRequest + i;
+    spans.push({
+      resource,
+      scopeName: 'soak',
+      scopeVersion: '1.0.0',
+      traceId: trace,
+      spanId: (n + 1).toString(16).padStart(16, '0'),
+      parentSpanId: '',
+      name: 'chat gpt-4.1',
+      kind: 3,
+      startTimeUnixNano: start,
+      endTimeUnixNano: start + 400_000_000n,
+      attributes: {
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.request.model': 'gpt-4.1',
+        'gen_ai.usage.input_tokens': 1_000 + (n % 977),
+        'gen_ai.usage.output_tokens': 50 + (n % 401),
+        'chargeback.team': ['search', 'support', 'growth'][n % 3] as string,
+        'user.id': `user-${n % 5_000}`,
+      },
+      statusCode: 0,
+      statusMessage: '',
+      links: [],
+    });
+  }
+  return encodeTracesProtobuf(spans);
+}
+
+async function send(url: string, body: Uint8Array): Promise<{ ms: number; status: number }> {
+  const started = performance.now();
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+  await response.arrayBuffer();
+  return { ms: performance.now() - started, status: response.status };
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/** Least-squares slope of y over x. */
+function slope(points: Array<[number, number]>): number {
+  const n = points.length;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  const num = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0);
+  const den = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+  return den === 0 ? 0 : num / den;
+}
+
+async function main(): Promise<void> {
+  const dir = tempDir('gc-soak-');
+  const processor = await startProcessor({ args: ['--config', writeConfig(dir, { memory_limit: { limit_mib: 512 } })] });
+  const pid = processor.child.pid as number;
+  const url = `${processor.httpUrl}/v1/traces`;
+  let sentCalls = 0;
+
+  // Capacity: four closed-loop senders as fast as the processor answers.
+  const capacityEnds = Date.now() + capacitySeconds * 1_000;
+  let measuredCalls = 0;
+  let measureFrom = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (Date.now() < capacityEnds) {
+        const { status } = await send(url, nextRequest());
+        if (status !== 200) throw new Error(`capacity run answered ${status}`);
+        sentCalls += callsPerRequest;
+        // The first 5 s warm up (JIT, DuckDB); they are not counted.
+        if (Date.now() > capacityEnds - (capacitySeconds - 5) * 1_000) {
+          measureFrom ||= Date.now();
+          measuredCalls += callsPerRequest;
+        }
+      }
+    }),
+  );
+  const capacity = measuredCalls / ((Date.now() - measureFrom) / 1_000);
+  const rate = capacity * 0.8;
+  const intervalMs = (callsPerRequest / rate) * 1_000;
+  process.stderr.write(`capacity ${Math.round(capacity)} calls/s; soaking at ${Math.round(rate)} calls/s for ${soakMinutes} min\n`);
+
+  // Soak: paced open loop, at most 32 requests in flight.
+  const minutes: Array<{ latencies: number[]; refused: number; rss: number }> = [];
+  const rssSamples: Array<[number, number]> = [];
+  const soakStart = Date.now();
+  const soakEnds = soakStart + soakMinutes * 60_000;
+  let inFlight = 0;
+  let skipped = 0;
+  const pending = new Set<Promise<void>>();
+  const sampler = setInterval(() => rssSamples.push([(Date.now() - soakStart) / 60_000, memoryOf(pid).rss / mib]), 5_000);
+  const internals = async () => {
+    const metrics = await scrapeMetrics(processor.httpUrl);
+    const at = (name: string) => +((metrics.get(name) ?? NaN) / mib).toFixed(1);
+    const duckdb = [...metrics].filter(([name]) => name.startsWith('genai_chargeback_duckdb_memory_bytes{'));
+    return {
+      heapUsedMiB: at('nodejs_heap_size_used_bytes'),
+      externalMiB: at('nodejs_external_memory_bytes'),
+      duckdbMiB: Object.fromEntries(duckdb.map(([name, bytes]) => [/tag="([^"]+)"/.exec(name)?.[1] ?? name, +(bytes / mib).toFixed(1)])),
+    };
+  };
+  const internalsAtStart = await internals();
+  for (let due = soakStart; due < soakEnds; due += intervalMs) {
+    const wait = due - Date.now();
+    if (wait > 0) await sleep(wait);
+    const minute = Math.floor((Date.now() - soakStart) / 60_000);
+    minutes[minute] ??= { latencies: [], refused: 0, rss: 0 };
+    if (inFlight >= 32) {
+      skipped++;
+      continue;
+    }
+    inFlight++;
+    const request = send(url, nextRequest()).then(({ ms, status }) => {
+      inFlight--;
+      const bucket = minutes[minute]!;
+      if (status === 200) {
+        bucket.latencies.push(ms);
+        sentCalls += callsPerRequest;
+      } else bucket.refused++;
+    });
+    pending.add(request);
+    void request.finally(() => pending.delete(request));
+  }
+  await Promise.all(pending);
+  clearInterval(sampler);
+  const internalsAtEnd = await internals();
+  minutes.forEach((bucket, i) => (bucket.rss = percentile(rssSamples.filter(([t]) => Math.floor(t) === i).map(([, r]) => r), 50)));
+
+  const exitCode = await processor.stop('SIGTERM');
+  if (exitCode !== 0) throw new Error(`processor exited with ${exitCode}`);
+  const ledger = await readLedger(processor.dbPath);
+  const secondHalf = rssSamples.filter(([t]) => t >= soakMinutes / 2);
+  const p99s = minutes.map((bucket) => percentile(bucket.latencies, 99));
+  const figures = {
+    soakMinutes,
+    capacityCallsPerSecond: Math.round(capacity),
+    soakCallsPerSecond: Math.round(rate),
+    callsSent: sentCalls,
+    callsStored: ledger.rows,
+    clientSkipped: skipped,
+    refused: minutes.reduce((s, b) => s + b.refused, 0),
+    rssStartMiB: +(rssSamples[0]?.[1] ?? NaN).toFixed(1),
+    rssEndMiB: +(rssSamples.at(-1)?.[1] ?? NaN).toFixed(1),
+    rssMaxMiB: +Math.max(...rssSamples.map(([, r]) => r)).toFixed(1),
+    rssSlopeSecondHalfMiBPerMin: +slope(secondHalf).toFixed(2),
+    internalsAtStart,
+    internalsAtEnd,
+    perMinute: minutes.map((bucket, i) => ({ minute: i + 1, requests: bucket.latencies.length, p50Ms: +percentile(bucket.latencies, 50).toFixed(1), p99Ms: +(p99s[i] ?? NaN).toFixed(1), refused: bucket.refused, rssMiB: +bucket.rss.toFixed(1) })),
+  };
+  console.log(JSON.stringify(figures, null, 2));
+
+  const problems: string[] = [];
+  if (ledger.rows !== sentCalls) problems.push(`stored ${ledger.rows} of ${sentCalls} acknowledged calls`);
+  // Flat: under 1 MiB/min over the second half (a leak of one span's worth per request would be far above it).
+  if (figures.rssSlopeSecondHalfMiBPerMin > 1) problems.push(`RSS grows ${figures.rssSlopeSecondHalfMiBPerMin} MiB/min`);
+  const steady = p99s.slice(1).filter((p) => Number.isFinite(p));
+  if (steady.length >= 2 && Math.max(...steady) > 3 * percentile(steady, 50)) problems.push(`p99 unstable: ${steady.map((p) => p.toFixed(0)).join(', ')} ms`);
+  if (problems.length > 0) {
+    console.error(`soak failed: ${problems.join('; ')}`);
+    process.exitCode = 1;
+  }
+}
+
+await main();
