@@ -83,7 +83,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const receiverMetrics = new ReceiverMetrics();
   const bodyLimitBytes = Math.round(config.receivers.http.body_limit_mib * mib);
   const app = createApp({ sink: pipeline, logger, bodyLimitBytes, metrics: receiverMetrics, forwardSignal: forwarding.forwardSignal, guard: ops.guard });
-  ops.mount(app, { db, writer, pipeline, rollup, receiverMetrics });
+  ops.mount(app, { db, writer, pipeline, rollup, receiverMetrics, forwarding });
   app.route('/v1/budgets', budgets.routes);
   app.route('/v1/reports', createReportRoutes({ catalog: await ReportCatalog.load(), run: instanceReportRunner(db.instance), logger }));
   budgets.start();

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
 import type { AuthFailure } from '../auth/token-verifier.js';
 import type { TeamBindingCounters } from '../auth/team-binding.js';
+import type { ExporterMetricsSnapshot } from '../forward/metrics.js';
 import type { LimitsCounters } from '../limits/limits-pass.js';
 import type { IngestCounters } from '../pipeline/ingest.js';
 import type { ReceiverMetrics } from '../receiver/metrics.js';
@@ -20,6 +21,8 @@ export interface MetricSources {
   teamBinding: TeamBindingCounters;
   authFailures: Readonly<Record<AuthFailure, number>>;
   memory: () => MemoryLimiterState | null;
+  /** The forwarding exporters' counters, one snapshot per exporter (none without a `forward` section). */
+  forwarding: () => ExporterMetricsSnapshot[];
   /** Bytes DuckDB holds by tag (duckdb_memory(): base tables, indexes, …); tags holding nothing are left out. */
   duckdbMemory: () => Promise<Array<{ tag: string; bytes: number }>>;
 }
@@ -74,8 +77,26 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
   );
   counter('otelcol_processor_incoming_items', 'Spans handed to the chargeback pipeline.', ['processor', 'otel_signal'], () => [[pipeline, sources.ingest.spansReceived]]);
   counter('otelcol_processor_outgoing_items', 'Spans of batches the ledger committed.', ['processor', 'otel_signal'], () => [[pipeline, sources.storedSpans()]]);
-  gauge('otelcol_exporter_queue_size', 'Rows waiting to be committed to the ledger.', ['exporter', 'data_type'], () => [[ledger, sources.writer.queueSize]]);
-  gauge('otelcol_exporter_queue_capacity', 'Rows that may wait before receivers answer 429 (storage.max_queued_spans).', ['exporter', 'data_type'], () => [[ledger, sources.queueCapacity]]);
+  // The ledger is an exporter here like the forwarding exporters: one queue metric with an `exporter` label.
+  const forwarded = (key: keyof Omit<ExporterMetricsSnapshot, 'exporter'>, dataType?: string) => (): Array<[Labels, number]> =>
+    sources.forwarding().map((s) => [dataType === undefined ? { exporter: s.exporter } : { exporter: s.exporter, data_type: dataType }, s[key]]);
+  gauge('otelcol_exporter_queue_size', 'Items waiting: rows to commit to the ledger (exporter "duckdb"), spans to forward.', ['exporter', 'data_type'], () => [
+    [ledger, sources.writer.queueSize],
+    ...forwarded('otelcol_exporter_queue_size', 'traces')(),
+  ]);
+  gauge('otelcol_exporter_queue_capacity', 'Items that may wait: storage.max_queued_spans for the ledger, the forwarding queue size.', ['exporter', 'data_type'], () => [
+    [ledger, sources.queueCapacity],
+    ...forwarded('otelcol_exporter_queue_capacity', 'traces')(),
+  ]);
+  for (const item of ['spans', 'log_records', 'metric_points'] as const) {
+    for (const outcome of ['sent', 'send_failed', 'enqueue_failed'] as const) {
+      const name = `otelcol_exporter_${outcome}_${item}` as const;
+      counter(name, `Forwarded ${item.replace('_', ' ')}: ${outcome.replace('_', ' ')}.`, ['exporter'], forwarded(name));
+    }
+  }
+  counter('genai_chargeback_forward_retries', 'Forwarding send attempts retried (all signals).', ['exporter'], forwarded('genai_chargeback_forward_retries'));
+  gauge('genai_chargeback_forward_held_spans', 'Spans held until their action is written (after-rollup mode).', ['exporter'], forwarded('genai_chargeback_forward_held_spans'));
+  counter('genai_chargeback_forward_traces_released_without_action', 'Held traces forwarded without an action (no GenAI call).', ['exporter'], forwarded('genai_chargeback_forward_traces_released_without_action'));
 
   const one = (value: () => number) => (): Array<[Labels, number]> => [[{}, value()]];
   counter('genai_chargeback_calls_received_total', 'GenAI calls recognised in received spans.', [], one(() => sources.ingest.callsReceived));

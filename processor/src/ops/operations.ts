@@ -15,6 +15,7 @@ import type { ReceiverApp } from '../receiver/http-app.js';
 import type { ReceiverGuard } from '../receiver/guard.js';
 import type { ReceiverMetrics } from '../receiver/metrics.js';
 import type { RollupStage } from '../rollup/rollup-stage.js';
+import type { Forwarding } from '../forward/index.js';
 import type { Database } from '../store/database.js';
 import type { LedgerWriter } from '../store/ledger-writer.js';
 import { MemoryLimiter } from './memory-limiter.js';
@@ -28,6 +29,7 @@ export interface OperatedParts {
   pipeline: IngestPipeline;
   rollup: RollupStage;
   receiverMetrics: ReceiverMetrics;
+  forwarding: Forwarding;
 }
 
 export interface Operations {
@@ -90,6 +92,7 @@ export async function createOperations(config: Config, logger: Logger, env: Node
         teamBinding,
         authFailures: access.failures,
         memory: () => memory?.state() ?? null,
+        forwarding: () => parts.forwarding.metrics.snapshot(),
         duckdbMemory: async () => {
           const reader = await parts.db.connection.runAndReadAll(
             'SELECT lower(tag) AS tag, memory_usage_bytes::BIGINT AS bytes FROM duckdb_memory() WHERE memory_usage_bytes > 0',
