@@ -159,7 +159,7 @@ async function printReports(db: string, write: (text: string) => void): Promise<
       `  npx genai-chargeback query --list --db ${db}`,
       `  npx genai-chargeback query spend-by-team-model --db ${db} --format table`,
       `  npx genai-chargeback report chargeback --month ${new Date().toISOString().slice(0, 7)} --db ${db} --out ./finance-pack`,
-      `  # or any DuckDB client (stop nothing: the demo's service has exited):`,
+      '  # or any DuckDB client, e.g. the duckdb CLI:',
       `  duckdb ${db} "SELECT team, request_model, count(*), sum(cost_usd) FROM llm_calls GROUP BY ALL ORDER BY 4 DESC"`,
       '',
     ].join('\n'),
