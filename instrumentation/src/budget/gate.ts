@@ -117,9 +117,14 @@ export function stopBudgetGate(): void {
   state.gate = undefined;
 }
 
-/** The call path's check (no I/O): every call proceeds when no gate runs. */
-export function checkBudget(attribution: Attribution, call?: GatedCall): BudgetDecision {
-  return globalState().gate?.check(attribution, call) ?? PROCEED;
+/**
+ * The call path's check (no I/O): every call proceeds when no gate runs. The attribution is asked for only
+ * when a gate runs, so a process without one pays nothing per call.
+ */
+export function checkBudget(attribution: Attribution | (() => Attribution), call?: GatedCall): BudgetDecision {
+  const gate = globalState().gate;
+  if (gate === undefined) return PROCEED;
+  return gate.check(typeof attribution === 'function' ? attribution() : attribution, call);
 }
 
 /**

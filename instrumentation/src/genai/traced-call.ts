@@ -65,7 +65,7 @@ export function traceModelCalls(tracer: () => Tracer, planner: Planner, original
 
 function budgetDecision(plan: CallPlan): BudgetDecision {
   try {
-    return checkBudget(getAttribution(), { provider: plan.request.provider, operation: plan.request.operation, model: plan.request.model });
+    return checkBudget(getAttribution, plan.request);
   } catch (error) {
     diag.error('@genai-chargeback/instrumentation: the budget check failed; the call proceeds', error);
     return { action: 'proceed' };
