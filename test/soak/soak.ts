@@ -79,7 +79,10 @@ function slope(points: Array<[number, number]>): number {
 
 async function main(): Promise<void> {
   const dir = tempDir('gc-soak-');
-  const processor = await startProcessor({ args: ['--config', writeConfig(dir, { memory_limit: { limit_mib: 512 } })] });
+  // DuckDB's cache of the growing ledger is part of RSS: capped here (storage.memory_limit_mib), RSS must go flat.
+  const duckdbMemoryMib = Number(process.env.SOAK_DUCKDB_MEMORY_MIB ?? 256);
+  const config = { memory_limit: { limit_mib: 512 }, storage: { memory_limit_mib: duckdbMemoryMib } };
+  const processor = await startProcessor({ args: ['--config', writeConfig(dir, config)] });
   const pid = processor.child.pid as number;
   const url = `${processor.httpUrl}/v1/traces`;
   let sentCalls = 0;
