@@ -82,7 +82,9 @@ async function main(): Promise<void> {
   // DuckDB's cache of the growing ledger is part of RSS: capped here (storage.memory_limit_mib), RSS must go flat.
   const duckdbMemoryMib = Number(process.env.SOAK_DUCKDB_MEMORY_MIB ?? 256);
   const config = { memory_limit: { limit_mib: 512 }, storage: { memory_limit_mib: duckdbMemoryMib } };
-  const processor = await startProcessor({ args: ['--config', writeConfig(dir, config)] });
+  // As deployment is documented (processor/src/ops/README.md): glibc's per-thread malloc arenas fragment under
+  // DuckDB's threads and grow RSS outside both DuckDB's and V8's accounting; two arenas keep it flat.
+  const processor = await startProcessor({ args: ['--config', writeConfig(dir, config)], env: { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' } });
   const pid = processor.child.pid as number;
   const url = `${processor.httpUrl}/v1/traces`;
   let sentCalls = 0;
