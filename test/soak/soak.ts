@@ -80,7 +80,7 @@ function slope(points: Array<[number, number]>): number {
 async function main(): Promise<void> {
   const dir = tempDir('gc-soak-');
   // DuckDB's cache of the growing ledger is part of RSS: capped here (storage.memory_limit_mib), RSS must go flat.
-  const duckdbMemoryMib = Number(process.env.SOAK_DUCKDB_MEMORY_MIB ?? 256);
+  const duckdbMemoryMib = Number(process.env.SOAK_DUCKDB_MEMORY_MIB ?? 128);
   const config = { memory_limit: { limit_mib: 512 }, storage: { memory_limit_mib: duckdbMemoryMib } };
   // As deployment is documented (processor/src/ops/README.md): glibc's per-thread malloc arenas fragment under
   // DuckDB's threads and grow RSS outside both DuckDB's and V8's accounting; two arenas keep it flat.
