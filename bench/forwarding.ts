@@ -5,7 +5,7 @@
  * Run: node --import tsx bench/forwarding.ts   (BENCH_FORWARD_REQUESTS, BENCH_CLIENTS to change the load)
  */
 import { spawn } from 'node:child_process';
-import { createServer, request, Agent } from 'node:http';
+import { createServer } from 'node:http';
 import { rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { decodeTracesProtobuf } from '../processor/src/otlp/index.js';
 import { makeProtobufRequests } from './otlp-payloads.js';
+import { otlpLoad } from './otlp-load.js';
 import { percentile, printTable } from './table.js';
 
 const spansPerRequest = 500;
@@ -21,7 +22,7 @@ const genAiEvery = 10;
 const requestCount = Number(process.env.BENCH_FORWARD_REQUESTS ?? 500);
 const clients = Number(process.env.BENCH_CLIENTS ?? 4);
 const processorScript = fileURLToPath(new URL('./forwarding-processor.ts', import.meta.url));
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+const load = otlpLoad(clients);
 
 interface Processor {
   url: string;
@@ -82,44 +83,6 @@ async function startDownstream(): Promise<{ url: string; requests: () => number;
   };
 }
 
-function post(url: string, body: Uint8Array): Promise<{ status: number; ms: number }> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = request(`${url}/v1/traces`, { method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': body.byteLength } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** Every request once with `clients` concurrent senders; 429/503 retried as an OTLP exporter would. */
-async function saturate(url: string, bodies: Uint8Array[]): Promise<{ spansPerSecond: number; latencies: number[]; refused: number }> {
-  const latencies: number[] = [];
-  let next = 0;
-  let refused = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (next < bodies.length) {
-        const body = bodies[next++]!;
-        for (;;) {
-          const { status, ms } = await post(url, body);
-          if (status === 200) {
-            latencies.push(ms);
-            break;
-          }
-          if (status !== 429 && status !== 503) throw new Error(`unexpected status ${status}`);
-          refused += 1;
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }
-    }),
-  );
-  return { spansPerSecond: (bodies.length * spansPerRequest) / ((performance.now() - started) / 1000), latencies, refused };
-}
-
 function decodeRate(bodies: Uint8Array[], keepWire: boolean): number {
   let spans = 0;
   const started = performance.now();
@@ -141,8 +104,9 @@ async function main(): Promise<void> {
   for (const run of runs) {
     process.stderr.write(`${run.label}…\n`);
     const processor = await startProcessor(run.forward);
-    await saturate(processor.url, warmup);
-    const result = await saturate(processor.url, bodies);
+    await load.saturate(processor.url, warmup);
+    const measured = await load.saturate(processor.url, bodies);
+    const result = { ...measured, spansPerSecond: (bodies.length * spansPerRequest) / measured.seconds };
     const metrics = (await processor.stop()) as Array<Record<string, number>>;
     baseline ||= result.spansPerSecond;
     const sent = metrics[0]?.otelcol_exporter_sent_spans;
@@ -152,7 +116,7 @@ async function main(): Promise<void> {
       'vs off': `${((result.spansPerSecond / baseline - 1) * 100).toFixed(1)}%`,
       'p50 ms': percentile(result.latencies, 50).toFixed(1),
       'p99 ms': percentile(result.latencies, 99).toFixed(1),
-      '429/503': String(result.refused),
+      'retried (429, 503, reset)': String(result.refused),
       'spans forwarded': sent === undefined ? '-' : sent.toLocaleString('en-US'),
       'dropped / failed': sent === undefined ? '-' : `${metrics[0]!.otelcol_exporter_enqueue_failed_spans} / ${metrics[0]!.otelcol_exporter_send_failed_spans}`,
     });
@@ -171,7 +135,7 @@ async function main(): Promise<void> {
     { decoder: 'keepWire off', 'spans/s': Math.round(off).toLocaleString('en-US'), 'vs off': '' },
     { decoder: 'keepWire on', 'spans/s': Math.round(on).toLocaleString('en-US'), 'vs off': `${((on / off - 1) * 100).toFixed(1)}%` },
   ]);
-  agent.destroy();
+  load.close();
 }
 
 await main();

@@ -4,7 +4,6 @@
  *   (a) every span a GenAI call   (b) 1 span in 10 a GenAI call
  * Run: npm run bench (or: npm run build && node --import tsx bench/ingest.ts)
  */
-import { request, Agent } from 'node:http';
 import { readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { appendLlmCall } from '../processor/src/store/llm-call-appender.js';
 import type { LlmCall } from '../processor/src/ledger/llm-call.js';
 import { startProcessor } from '../test/support/processor-process.js';
 import { makeProtobufRequests } from './otlp-payloads.js';
+import { otlpLoad } from './otlp-load.js';
 import { percentile, printTable } from './table.js';
 
 const spansPerRequest = 500;
@@ -36,49 +36,7 @@ const scenarios: Scenario[] = [
   { label: '(b) 1 in 10 a GenAI call', genAiEvery: 10, requests: Number(process.env.BENCH_REQUESTS_B ?? 1600) },
 ];
 
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-
-function post(url: string, body: Uint8Array): Promise<{ status: number; ms: number }> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${url}/v1/traces`,
-      { method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': body.byteLength } },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** Sends every request once with `clients` concurrent senders; retries 429/503 as an OTLP exporter would. */
-async function saturate(url: string, bodies: Uint8Array[]): Promise<{ seconds: number; latencies: number[]; refused: number }> {
-  const latencies: number[] = [];
-  let next = 0;
-  let refused = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (next < bodies.length) {
-        const body = bodies[next++] as Uint8Array;
-        for (;;) {
-          const { status, ms } = await post(url, body);
-          if (status === 200) {
-            latencies.push(ms);
-            break;
-          }
-          if (status !== 429 && status !== 503) throw new Error(`unexpected status ${status}`);
-          refused += 1;
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }
-    }),
-  );
-  return { seconds: (performance.now() - started) / 1000, latencies, refused };
-}
+const load = otlpLoad(clients);
 
 /** Sends at a fixed request rate (below saturation) and reports latency. */
 async function paced(url: string, bodies: Uint8Array[], requestsPerSecond: number): Promise<number[]> {
@@ -89,8 +47,7 @@ async function paced(url: string, bodies: Uint8Array[], requestsPerSecond: numbe
     bodies.map(async (body, i) => {
       const due = started + i * interval;
       await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
-      const { status, ms } = await post(url, body);
-      if (status === 200) latencies.push(ms);
+      latencies.push((await load.send(url, body)).ms);
     }),
   );
   return latencies;
@@ -145,13 +102,13 @@ async function main(): Promise<void> {
     rmSync(`${dbPath}.wal`, { force: true });
     const processor = await startProcessor({ dbPath });
     const pid = processor.child.pid as number;
-    let run: Awaited<ReturnType<typeof saturate>>;
+    let run: Awaited<ReturnType<typeof load.saturate>>;
     let spansPerSecond: number;
     let pacedRate: number;
     let pacedLatencies: number[];
     let rss: number;
     try {
-      run = await saturate(processor.httpUrl, bodies);
+      run = await load.saturate(processor.httpUrl, bodies);
       spansPerSecond = (bodies.length * spansPerRequest) / run.seconds;
       pacedRate = Math.max(1, Math.floor((spansPerSecond * 0.5) / spansPerRequest));
       pacedLatencies = await paced(processor.httpUrl, pacedBodies, pacedRate);
@@ -171,7 +128,7 @@ async function main(): Promise<void> {
       'p50 ms (paced)': percentile(pacedLatencies, 50).toFixed(1),
       'p99 ms (paced)': percentile(pacedLatencies, 99).toFixed(1),
       'peak RSS MiB': rss.toFixed(0),
-      '429/503': String(run.refused),
+      'retried (429, 503, reset)': String(run.refused),
       'decode-only spans/s': Math.round(decodeRate).toLocaleString('en-US'),
       'Appender-only rows/s': Math.round(appendRate).toLocaleString('en-US'),
     });
@@ -184,4 +141,4 @@ async function main(): Promise<void> {
 }
 
 await main();
-agent.destroy();
+load.close();

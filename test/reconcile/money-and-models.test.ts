@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { centsToNanos, dollarsToNanos, formatNanos, formatUsd } from '../../processor/src/reconcile/money.js';
+import { centsToNanos, dollarsToNanos, formatNanos, formatUsd } from '../../processor/src/ledger/money.js';
 import { baseModelId } from '../../processor/src/pricing/model-id.js';
 
 describe('exact money', () => {

@@ -1,5 +1,5 @@
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { dollarsToNanos, formatNanos } from '../reconcile/money.js';
+import { dollarsToNanos, formatNanos } from '../ledger/money.js';
 import { timestamp } from '../store/llm-call-appender.js';
 import { ALERT_KINDS, alertKey, type Alert, type AlertKind } from './alert.js';
 

@@ -1,6 +1,6 @@
 import { describeScope, thresholdNanos } from '../budgets/budget.js';
 import type { BudgetState } from '../budgets/spend.js';
-import { formatUsd } from '../reconcile/money.js';
+import { formatUsd } from '../ledger/money.js';
 import type { Alert } from './alert.js';
 
 const periodNoun = { daily: 'today', weekly: 'this week', monthly: 'this month' } as const;

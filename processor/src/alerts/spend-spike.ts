@@ -1,5 +1,5 @@
 import type { AlertsConfig } from '../config/schema.js';
-import { dollarsToNanos, formatUsd } from '../reconcile/money.js';
+import { dollarsToNanos, formatUsd } from '../ledger/money.js';
 import type { Alert } from './alert.js';
 import { trailingHours, type TeamSpend } from './ledger-signals.js';
 

@@ -1,4 +1,4 @@
-import { formatNanos } from '../reconcile/money.js';
+import { formatNanos } from '../ledger/money.js';
 import { alertKey, type Alert } from './alert.js';
 
 export type WebhookFormat = 'json' | 'slack';

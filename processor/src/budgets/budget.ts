@@ -1,5 +1,5 @@
 import type { BudgetConfig } from '../config/schema.js';
-import { dollarsToNanos } from '../reconcile/money.js';
+import { dollarsToNanos } from '../ledger/money.js';
 import type { BudgetPeriod } from './window.js';
 
 /** The attribution columns a budget can be scoped on (llm_calls columns of the same names). */

@@ -1,4 +1,4 @@
-import { formatUsd, parseScaledDecimal } from '../reconcile/money.js';
+import { formatUsd, parseScaledDecimal } from '../ledger/money.js';
 import { formatTable } from '../reports/format.js';
 import { describeScope } from './budget.js';
 import type { BudgetsAnswer } from './remote.js';

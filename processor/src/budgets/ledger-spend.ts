@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { dollarsToNanos } from '../reconcile/money.js';
+import { dollarsToNanos } from '../ledger/money.js';
 import { timestamp } from '../store/llm-call-appender.js';
 import { BUDGET_DIMENSIONS, type Budget } from './budget.js';
 import type { LoadedSpend, WindowSpend } from './spend.js';

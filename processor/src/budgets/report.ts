@@ -1,4 +1,4 @@
-import { formatNanos } from '../reconcile/money.js';
+import { formatNanos } from '../ledger/money.js';
 import { BUDGET_DIMENSIONS, inScope, thresholdNanos, type BudgetDimension, type BudgetMode, type BudgetScope, type ScopeValues } from './budget.js';
 import type { BudgetState } from './spend.js';
 import type { BudgetPeriod, BudgetWindow } from './window.js';

@@ -1,5 +1,5 @@
 import type { Cell, ComparedRow } from './compare.js';
-import { formatUsd } from './money.js';
+import { formatUsd } from '../ledger/money.js';
 import type { ReconcileProvider } from './records.js';
 import { tokenKinds } from './records.js';
 import { type Tolerance, beyondTolerance } from './tolerance.js';

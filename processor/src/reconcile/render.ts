@@ -1,5 +1,5 @@
 import type { Cell } from './compare.js';
-import { formatNanos, formatUsd } from './money.js';
+import { formatNanos, formatUsd } from '../ledger/money.js';
 import type { ExplainedRow, ReconciliationRun } from './run.js';
 
 /** Text and CSV renderings of a run: pure, so the CLI only writes them out. */

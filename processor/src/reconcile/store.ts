@@ -1,5 +1,5 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
-import { formatNanos } from './money.js';
+import { formatNanos } from '../ledger/money.js';
 import type { ReconciliationRun } from './run.js';
 
 /**

@@ -1,4 +1,4 @@
-import { abs } from './money.js';
+import { abs } from '../ledger/money.js';
 
 export type Unit = 'requests' | 'tokens' | 'usd';
 

@@ -6,7 +6,7 @@ import { LedgerLockedError } from '../../reconcile/errors.js';
 import { fetchAnthropicReport } from '../../reconcile/fetch/anthropic.js';
 import { fetchOpenAiReport } from '../../reconcile/fetch/openai.js';
 import type { Period } from '../../reconcile/ledger-query.js';
-import { dollarsToNanos } from '../../reconcile/money.js';
+import { dollarsToNanos } from '../../ledger/money.js';
 import { readCostFile, readUsageFile } from '../../reconcile/parse/read-report.js';
 import { type ProviderReport, type ReconcileProvider, mergeParts, reconcileProviders } from '../../reconcile/records.js';
 import { renderCsv, renderSpreadCsv, renderTable } from '../../reconcile/render.js';

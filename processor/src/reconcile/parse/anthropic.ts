@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { centsToNanos } from '../money.js';
+import { centsToNanos } from '../../ledger/money.js';
 import { type CostComponent, type CostRecord, type ReportPart, type UsageRecord } from '../records.js';
 import { count, dimension, money, partialDayNote, rfc3339, utcDay } from './fields.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseScaledDecimal } from '../money.js';
+import { parseScaledDecimal } from '../../ledger/money.js';
 import { DecimalText } from './json-source.js';
 
 /** zod pieces shared by the provider report schemas; numbers arrive as DecimalText (see json-source.ts). */

@@ -1,6 +1,6 @@
 import { CsvError, parse } from 'csv-parse/sync';
 import { ReportFormatError } from '../errors.js';
-import { dollarsToNanos } from '../money.js';
+import { dollarsToNanos } from '../../ledger/money.js';
 import type { CostRecord, ReportPart } from '../records.js';
 import { utcDay } from './fields.js';
 import { openAiCostRecord } from './openai.js';

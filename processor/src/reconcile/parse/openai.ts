@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dollarsToNanos } from '../money.js';
+import { dollarsToNanos } from '../../ledger/money.js';
 import { type CostComponent, type CostRecord, type ReportPart, type UsageRecord, zeroTokens } from '../records.js';
 import { count, decimalText, dimension, money, partialDayNote, unixSeconds, utcDay } from './fields.js';
 
