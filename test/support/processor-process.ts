@@ -14,8 +14,8 @@ export interface ProcessorProcess {
   dbPath: string;
   /** Every JSON log line the processor wrote to stderr. */
   logs: Array<Record<string, unknown>>;
-  /** SIGTERM (graceful) and wait for the exit code. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** SIGTERM (graceful) and wait for the exit code, or the signal that ended the process. */
+  stop(signal?: NodeJS.Signals): Promise<number | NodeJS.Signals | null>;
 }
 
 /** Processors still running when the test process exits (a crash included) are killed with it. */
@@ -36,10 +36,10 @@ export async function startProcessor(
   );
   running.add(child);
   const logs: Array<Record<string, unknown>> = [];
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
+    child.once('exit', (code, signal) => {
       running.delete(child);
-      resolve(code);
+      resolve(code ?? signal);
     }),
   );
   const listening = new Promise<{ http: { port: number }; grpc: { port: number } }>((resolve, reject) => {

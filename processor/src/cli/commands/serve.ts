@@ -30,16 +30,6 @@ export function registerServe(program: Command): void {
 
       const logger = createLogger();
       const service = await startService(config, logger);
-      logger.info(
-        {
-          http: { host: service.http.host, port: service.http.port },
-          grpc: { host: service.grpc.host, port: service.grpc.port },
-          db: config.storage.db,
-          priceBooks: service.priceBook.files.map((file) => file.tag),
-        },
-        'genai-chargeback listening',
-      );
-
       let signals = 0;
       const shutdown = (signal: NodeJS.Signals) => {
         signals += 1;
@@ -59,7 +49,18 @@ export function registerServe(program: Command): void {
           },
         );
       };
+      // Before the 'listening' line: a supervisor may signal the moment it reads it.
       process.on('SIGTERM', shutdown);
       process.on('SIGINT', shutdown);
+
+      logger.info(
+        {
+          http: { host: service.http.host, port: service.http.port },
+          grpc: { host: service.grpc.host, port: service.grpc.port },
+          db: config.storage.db,
+          priceBooks: service.priceBook.files.map((file) => file.tag),
+        },
+        'genai-chargeback listening',
+      );
     });
 }
