@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LlmCall } from '../../processor/src/ledger/llm-call.js';
 import { NestedCallFilter } from '../../processor/src/pipeline/nested-calls.js';
 import { RetryableError } from '../../processor/src/pipeline/trace-sink.js';
@@ -26,13 +26,16 @@ afterEach(async () => {
   }
 });
 
+/** Calls older than the recent-keys window are looked up in DuckDB; recent ones are decided from memory. */
+let startMs = Date.parse('2026-11-20T10:00:00.123Z');
+
 function row(spanId: string, overrides: Partial<LlmCall> = {}): LlmCall {
   return {
     trace_id: 'b'.repeat(32),
     span_id: spanId.padStart(16, '0'),
     parent_span_id: null,
-    start_time: new Date('2026-11-20T10:00:00.123Z'),
-    end_time: new Date('2026-11-20T10:00:01.456Z'),
+    start_time: new Date(startMs),
+    end_time: new Date(startMs + 1333),
     duration_ms: 1333,
     service_name: 'svc',
     team: 'search',
@@ -84,42 +87,101 @@ describe('LedgerWriter', () => {
     ]);
   });
 
-  it('stores a (trace_id, span_id) once: in one write, across writes, concurrently', async () => {
+  it('stores text, numbers and timestamps byte for byte through the CSV staging', async () => {
     const { db, writer } = await setup();
-    const first = await writer.write([row('1'), row('1')]);
-    expect(first.inserted).toHaveLength(1);
-    const [a, b] = await Promise.all([writer.write([row('1'), row('2')]), writer.write([row('2'), row('3')])]);
-    expect(a.inserted.map((r) => r.span_id).concat(b.inserted.map((r) => r.span_id)).sort()).toEqual(['0000000000000002', '0000000000000003']);
-    expect(await ledger(db)).toHaveLength(3);
+    const nasty = ['', ' ', 'a,b', 'say "hi"', '""', 'line1\nline2', 'crlf\r\nend', 'tab\there', 'back\\slash\\', 'ünïcødé 漢字 🚀', '\'quoted\'', ',', '"', 'null', 'NULL', '\\N'];
+    const rows = nasty.map((value, i) =>
+      row(String(i + 1), {
+        team: value,
+        project: null,
+        feature: i % 2 === 0 ? value : null,
+        user_id: value === '' ? null : value,
+        attributes: JSON.stringify({ 'http.route': value }),
+        duration_ms: 0.1 + i / 3,
+        input_tokens: 9_007_199_254_740_991 - i,
+        cost_nanos: i === 3 ? -1n : 123_456_789_012_345_678n - BigInt(i % 9),
+      }),
+    );
+    expect((await writer.write(rows)).inserted).toHaveLength(rows.length);
+    const reader = await db.instance.connect();
+    const stored = (
+      await reader.runAndReadAll(
+        'SELECT team, project, feature, user_id, attributes::VARCHAR AS attributes, duration_ms, input_tokens, cost_usd::VARCHAR AS cost, epoch_ms(start_time) AS start FROM llm_calls ORDER BY span_id',
+      )
+    ).getRowObjectsJS();
+    reader.closeSync();
+    expect(stored).toEqual(
+      rows.map((r) => ({
+        team: r.team,
+        project: null,
+        feature: r.feature,
+        user_id: r.user_id,
+        attributes: r.attributes,
+        duration_ms: r.duration_ms,
+        input_tokens: BigInt(r.input_tokens as number),
+        cost: r.cost_nanos === -1n ? '-0.000000001' : `123456789.01234567${8 - Number(123_456_789_012_345_678n - (r.cost_nanos as bigint))}`,
+        start: BigInt(r.start_time.getTime()),
+      })),
+    );
   });
 
-  it('keeps one row for a call reported by a parent and a child span, whichever arrives first', async () => {
-    const { db, writer } = await setup();
-    const outer = row('10');
-    const inner = row('11', { parent_span_id: outer.span_id });
-    expect((await writer.write([inner, outer])).inserted.map((r) => r.span_id)).toEqual([outer.span_id]);
-    const lateOuter = row('20');
-    const earlyInner = row('21', { parent_span_id: lateOuter.span_id });
-    expect((await writer.write([earlyInner])).inserted).toHaveLength(1);
-    const later = await writer.write([lateOuter]);
-    expect(later).toEqual({ inserted: [], nested: 1 });
-    expect((await ledger(db)).map((r) => r.span_id)).toEqual([outer.span_id, earlyInner.span_id]);
-  });
+  describe.each([
+    ['calls that started before the recent-keys window (looked up in DuckDB)', Date.parse('2026-11-20T10:00:00.123Z')],
+    ['calls that started just now (known new from memory)', Date.now()],
+  ])('%s', (_label, start) => {
+    beforeEach(() => {
+      startMs = start;
+    });
 
-  it('survives a restart: rows on disk, duplicates and nested halves still recognised', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'gc-writer-')), 'ledger.duckdb');
-    const outer = row('30');
-    const inner = row('31', { parent_span_id: outer.span_id });
-    {
+    it('stores a (trace_id, span_id) once: in one write, across writes, concurrently', async () => {
+      const { db, writer } = await setup();
+      const first = await writer.write([row('1'), row('1')]);
+      expect(first.inserted).toHaveLength(1);
+      const [a, b] = await Promise.all([writer.write([row('1'), row('2')]), writer.write([row('2'), row('3')])]);
+      expect(a.inserted.map((r) => r.span_id).concat(b.inserted.map((r) => r.span_id)).sort()).toEqual(['0000000000000002', '0000000000000003']);
+      expect(await ledger(db)).toHaveLength(3);
+    });
+
+    it('keeps one row for a call reported by a parent and a child span, whichever arrives first', async () => {
+      const { db, writer } = await setup();
+      const outer = row('10');
+      const inner = row('11', { parent_span_id: outer.span_id });
+      expect((await writer.write([inner, outer])).inserted.map((r) => r.span_id)).toEqual([outer.span_id]);
+      const lateOuter = row('20');
+      const earlyInner = row('21', { parent_span_id: lateOuter.span_id });
+      expect((await writer.write([earlyInner])).inserted).toHaveLength(1);
+      const later = await writer.write([lateOuter]);
+      expect(later).toEqual({ inserted: [], nested: 1 });
+      expect((await ledger(db)).map((r) => r.span_id)).toEqual([outer.span_id, earlyInner.span_id]);
+    });
+
+    it('survives a restart: rows on disk, duplicates and nested halves still recognised', async () => {
+      const path = join(mkdtempSync(join(tmpdir(), 'gc-writer-')), 'ledger.duckdb');
+      const outer = row('30');
+      const inner = row('31', { parent_span_id: outer.span_id });
+      {
+        const { db, writer } = await setup(path);
+        await writer.write([row('1'), inner]);
+        await writer.close();
+        await db.close();
+        open.pop();
+      }
       const { db, writer } = await setup(path);
-      await writer.write([row('1'), inner]);
-      await writer.close();
-      await db.close();
-      open.pop();
-    }
-    const { db, writer } = await setup(path);
-    expect((await writer.write([row('1'), outer, row('2')])).inserted.map((r) => r.span_id)).toEqual(['0000000000000002']);
-    expect(await ledger(db)).toHaveLength(3);
+      expect((await writer.write([row('1'), outer, row('2')])).inserted.map((r) => r.span_id)).toEqual(['0000000000000002']);
+      expect(await ledger(db)).toHaveLength(3);
+    });
+  });
+
+  it('stores a recent call whose key hash collides with a stored one, after looking it up', async () => {
+    startMs = Date.now();
+    const { db, writer } = await setup();
+    // The memory keeps (last 13 hex digits of span + trace) mod 2^52: these two ids sum to the same hash.
+    const first = row('2', { trace_id: `${'c'.repeat(31)}1` });
+    const collision = row('1', { trace_id: `${'c'.repeat(31)}2` });
+    expect((await writer.write([first])).inserted).toHaveLength(1);
+    expect((await writer.write([collision])).inserted).toEqual([collision]);
+    expect((await writer.write([first, collision])).inserted).toEqual([]);
+    expect(await ledger(db)).toHaveLength(2);
   });
 
   it('refuses with a retryable 429 when the queue is full, and takes the data once it drains', async () => {

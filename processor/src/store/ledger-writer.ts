@@ -1,9 +1,15 @@
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listValue, type DuckDBConnection, type DuckDBInstance } from '@duckdb/node-api';
 import type { Logger } from 'pino';
 import type { LlmCall } from '../ledger/llm-call.js';
 import type { NestedCallFilter, RememberedCalls } from '../pipeline/nested-calls.js';
 import { RetryableError } from '../pipeline/trace-sink.js';
-import { appendLlmCall, timestamp } from './llm-call-appender.js';
+import { timestamp } from './llm-call-appender.js';
+import { llmCallCsvLine, selectStagedCalls } from './llm-call-csv.js';
+import { RecentCallKeys, type RecentCallKeysOptions } from './recent-call-keys.js';
 
 export interface LedgerWriterOptions {
   /** Rows one commit may carry; more wait for the next commit. */
@@ -13,6 +19,8 @@ export interface LedgerWriterOptions {
   logger: Logger;
   /** Drops the second span of a call reported twice; decided here, in commit order, so no race can double it. */
   nestedCalls: NestedCallFilter;
+  /** The calls known to be new without asking DuckDB (default: 10 minutes, at most 1 million keys, ~40 MiB). */
+  recentKeys?: RecentCallKeysOptions;
 }
 
 export interface WriteResult {
@@ -28,36 +36,41 @@ interface PendingWrite {
   reject: (error: Error) => void;
 }
 
-/** Rows of one commit, staged in one lane and waiting for their INSERT. */
+/** Rows of one commit, staged in a file and waiting for their INSERT. */
 interface StagedGroup {
   writes: PendingWrite[];
   rowCount: number;
   keptKeys: Set<string>;
   nestedKeys: Set<string>;
   remembered: RememberedCalls;
-  minStartMs: number;
-  maxStartMs: number;
+  /** Staged rows the ledger may hold already (retries, replays, hash collisions): DuckDB decides. */
+  maybeStored: LlmCall[];
+  /** The CSV file holding the group's rows. */
+  file: string;
 }
 
-const stageTable = 'llm_calls_stage';
 /**
- * Empties a staging table by re-creating it: DuckDB keeps the memory of rows deleted from a temporary table,
- * so `DELETE` there grows the process by every row ever staged (measured: ~150 MiB/min in the soak).
+ * Staged groups are CSV files on tmpfs when there is one (memory, not disk), else in the temp directory; the
+ * directory is named for the process so a later start can sweep what a killed one left.
  */
-const resetStage = `CREATE OR REPLACE TEMP TABLE ${stageTable} AS SELECT * FROM llm_calls LIMIT 0`;
+const stagingRoot = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+const stagingPrefix = 'genai-chargeback-stage-';
+const defaultRecentKeys: RecentCallKeysOptions = { windowMs: 10 * 60_000, maxKeys: 1_000_000 };
 
 /**
  * The single writer of `llm_calls`. Writes from concurrent requests are grouped into one commit (group
  * commit), and each `write` resolves only after its rows are committed, so an acknowledged export is durable.
  *
- * Uniqueness of (trace_id, span_id) is enforced here, not by a primary-key index: rows go to a staging table
- * and are inserted with an anti-join bounded to the group's start-time range (a retried span carries the same
- * start time, so the range always covers its first copy). Measured here, the ART index a primary key needs
- * cost 2–4× on insert and 4× in file size; one writer process per file makes the anti-join safe.
+ * Uniqueness of (trace_id, span_id) is enforced here, not by a primary-key index (measured here, the ART index
+ * a primary key needs cost 2–4× on insert and 4× in file size; one writer process per file makes this safe).
+ * A call the recent-keys memory proves new is inserted as is. Only the others (retries, replays, calls older
+ * than the memory) are looked up in `llm_calls`, bounded to their start-time range: a retried span carries the
+ * same start time, so the range always covers its first copy. Looking every row up measured O(ledger rows in
+ * the group's time range) per commit, the ceiling of ingest.
  *
- * Two lanes (a connection with its own staging table each) overlap the Appender work of the next group, on
- * the JavaScript thread, with the INSERT and COMMIT of the previous one, in DuckDB's threads. Commits still
- * happen one after the other, in order, so each anti-join sees every row committed before it.
+ * Rows are staged as a CSV file and inserted with DuckDB's `read_csv` (see llm-call-csv.ts). Writing the next
+ * group's file, on the JavaScript thread, overlaps the INSERT of the previous one, in DuckDB's threads.
+ * Commits happen one after the other, in order, so each lookup sees every row committed before it.
  */
 export class LedgerWriter {
   private readonly pending: PendingWrite[] = [];
@@ -66,15 +79,16 @@ export class LedgerWriter {
   private closed = false;
 
   private constructor(
-    private readonly lanes: [DuckDBConnection, DuckDBConnection],
+    private readonly connection: DuckDBConnection,
+    private readonly stagingDir: string,
+    private readonly recentKeys: RecentCallKeys,
     private readonly options: LedgerWriterOptions,
   ) {}
 
   static async open(instance: DuckDBInstance, options: LedgerWriterOptions): Promise<LedgerWriter> {
-    const lanes: [DuckDBConnection, DuckDBConnection] = [await instance.connect(), await instance.connect()];
-    for (const lane of lanes) await lane.run(resetStage);
+    const connection = await instance.connect();
     // After a restart, the two halves of a nested pair may straddle it: recall the latest calls first.
-    const recent = await lanes[0].runAndReadAll(
+    const recent = await connection.runAndReadAll(
       'SELECT trace_id, span_id, parent_span_id FROM llm_calls ORDER BY received_at DESC LIMIT 100000',
     );
     options.nestedCalls.remember(
@@ -84,7 +98,9 @@ export class LedgerWriter {
         parent_span_id: r.parent_span_id === null ? null : String(r.parent_span_id),
       })),
     );
-    return new LedgerWriter(lanes, options);
+    const recentKeys = await loadRecentKeys(connection, options.recentKeys ?? defaultRecentKeys);
+    sweepStagingLeftovers();
+    return new LedgerWriter(connection, mkdtempSync(join(stagingRoot, `${stagingPrefix}${process.pid}-`)), recentKeys, options);
   }
 
   get queueSize(): number {
@@ -109,7 +125,8 @@ export class LedgerWriter {
   async close(): Promise<void> {
     this.closed = true;
     while (this.draining !== null) await this.draining;
-    for (const lane of this.lanes) lane.closeSync();
+    this.connection.closeSync();
+    rmSync(this.stagingDir, { recursive: true, force: true });
   }
 
   private kick(): void {
@@ -118,15 +135,15 @@ export class LedgerWriter {
 
   private async drain(): Promise<void> {
     let previous: Promise<void> = Promise.resolve();
-    let laneIndex = 0;
+    // Two files in turn: the next group's is written while the previous one's is read.
+    let fileIndex = 0;
     try {
       while (this.pending.length > 0) {
         const writes = this.takeGroup();
-        const lane = this.lanes[laneIndex] as DuckDBConnection;
-        laneIndex = 1 - laneIndex;
-        const staged = await this.stage(lane, writes);
+        const staged = await this.stage(join(this.stagingDir, `group-${fileIndex}.csv`), writes);
+        fileIndex = 1 - fileIndex;
         await previous;
-        if (staged !== null) previous = this.commit(lane, staged);
+        if (staged !== null) previous = this.commit(staged);
       }
       await previous;
     } finally {
@@ -149,8 +166,8 @@ export class LedgerWriter {
     return group;
   }
 
-  /** Filters nested repeats and appends the group's unique rows to the lane's staging table. */
-  private async stage(lane: DuckDBConnection, writes: PendingWrite[]): Promise<StagedGroup | null> {
+  /** Filters nested repeats and writes the group's unique rows to its staging file. */
+  private async stage(file: string, writes: PendingWrite[]): Promise<StagedGroup | null> {
     const rows = writes.flatMap((write) => write.rows);
     const { kept, nested } = this.options.nestedCalls.select(rows);
     const group: StagedGroup = {
@@ -160,61 +177,80 @@ export class LedgerWriter {
       nestedKeys: new Set(nested.map(rowKey)),
       // Remembered before the commit so the next group, staged meanwhile, sees this one's call spans.
       remembered: this.options.nestedCalls.remember(rows),
-      minStartMs: Infinity,
-      maxStartMs: -Infinity,
+      maybeStored: [],
+      file,
     };
+    const surelyNew: LlmCall[] = [];
+    let csv = '';
+    for (const row of kept) {
+      const key = rowKey(row);
+      if (group.keptKeys.has(key)) continue;
+      group.keptKeys.add(key);
+      if (this.recentKeys.isSurelyNew(row)) surelyNew.push(row);
+      else group.maybeStored.push(row);
+      csv += llmCallCsvLine(row);
+    }
     try {
-      const appender = await lane.createAppender(stageTable, 'main', 'temp');
-      try {
-        for (const row of kept) {
-          const key = rowKey(row);
-          if (group.keptKeys.has(key)) continue;
-          group.keptKeys.add(key);
-          appendLlmCall(appender, row);
-          const start = row.start_time.getTime();
-          if (start < group.minStartMs) group.minStartMs = start;
-          if (start > group.maxStartMs) group.maxStartMs = start;
-        }
-        appender.flushSync();
-      } finally {
-        appender.closeSync();
-      }
-      return group;
+      if (group.keptKeys.size > 0) await writeFile(file, csv);
     } catch (error) {
-      await lane.run(resetStage).catch(() => undefined);
       this.fail(group, error);
       return null;
     }
+    // Before the next group is staged, which may carry the same calls again.
+    this.recentKeys.evict(Date.now());
+    this.recentKeys.add(surelyNew);
+    return group;
   }
 
   /** Inserts the staged rows that are not in the ledger yet, commits, and answers the group's writers. */
-  private async commit(lane: DuckDBConnection, group: StagedGroup): Promise<void> {
-    let inserted = new Set<string>();
+  private async commit(group: StagedGroup): Promise<void> {
+    let stored: Set<string>;
     try {
-      if (group.keptKeys.size > 0) {
-        // One statement: atomic, durable when it returns, and one scan of the time range. Commits never
-        // overlap (see drain), so no other writer can slip a row in between the anti-join and the insert.
-        const result = await lane.runAndReadAll(
-          `INSERT INTO llm_calls SELECT s.* FROM ${stageTable} s
-           ANTI JOIN llm_calls l ON l.trace_id = s.trace_id AND l.span_id = s.span_id AND l.start_time BETWEEN $min AND $max
-           RETURNING trace_id || '/' || span_id AS row_key`,
-          { min: timestamp(new Date(group.minStartMs)), max: timestamp(new Date(group.maxStartMs)) },
-        );
-        inserted = new Set(result.getColumnsJS()[0] as string[]);
-        await lane.run(resetStage);
+      stored = await this.findStored(group.maybeStored);
+      if (group.keptKeys.size > stored.size) {
+        // One statement: atomic and durable when it returns. Commits never overlap (see drain), so no other
+        // writer can slip a row in between the lookup above and this insert.
+        const insert = `INSERT INTO llm_calls ${selectStagedCalls(group.file)}`;
+        if (stored.size === 0) await this.connection.run(insert);
+        else await this.connection.run(`${insert} WHERE NOT list_contains($stored, trace_id || '/' || span_id)`, { stored: listValue([...stored]) });
       }
     } catch (error) {
-      await lane.run(resetStage).catch(() => undefined);
       this.fail(group, error);
       return;
     }
+    await rm(group.file, { force: true });
+    this.recentKeys.add(group.maybeStored.filter((row) => !stored.has(rowKey(row))));
     this.queuedRows -= group.rowCount;
+    const inserted = new Set([...group.keptKeys].filter((key) => !stored.has(key)));
     for (const write of group.writes) {
       write.resolve({
         inserted: write.rows.filter((row) => inserted.delete(rowKey(row))),
         nested: write.rows.filter((row) => group.nestedKeys.has(rowKey(row))).length,
       });
     }
+  }
+
+  /** Which of these calls the ledger holds already, looked up within their start-time range. */
+  private async findStored(calls: LlmCall[]): Promise<Set<string>> {
+    if (calls.length === 0) return new Set();
+    let minStartMs = Infinity;
+    let maxStartMs = -Infinity;
+    for (const call of calls) {
+      const start = call.start_time.getTime();
+      if (start < minStartMs) minStartMs = start;
+      if (start > maxStartMs) maxStartMs = start;
+    }
+    const found = await this.connection.runAndReadAll(
+      `SELECT k.trace_id || '/' || k.span_id FROM (SELECT unnest($traces) AS trace_id, unnest($spans) AS span_id) k
+       SEMI JOIN llm_calls l ON l.trace_id = k.trace_id AND l.span_id = k.span_id AND l.start_time BETWEEN $min AND $max`,
+      {
+        traces: listValue(calls.map((call) => call.trace_id)),
+        spans: listValue(calls.map((call) => call.span_id)),
+        min: timestamp(new Date(minStartMs)),
+        max: timestamp(new Date(maxStartMs)),
+      },
+    );
+    return new Set((found.getColumnsJS()[0] ?? []) as string[]);
   }
 
   private fail(group: StagedGroup, error: unknown): void {
@@ -228,4 +264,37 @@ export class LedgerWriter {
 
 function rowKey(row: LlmCall): string {
   return `${row.trace_id}/${row.span_id}`;
+}
+
+/** Removes staging directories of processes that no longer run (a kill -9 leaves its last two files). */
+function sweepStagingLeftovers(): void {
+  for (const name of readdirSync(stagingRoot)) {
+    if (!name.startsWith(stagingPrefix)) continue;
+    const pid = Number(name.slice(stagingPrefix.length).split('-')[0]);
+    if (Number.isInteger(pid) && !isRunning(pid)) rmSync(join(stagingRoot, name), { recursive: true, force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Calls that started within the window, from the ledger, so a restart does not forget what is stored. */
+async function loadRecentKeys(connection: DuckDBConnection, options: RecentCallKeysOptions): Promise<RecentCallKeys> {
+  const coveredFromMs = Date.now() - options.windowMs;
+  const recentKeys = new RecentCallKeys(options, coveredFromMs);
+  const result = await connection.runAndReadAll(
+    'SELECT trace_id, span_id, epoch_ms(start_time) FROM llm_calls WHERE start_time >= $from',
+    { from: timestamp(new Date(coveredFromMs)) },
+  );
+  // An empty result has no column chunks at all.
+  const [traceIds = [], spanIds = [], starts = []] = result.getColumnsJS() as [string[]?, string[]?, number[]?];
+  recentKeys.add(traceIds.map((traceId, i) => ({ trace_id: traceId, span_id: spanIds[i] as string, start_time: new Date(Number(starts[i])) })));
+  recentKeys.evict(Date.now());
+  return recentKeys;
 }
