@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { DailySpend } from '../processor/src/store/spend-daily.js';
 
 /** Size and time span of a synthetic ledger. */
 export interface LedgerShape {
@@ -14,7 +15,9 @@ export interface LedgerShape {
  * (INSERT ... SELECT FROM range()), far faster than appending from JS. Deterministic: `hash(i, k)`
  * gives independent pseudo-random draws per row. Calls are spread evenly over `days` days ending at
  * `end`, in start-time order as a live ledger is written; 3% of traces have no team, 0.5% of calls
- * are unpriced, 2% failed. `actions` is rolled up from the calls, one row per trace.
+ * are unpriced, 2% failed. `actions` is rolled up from the calls, one row per trace. The daily spend cache
+ * (spend_daily) is computed for every day but the last, as a running service would have by then: the last day
+ * is "today", still written and read from llm_calls.
  */
 export async function generateLedger(connection: DuckDBConnection, shape: LedgerShape): Promise<void> {
   const spanMicros = BigInt(shape.days) * 86_400_000_000n;
@@ -70,5 +73,8 @@ export async function generateLedger(connection: DuckDBConnection, shape: Ledger
       sum(cost_usd), coalesce(sum(cost_usd) FILTER (status = 'error'), 0), list(DISTINCT request_model), true, max(received_at)
     FROM llm_calls
     GROUP BY trace_id
+    ORDER BY min(start_time)
   `);
+  const spend = await DailySpend.open(connection);
+  await spend.refresh(connection, new Date(shape.end.getTime() - 86_400_000), shape.days);
 }

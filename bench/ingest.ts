@@ -1,10 +1,11 @@
 /**
  * Ingest benchmark (issue 2): end to end over OTLP/HTTP protobuf into a real processor process, all stages on,
- * beside the limits measured in the same run on the same payloads (decode only, Appender only).
+ * beside the limits measured in the same run on the same payloads (decode only, Appender only, and the CSV
+ * staging the ledger writer uses, alone).
  *   (a) every span a GenAI call   (b) 1 span in 10 a GenAI call
  * Run: npm run bench (or: npm run build && node --import tsx bench/ingest.ts)
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -16,6 +17,7 @@ import { resolveAttribution } from '../processor/src/attribution/resolve-attribu
 import { loadPriceBook, priceCall } from '../processor/src/pricing/index.js';
 import { openDatabase } from '../processor/src/store/database.js';
 import { appendLlmCall } from '../processor/src/store/llm-call-appender.js';
+import { llmCallCsvLine, selectStagedCalls } from '../processor/src/store/llm-call-csv.js';
 import type { LlmCall } from '../processor/src/ledger/llm-call.js';
 import { startProcessor } from '../test/support/processor-process.js';
 import { makeProtobufRequests } from './otlp-payloads.js';
@@ -78,6 +80,22 @@ async function appenderOnly(rows: LlmCall[]): Promise<number> {
   return rate;
 }
 
+/** The writer's own staging path: CSV built in JavaScript, parsed and inserted by DuckDB, groups of 2,000 rows. */
+async function csvStagingOnly(rows: LlmCall[]): Promise<number> {
+  const db = await openDatabase(':memory:');
+  const dir = mkdtempSync(join(tmpdir(), 'gc-bench-csv-'));
+  const file = join(dir, 'group.csv');
+  const started = performance.now();
+  for (let i = 0; i < rows.length; i += 2000) {
+    writeFileSync(file, rows.slice(i, i + 2000).map(llmCallCsvLine).join(''));
+    await db.connection.run(`INSERT INTO llm_calls ${selectStagedCalls(file)}`);
+  }
+  const rate = rows.length / ((performance.now() - started) / 1000);
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+  return rate;
+}
+
 async function main(): Promise<void> {
   const book = await loadPriceBook([]);
   const rules = compileRules([]);
@@ -96,6 +114,7 @@ async function main(): Promise<void> {
       }),
     );
     const appendRate = await appenderOnly(rows);
+    const csvRate = await csvStagingOnly(rows);
 
     const dbPath = join(tmpdir(), `gc-bench-ingest-${process.pid}.duckdb`);
     rmSync(dbPath, { force: true });
@@ -131,6 +150,7 @@ async function main(): Promise<void> {
       'retried (429, 503, reset)': String(run.refused),
       'decode-only spans/s': Math.round(decodeRate).toLocaleString('en-US'),
       'Appender-only rows/s': Math.round(appendRate).toLocaleString('en-US'),
+      'CSV staging-only rows/s': Math.round(csvRate).toLocaleString('en-US'),
     });
   }
   printTable(

@@ -89,6 +89,39 @@ CREATE TABLE IF NOT EXISTS trace_roots (
   updated_at          TIMESTAMP NOT NULL
 );
 
+-- Daily spend: a cache of llm_calls that the spend reports read for whole UTC days, always exact (sums of the
+-- same rows, to the nano-dollar). One row per day and group; unpriced calls are counted and left out of
+-- cost_usd, so a group with only unpriced calls has a NULL cost, as in llm_calls. A day is read from here only
+-- while its spend_daily_days row says fresh; every other day (today, a day that got a late call) is read from
+-- llm_calls. The processor marks a day not fresh before it inserts a call of that day and recomputes past days
+-- with queries/refresh-spend-daily.sql (store/spend-daily.ts). Anything else that inserts or deletes llm_calls
+-- rows must mark their days not fresh in the same way. To force a rebuild:
+--   UPDATE spend_daily_days SET fresh = false;   -- the running service recomputes them, a day at a time
+-- or `genai-chargeback rebuild-actions` (service stopped), which rebuilds this cache too.
+CREATE TABLE IF NOT EXISTS spend_daily (
+  day               DATE NOT NULL,      -- UTC day of start_time
+  team              VARCHAR,            -- NULL = unallocated
+  environment       VARCHAR,
+  provider          VARCHAR,
+  request_model     VARCHAR,
+  price_id          VARCHAR,
+  cost_source       VARCHAR NOT NULL,
+  requests          BIGINT NOT NULL,
+  failed_requests   BIGINT NOT NULL,
+  unpriced_calls    BIGINT NOT NULL,    -- calls with a NULL cost_usd
+  input_tokens      BIGINT,             -- sums; NULL when no call of the group has the count
+  cached_tokens     BIGINT,             -- cache_read_tokens
+  output_tokens     BIGINT,
+  cost_usd          DECIMAL(38, 9)      -- sum of the priced calls; NULL when none is priced
+);
+
+-- Which days of spend_daily may be read: one row per UTC day that has calls (or had them announced).
+CREATE TABLE IF NOT EXISTS spend_daily_days (
+  day               DATE PRIMARY KEY,
+  fresh             BOOLEAN NOT NULL,   -- spend_daily holds exactly this day's calls
+  refreshed_at      TIMESTAMP           -- UTC; when spend_daily was last computed for the day
+);
+
 -- Reconciliation against the providers' own usage and cost reports (`genai-chargeback reconcile`).
 -- One row per run; a daily job adds one run a day, re-runs of a day add new runs (the newest one counts).
 CREATE TABLE IF NOT EXISTS reconciliation_runs (

@@ -17,6 +17,7 @@ import { RollupStage } from './rollup/rollup-stage.js';
 import { TraceBuffer } from './rollup/trace-buffer.js';
 import { openDatabase, type Database } from './store/database.js';
 import { LedgerWriter } from './store/ledger-writer.js';
+import { DailySpend } from './store/spend-daily.js';
 
 const mib = 1024 * 1024;
 
@@ -46,12 +47,15 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const ops = await createOperations(config, logger);
   const priceBook = await loadPriceBook(config.prices);
   const db = await openDatabase(config.storage.db, { memoryLimitMib: config.storage.memory_limit_mib });
+  const dailySpend = await DailySpend.open(db.connection);
   const writer = await LedgerWriter.open(db.instance, {
     maxBatchRows: config.storage.max_batch_rows,
     maxQueuedRows: config.storage.max_queued_spans,
     logger,
     nestedCalls: new NestedCallFilter(),
+    dailySpend,
   });
+  const dailySpendRefresh = scheduleDailySpendRefresh(writer, dailySpend, logger);
   const rules = compileRules(config.attribution.rules);
   const pipeline = new IngestPipeline({ writer, priceCall: (request) => priceCall(priceBook, request), rules, logger });
 
@@ -119,6 +123,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         await snapshots?.stop();
         await rollup.stop();
         await forwarding.shutdown(10_000);
+        clearInterval(dailySpendRefresh);
         await writer.close();
         await budgets.stop();
         actionStore.close();
@@ -128,4 +133,30 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       return stopping;
     },
   };
+}
+
+/**
+ * Recomputes one stale past day of the daily spend cache every few seconds, between the writer's commits (a
+ * day's refresh holds commits back for its duration, so one at a time). A ledger written before the cache
+ * existed is caught up at 720 days an hour; until then the reports read those days from `llm_calls`.
+ */
+function scheduleDailySpendRefresh(writer: LedgerWriter, dailySpend: DailySpend, logger: Logger): NodeJS.Timeout {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    writer
+      .runBetweenCommits((connection) => dailySpend.refresh(connection, new Date(), 1))
+      .then(
+        (days) => {
+          if (days > 0) logger.debug({ days }, 'refreshed the daily spend cache');
+        },
+        (error: unknown) => logger.warn({ err: error }, 'daily spend refresh failed; the reports read those days from llm_calls'),
+      )
+      .finally(() => {
+        running = false;
+      });
+  }, 5_000);
+  timer.unref();
+  return timer;
 }

@@ -6,7 +6,7 @@ import { callBatch, exportWith, makeExporter, memoryOf, prng, readLedger, scrape
 
 // Malformed input: a seeded corpus of 1,000+ bad requests (truncated and bit-flipped protobuf, wrong wire types,
 // JSON with wrong types, invalid hex ids, huge strings, deep nesting, gzip bombs, bad gzip, hand-written cases)
-// sent to one running processor, five times over. Every one is answered 4xx, the process stays up, its memory stays at
+// sent to one running processor, seven times over. Every one is answered 4xx, the process stays up, its memory stays at
 // its working size, and nothing of any of them reaches the ledger.
 
 const bodyLimitBytes = 1024 * 1024;
@@ -56,22 +56,20 @@ describe('malformed input', () => {
       );
       return statuses;
     };
-    // Working size first: two passes of the whole corpus grow the heap and the allocator's pools to where they
-    // settle (measured: RSS then swings ±15 MiB from pass to pass). Three more passes must leave the process
-    // there; a per-request leak of a single KiB would add 3 MiB a pass and keep climbing.
+    // Working size first: two passes of the whole corpus grow the heap and the allocator's pools. RSS then swings
+    // by ±20 MiB from pass to pass as V8 collects lazily (measured), so the baseline is the highest of the next
+    // three passes, and the last two must not rise above it: a leak keeps climbing, pass after pass.
     const before = memoryOf(pid).rss;
     const firstPass = await sendAll(corpus);
     await sendAll(corpus);
-    await sleep(1_000);
-    const warmedUp = memoryOf(pid).rss;
     const started = Date.now();
     const statuses = await sendAll(corpus);
     const elapsedMs = Date.now() - started;
     expect(statuses).toEqual(firstPass);
-    const measuredRss: number[] = [];
-    for (let pass = 0; pass < 2; pass++) {
+    const rssAfterPass: number[] = [];
+    for (let pass = 0; pass < 4; pass++) {
       await sleep(1_000);
-      measuredRss.push(memoryOf(pid).rss);
+      rssAfterPass.push(memoryOf(pid).rss);
       expect(await sendAll(corpus)).toEqual(firstPass);
     }
     const byCategory = new Map<string, Map<number | string, number>>();
@@ -87,13 +85,14 @@ describe('malformed input', () => {
 
     await sleep(1_000);
     const after = memoryOf(pid);
-    const baseline = Math.max(warmedUp, measuredRss[0]!);
-    console.log(`malformed input figures: ${JSON.stringify({ requests: corpus.length, elapsedMs, startRssMiB: +(before / mib).toFixed(1), rssAfterPassesMiB: [warmedUp, ...measuredRss, after.rss].map((rss) => +(rss / mib).toFixed(1)), peakRssMiB: +(after.peak / mib).toFixed(1), byCategory: summary })}`);
+    rssAfterPass.push(after.rss);
+    const baseline = Math.max(...rssAfterPass.slice(0, 3));
+    console.log(`malformed input figures: ${JSON.stringify({ requests: corpus.length, elapsedMs, startRssMiB: +(before / mib).toFixed(1), rssAfterPassesMiB: rssAfterPass.map((rss) => +(rss / mib).toFixed(1)), peakRssMiB: +(after.peak / mib).toFixed(1), byCategory: summary })}`);
     expect(processor.child.exitCode).toBeNull();
     expect((await fetch(`${processor.httpUrl}/healthz`)).status).toBe(200);
     expect((await fetch(`${processor.httpUrl}/readyz`)).status).toBe(200);
     // Allocator pages come and go in chunks: "stays at its working size" allows a fixed slack.
-    expect(Math.max(measuredRss[1]!, after.rss) - baseline).toBeLessThan(24 * mib);
+    expect(Math.max(...rssAfterPass.slice(3)) - baseline).toBeLessThan(24 * mib);
 
     const metrics = await scrapeMetrics(processor.httpUrl);
     expect(metrics.get('genai_chargeback_calls_received_total')).toBe(storedBefore);

@@ -4,14 +4,19 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../processor/src/store/database.js';
-import { scheduleParquetSnapshots, writeParquetSnapshot } from '../../processor/src/store/parquet-snapshots.js';
-import { groupBy, isoDay, openSeededLedger, sumNanos, usd, type SeededLedger } from './report-fixture.js';
+import { scheduleParquetSnapshots, snapshotTables, writeParquetSnapshot } from '../../processor/src/store/parquet-snapshots.js';
+import { DailySpend } from '../../processor/src/store/spend-daily.js';
+import { groupBy, isoDay, openSeededLedger, sumNanos, testNow, usd, type SeededLedger } from './report-fixture.js';
 import { insertSeed } from './seed-ledger.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gc-parquet-'));
 let ledger: SeededLedger;
+let cachedDays = 0;
 beforeAll(async () => {
   ledger = await openSeededLedger();
+  // The daily spend cache as a running service keeps it: every past day computed.
+  const spend = await DailySpend.open(ledger.db.connection);
+  cachedDays = await spend.refresh(ledger.db.connection, testNow, 1000);
 });
 afterAll(async () => {
   await ledger.db.close();
@@ -36,7 +41,9 @@ describe('Parquet snapshots', () => {
   it('writes llm_calls and actions partitioned by day, readable by any DuckDB', async () => {
     const root = join(dir, 'exports');
     const result = await writeParquetSnapshot(ledger.db.connection, root, { now: new Date('2026-12-01T10:00:00Z') });
-    expect(result.rows).toEqual({ llm_calls: ledger.calls.length, actions: ledger.actions.length });
+    expect(cachedDays).toBeGreaterThan(0);
+    expect(result.rows).toMatchObject({ llm_calls: ledger.calls.length, actions: ledger.actions.length, spend_daily_days: cachedDays });
+    expect(result.rows.spend_daily).toBeGreaterThan(0);
     expect(readlinkSync(join(root, 'current'))).toBe(join('snapshots', '20261201T100000000Z'));
 
     const days = [...groupBy(ledger.calls, (c) => isoDay(c.start))].map(([day, group]) => ({
@@ -51,20 +58,28 @@ describe('Parquet snapshots', () => {
     expect(actions).toEqual([{ n: String(ledger.actions.length) }]);
   });
 
-  it('runs the report files unchanged on views over the snapshot (the README example)', async () => {
+  it('runs the report files unchanged on views over the snapshot (the README example), cache included', async () => {
     const root = join(dir, 'exports');
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     try {
-      for (const table of ['llm_calls', 'actions']) {
+      for (const table of snapshotTables) {
         await connection.run(`CREATE VIEW ${table} AS SELECT * FROM read_parquet('${root}/current/${table}/*/*.parquet', hive_partitioning = true)`);
       }
       // As a Python or CLI user binds them: plain strings and NULLs, cast by the query itself.
+      const fresh = await connection.runAndReadAll('SELECT count(*)::INTEGER AS n FROM spend_daily_days WHERE fresh');
+      expect(fresh.getRowObjectsJS()).toEqual([{ n: cachedDays }]);
       const report = ledger.catalog.get('spend-by-team');
       const fromSnapshot = await connection.runAndReadAll(report.sql, { since: '2026-11-01', until: '2026-12-01', team: null, grain: 'week' });
       const fromLedger = await ledger.run('spend-by-team', { since: '2026-11-01', until: '2026-12-01', grain: 'week' });
       expect(fromSnapshot.getRowObjectsJson().map((r) => [r.period, r.team, r.requests, r.cost_usd])).toEqual(
         fromLedger.map((r) => [r.period, r.team, String(r.requests), r.cost_usd]),
+      );
+      const unaligned = { since: '2026-10-07T13:00:00', until: '2026-11-20T05:30:00', team: null, grain: 'day' };
+      const fromSnapshotDaily = await connection.runAndReadAll(ledger.catalog.get('spend-by-team-model').sql, unaligned);
+      const fromLedgerDaily = await ledger.run('spend-by-team-model', { ...unaligned, team: undefined });
+      expect(fromSnapshotDaily.getRowObjectsJson().map((r) => [r.period, r.team, r.model, r.requests, r.cost_usd])).toEqual(
+        fromLedgerDaily.map((r) => [r.period, r.team, r.model, String(r.requests), r.cost_usd]),
       );
     } finally {
       connection.closeSync();
@@ -95,6 +110,13 @@ describe('Parquet snapshots', () => {
       await writeParquetSnapshot(empty.connection, root);
       const columns = await analyst(`SELECT count(*)::VARCHAR AS n, count(cost_usd)::VARCHAR AS priced FROM ${calls(root)}`);
       expect(columns).toEqual([{ n: '0', priced: '0' }]);
+      // The reports run on empty views too: the cache's day column comes from the partition, a DATE.
+      const views = snapshotTables
+        .map((table) => `CREATE VIEW ${table} AS SELECT * FROM read_parquet('${root}/current/${table}/*/*.parquet', hive_partitioning = true);`)
+        .join('\n');
+      const sql = ledger.catalog.get('spend-by-team').sql.replace(/;\s*$/, '');
+      const spend = await analyst(`${views}\nPREPARE spend AS ${sql};\nEXECUTE spend(since := '2026-11-01', until := NULL, team := NULL, grain := 'week');`);
+      expect(spend).toEqual([]);
     } finally {
       await empty.close();
     }

@@ -8,6 +8,7 @@ import { NestedCallFilter } from '../../processor/src/pipeline/nested-calls.js';
 import { RetryableError } from '../../processor/src/pipeline/trace-sink.js';
 import { openDatabase, type Database } from '../../processor/src/store/database.js';
 import { LedgerWriter } from '../../processor/src/store/ledger-writer.js';
+import { DailySpend } from '../../processor/src/store/spend-daily.js';
 
 const logger = pino({ level: 'silent' });
 const open: Array<{ db: Database; writer: LedgerWriter }> = [];
@@ -182,6 +183,34 @@ describe('LedgerWriter', () => {
     expect((await writer.write([collision])).inserted).toEqual([collision]);
     expect((await writer.write([first, collision])).inserted).toEqual([]);
     expect(await ledger(db)).toHaveLength(2);
+  });
+
+  it('marks a day of the daily spend cache stale before inserting its calls, and refreshes it between commits', async () => {
+    startMs = Date.parse('2026-11-20T10:00:00.123Z');
+    const db = await openDatabase(':memory:');
+    const dailySpend = await DailySpend.open(db.connection);
+    const writer = await LedgerWriter.open(db.instance, { maxBatchRows: 1000, maxQueuedRows: 10_000, logger, nestedCalls: new NestedCallFilter(), dailySpend });
+    open.push({ db, writer });
+    const days = async () => (await db.connection.runAndReadAll('SELECT day::VARCHAR AS day, fresh FROM spend_daily_days ORDER BY day')).getRowObjectsJS();
+    const cached = async () => (await db.connection.runAndReadAll('SELECT sum(requests)::INTEGER AS requests, sum(cost_usd)::VARCHAR AS cost FROM spend_daily')).getRowObjectsJS();
+
+    await writer.write([row('1'), row('2')]);
+    expect(await days()).toEqual([{ day: '2026-11-20', fresh: false }]);
+    const [refreshed] = await Promise.all([
+      writer.runBetweenCommits((connection) => dailySpend.refresh(connection, new Date('2026-11-22T00:00:00Z'))),
+      writer.write([row('3')]),
+    ]);
+    expect(refreshed).toBe(1);
+    // The concurrent write either committed before the refresh (and is counted) or after it (and made the day stale).
+    const afterRefresh = await days();
+    if (afterRefresh[0]?.fresh === true) expect(await cached()).toEqual([{ requests: 3, cost: '0.008400000' }]);
+    else expect(afterRefresh).toEqual([{ day: '2026-11-20', fresh: false }]);
+
+    await writer.write([row('4')]);
+    expect(await days()).toEqual([{ day: '2026-11-20', fresh: false }]);
+    await writer.runBetweenCommits((connection) => dailySpend.refresh(connection, new Date('2026-11-22T00:00:00Z')));
+    expect(await days()).toEqual([{ day: '2026-11-20', fresh: true }]);
+    expect(await cached()).toEqual([{ requests: 4, cost: '0.011200000' }]);
   });
 
   it('refuses with a retryable 429 when the queue is full, and takes the data once it drains', async () => {

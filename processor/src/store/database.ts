@@ -28,6 +28,7 @@ export async function openDatabase(path: string, options: { readOnly?: boolean; 
   const instance = await DuckDBInstance.create(path, settings);
   const connection = await instance.connect();
   if (!options.readOnly) await connection.run(await readFile(`${queriesDir}schema.sql`, 'utf8'));
+  else await standInForMissingCaches(connection);
   return {
     instance,
     connection,
@@ -36,4 +37,27 @@ export async function openDatabase(path: string, options: { readOnly?: boolean; 
       instance.closeSync();
     },
   };
+}
+
+/** Tables the reports read that a ledger written by an older version does not have yet. */
+const cacheTables = ['spend_daily', 'spend_daily_days'];
+
+/**
+ * A ledger written before the daily spend cache existed, opened read-only (the schema cannot be applied):
+ * empty temporary tables of the same shape stand in, on this connection, so the spend reports read every day
+ * from llm_calls. The next `serve` creates the real ones.
+ */
+async function standInForMissingCaches(connection: DuckDBConnection): Promise<void> {
+  const present = await connection.runAndReadAll(
+    `SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'`,
+  );
+  const names = new Set((present.getColumnsJS()[0] ?? []).map(String));
+  if (!names.has('llm_calls')) return;
+  const missing = cacheTables.filter((table) => !names.has(table));
+  if (missing.length === 0) return;
+  const schema = await readFile(`${queriesDir}schema.sql`, 'utf8');
+  for (const table of missing) {
+    const ddl = new RegExp(`CREATE TABLE IF NOT EXISTS ${table} \\([\\s\\S]*?\\n\\);`).exec(schema)?.[0];
+    if (ddl !== undefined) await connection.run(ddl.replace('CREATE TABLE', 'CREATE TEMP TABLE'));
+  }
 }

@@ -10,6 +10,7 @@ import { RetryableError } from '../pipeline/trace-sink.js';
 import { timestamp } from './llm-call-appender.js';
 import { llmCallCsvLine, selectStagedCalls } from './llm-call-csv.js';
 import { RecentCallKeys, type RecentCallKeysOptions } from './recent-call-keys.js';
+import type { DailySpend } from './spend-daily.js';
 
 export interface LedgerWriterOptions {
   /** Rows one commit may carry; more wait for the next commit. */
@@ -21,6 +22,8 @@ export interface LedgerWriterOptions {
   nestedCalls: NestedCallFilter;
   /** The calls known to be new without asking DuckDB (default: 10 minutes, at most 1 million keys, ~40 MiB). */
   recentKeys?: RecentCallKeysOptions;
+  /** The daily spend cache, whose days are marked stale before calls of those days are inserted. */
+  dailySpend?: DailySpend;
 }
 
 export interface WriteResult {
@@ -47,6 +50,8 @@ interface StagedGroup {
   maybeStored: LlmCall[];
   /** The CSV file holding the group's rows. */
   file: string;
+  minStartMs: number;
+  maxStartMs: number;
 }
 
 /**
@@ -74,6 +79,8 @@ const defaultRecentKeys: RecentCallKeysOptions = { windowMs: 10 * 60_000, maxKey
  */
 export class LedgerWriter {
   private readonly pending: PendingWrite[] = [];
+  /** Work that must not overlap a commit (the daily spend refresh), run between groups. */
+  private readonly betweenCommits: Array<() => Promise<void>> = [];
   private queuedRows = 0;
   private draining: Promise<void> | null = null;
   private closed = false;
@@ -121,6 +128,15 @@ export class LedgerWriter {
     return done;
   }
 
+  /** Runs `task` on the writer's connection when no commit is in flight, before the next group is committed. */
+  runBetweenCommits<T>(task: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the ledger writer is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.betweenCommits.push(() => task(this.connection).then(resolve, reject));
+      this.kick();
+    });
+  }
+
   /** Stops taking writes and waits for everything queued to be committed. */
   async close(): Promise<void> {
     this.closed = true;
@@ -138,7 +154,12 @@ export class LedgerWriter {
     // Two files in turn: the next group's is written while the previous one's is read.
     let fileIndex = 0;
     try {
-      while (this.pending.length > 0) {
+      while (this.pending.length > 0 || this.betweenCommits.length > 0) {
+        if (this.betweenCommits.length > 0) {
+          await previous;
+          for (const task of this.betweenCommits.splice(0)) await task();
+          continue;
+        }
         const writes = this.takeGroup();
         const staged = await this.stage(join(this.stagingDir, `group-${fileIndex}.csv`), writes);
         fileIndex = 1 - fileIndex;
@@ -149,7 +170,7 @@ export class LedgerWriter {
     } finally {
       this.draining = null;
       // A write that arrived after the last look at the queue, while the final commit finished, still runs.
-      if (this.pending.length > 0) this.kick();
+      if (this.pending.length > 0 || this.betweenCommits.length > 0) this.kick();
     }
   }
 
@@ -179,6 +200,8 @@ export class LedgerWriter {
       remembered: this.options.nestedCalls.remember(rows),
       maybeStored: [],
       file,
+      minStartMs: Infinity,
+      maxStartMs: -Infinity,
     };
     const surelyNew: LlmCall[] = [];
     let csv = '';
@@ -188,6 +211,9 @@ export class LedgerWriter {
       group.keptKeys.add(key);
       if (this.recentKeys.isSurelyNew(row)) surelyNew.push(row);
       else group.maybeStored.push(row);
+      const start = row.start_time.getTime();
+      if (start < group.minStartMs) group.minStartMs = start;
+      if (start > group.maxStartMs) group.maxStartMs = start;
       csv += llmCallCsvLine(row);
     }
     try {
@@ -208,6 +234,7 @@ export class LedgerWriter {
     try {
       stored = await this.findStored(group.maybeStored);
       if (group.keptKeys.size > stored.size) {
+        await this.options.dailySpend?.touch(this.connection, group.minStartMs, group.maxStartMs);
         // One statement: atomic and durable when it returns. Commits never overlap (see drain), so no other
         // writer can slip a row in between the lookup above and this insert.
         const insert = `INSERT INTO llm_calls ${selectStagedCalls(group.file)}`;

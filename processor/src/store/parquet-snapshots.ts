@@ -7,22 +7,29 @@ import type { Logger } from 'pino';
  * Analysts' read access without stopping the service: llm_calls and actions as Parquet, partitioned by
  * the UTC day of start_time, which any DuckDB client (or Spark, pandas, ...) reads while the service
  * keeps writing. Readers only ever get files: they cannot write the ledger, and nothing outside the
- * snapshot directory is exposed.
+ * snapshot directory is exposed. The daily spend cache (spend_daily, spend_daily_days: small, partitioned by
+ * their own day) comes along, so the report files run unchanged on views over a snapshot.
  *
  *   <dir>/current -> snapshots/<id>                   (a symlink, swapped atomically by rename)
  *   <dir>/snapshots/<id>/llm_calls/day=2026-11-20/data_0.parquet
  *   <dir>/snapshots/<id>/actions/day=2026-11-20/data_0.parquet
+ *   <dir>/snapshots/<id>/spend_daily/day=2026-11-20/data_0.parquet
+ *   <dir>/snapshots/<id>/spend_daily_days/day=2026-11-20/data_0.parquet
  *
  * A snapshot is written under a temporary name and renamed into place, then `current` is swapped, so a
  * reader sees a whole snapshot or the previous one, never half of one. The previous snapshot is kept
  * (keep = 2) so queries that started on it can finish; older ones are deleted.
  */
-export const snapshotTables = ['llm_calls', 'actions'] as const;
+export const snapshotTables = ['llm_calls', 'actions', 'spend_daily', 'spend_daily_days'] as const;
+type SnapshotTable = (typeof snapshotTables)[number];
+
+/** Tables that have a `day` column of their own; the others are partitioned by the day of start_time. */
+const ownDay: ReadonlySet<SnapshotTable> = new Set(['spend_daily', 'spend_daily_days']);
 
 export interface SnapshotResult {
   /** The snapshot directory `current` now points at. */
   path: string;
-  rows: Record<(typeof snapshotTables)[number], number>;
+  rows: Record<SnapshotTable, number>;
   tookMs: number;
 }
 
@@ -42,9 +49,9 @@ export async function writeParquetSnapshot(connection: DuckDBConnection, dir: st
   const id = await freshId(snapshots, options.now ?? new Date());
   const temporary = join(snapshots, `.tmp-${id}`);
   await mkdir(temporary);
-  const rows = { llm_calls: 0, actions: 0 };
+  const rows: Record<SnapshotTable, number> = { llm_calls: 0, actions: 0, spend_daily: 0, spend_daily_days: 0 };
   try {
-    // One transaction: both tables come from the same moment of the ledger.
+    // One transaction: every table comes from the same moment of the ledger (the cache matches the calls).
     await connection.run('BEGIN TRANSACTION');
     try {
       for (const table of snapshotTables) rows[table] = await copyTable(connection, table, join(temporary, table));
@@ -64,20 +71,20 @@ export async function writeParquetSnapshot(connection: DuckDBConnection, dir: st
   }
 }
 
-async function copyTable(connection: DuckDBConnection, table: string, target: string): Promise<number> {
+async function copyTable(connection: DuckDBConnection, table: SnapshotTable, target: string): Promise<number> {
   const counted = await connection.runAndReadAll(`SELECT count(*) FROM ${table}`);
   const rows = Number(counted.getRows()[0]?.[0] ?? 0);
   if (rows === 0) {
     // Readers' globs need a file: an empty one keeps the columns (and the day partition) readable.
     const emptyPartition = join(target, 'day=1970-01-01');
     await mkdir(emptyPartition, { recursive: true });
-    await connection.run(`COPY (SELECT * FROM ${table} LIMIT 0) TO ${sqlString(join(emptyPartition, 'data_0.parquet'))} (FORMAT parquet)`);
+    const columns = ownDay.has(table) ? '* EXCLUDE (day)' : '*';
+    await connection.run(`COPY (SELECT ${columns} FROM ${table} LIMIT 0) TO ${sqlString(join(emptyPartition, 'data_0.parquet'))} (FORMAT parquet)`);
     return 0;
   }
   // COPY takes its target as a literal, not a parameter; the path is the operator's configured directory.
-  await connection.run(
-    `COPY (SELECT *, start_time::DATE AS day FROM ${table}) TO ${sqlString(target)} (FORMAT parquet, PARTITION_BY (day), COMPRESSION zstd)`,
-  );
+  const select = ownDay.has(table) ? `SELECT * FROM ${table}` : `SELECT *, start_time::DATE AS day FROM ${table}`;
+  await connection.run(`COPY (${select}) TO ${sqlString(target)} (FORMAT parquet, PARTITION_BY (day), COMPRESSION zstd)`);
   return rows;
 }
 
