@@ -38,56 +38,10 @@ WITH settings AS (
       WHEN rule = 'platform' AND platform_team IS NULL THEN error('rule platform needs platform_team')
     END                                            AS invalid
 ),
-period_bounds AS (
-  SELECT month_start AS since, month_end AS until FROM settings
-),
-cached_days AS (
-  -- Whole UTC days inside the period whose spend_daily rows are fresh: read from the cache.
-  SELECT day
-  FROM spend_daily_days, period_bounds
-  WHERE fresh AND day::TIMESTAMP >= since AND day::TIMESTAMP + INTERVAL 1 DAY <= until
-),
-raw_ranges AS (
-  -- The rest is read from llm_calls in three start_time ranges, each pruned by the scan: before the first
-  -- cached day, after the last one, and the stale days in between. An empty range is [until, until), never
-  -- NULL, which would not prune.
-  SELECT
-    since,
-    until,
-    coalesce(min(day)::TIMESTAMP, until)                                   AS cached_from,
-    coalesce(max(day)::TIMESTAMP + INTERVAL 1 DAY, until)                  AS cached_to,
-    coalesce((min(day + 1) FILTER (next_day > day + 1))::TIMESTAMP, until) AS gaps_from,
-    coalesce((max(next_day) FILTER (next_day > day + 1))::TIMESTAMP, until) AS gaps_to
-  FROM period_bounds
-  LEFT JOIN (SELECT day, lead(day) OVER (ORDER BY day) AS next_day FROM cached_days) ON true
-  GROUP BY since, until
-),
-calls AS (
-  SELECT c.* FROM llm_calls c, raw_ranges r
-  WHERE c.start_time >= r.since AND c.start_time < r.cached_from
-  UNION ALL
-  SELECT c.* FROM llm_calls c, raw_ranges r
-  WHERE c.start_time >= r.cached_to AND c.start_time < r.until
-  UNION ALL
-  SELECT c.* FROM llm_calls c, raw_ranges r
-  WHERE c.start_time >= r.gaps_from AND c.start_time < r.gaps_to
-    AND c.start_time::DATE NOT IN (SELECT day FROM cached_days)
-),
 per_price AS (
   -- Grouped by price-book entry first: the edition is then read once per entry, not once per call.
-  SELECT
-    team,
-    price_id,
-    cost_source,
-    count(*)                           AS requests,
-    count(*) FILTER (cost_usd IS NULL) AS unpriced_calls,
-    sum(cost_usd)                      AS cost_usd
-  FROM calls
-  GROUP BY ALL
-  UNION ALL
-  SELECT team, price_id, cost_source, sum(requests), sum(unpriced_calls), sum(cost_usd)
-  FROM spend_daily
-  WHERE day IN (SELECT day FROM cached_days)
+  SELECT team, price_id, cost_source, sum(requests) AS requests, sum(unpriced_calls) AS unpriced_calls, sum(cost_usd) AS cost_usd
+  FROM spend_days((SELECT month_start FROM settings), (SELECT month_end FROM settings))
   GROUP BY ALL
 ),
 direct AS (

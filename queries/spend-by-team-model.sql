@@ -14,68 +14,10 @@
 --   $until  TIMESTAMP  exclusive end, UTC (default: no end)
 --   $team   VARCHAR[]  only these teams; '(unallocated)' selects calls without a team (default: all)
 --   $grain  VARCHAR    day | week (weeks start on Monday) | month (default: month)
-WITH period_bounds AS (
-  SELECT
-    coalesce($since::TIMESTAMP, now() AT TIME ZONE 'UTC' - INTERVAL 30 DAY) AS since,
-    coalesce($until::TIMESTAMP, 'infinity'::TIMESTAMP)                   AS until
-),
-cached_days AS (
-  -- Whole UTC days inside the period whose spend_daily rows are fresh: read from the cache.
-  SELECT day
-  FROM spend_daily_days, period_bounds
-  WHERE fresh AND day::TIMESTAMP >= since AND day::TIMESTAMP + INTERVAL 1 DAY <= until
-),
-raw_ranges AS (
-  -- The rest is read from llm_calls in three start_time ranges, each pruned by the scan: before the first
-  -- cached day, after the last one, and the stale days in between. An empty range is [until, until), never
-  -- NULL, which would not prune.
-  SELECT
-    since,
-    until,
-    coalesce(min(day)::TIMESTAMP, until)                                   AS cached_from,
-    coalesce(max(day)::TIMESTAMP + INTERVAL 1 DAY, until)                  AS cached_to,
-    coalesce((min(day + 1) FILTER (next_day > day + 1))::TIMESTAMP, until) AS gaps_from,
-    coalesce((max(next_day) FILTER (next_day > day + 1))::TIMESTAMP, until) AS gaps_to
-  FROM period_bounds
-  LEFT JOIN (SELECT day, lead(day) OVER (ORDER BY day) AS next_day FROM cached_days) ON true
-  GROUP BY since, until
-),
-calls AS (
-  SELECT c.* FROM llm_calls c, raw_ranges r
-  WHERE c.start_time >= r.since AND c.start_time < r.cached_from
-  UNION ALL
-  SELECT c.* FROM llm_calls c, raw_ranges r
-  WHERE c.start_time >= r.cached_to AND c.start_time < r.until
-  UNION ALL
-  SELECT c.* FROM llm_calls c, raw_ranges r
-  WHERE c.start_time >= r.gaps_from AND c.start_time < r.gaps_to
-    AND c.start_time::DATE NOT IN (SELECT day FROM cached_days)
-),
-daily AS (
-  -- Per day on the raw columns first (cheap keys), then the days roll up into the grain.
-  SELECT
-    start_time::DATE                   AS day,
-    team, provider, request_model,
-    count(*)                           AS requests,
-    count(*) FILTER (status = 'error') AS failed_requests,
-    count(*) FILTER (cost_usd IS NULL) AS unpriced_calls,
-    sum(input_tokens)                  AS input_tokens,
-    sum(cache_read_tokens)             AS cached_tokens,
-    sum(output_tokens)                 AS output_tokens,
-    sum(cost_usd)                      AS cost_usd
-  FROM calls
+WITH daily AS (
+  SELECT *
+  FROM spend_days(coalesce($since::TIMESTAMP, now() AT TIME ZONE 'UTC' - INTERVAL 30 DAY), coalesce($until::TIMESTAMP, 'infinity'::TIMESTAMP))
   WHERE ($team IS NULL OR list_contains($team::VARCHAR[], coalesce(team, '(unallocated)')))
-  GROUP BY ALL
-  UNION ALL
-  SELECT
-    day,
-    team, provider, request_model,
-    sum(requests), sum(failed_requests), sum(unpriced_calls), sum(input_tokens), sum(cached_tokens), sum(output_tokens),
-    sum(cost_usd)
-  FROM spend_daily
-  WHERE day IN (SELECT day FROM cached_days)
-    AND ($team IS NULL OR list_contains($team::VARCHAR[], coalesce(team, '(unallocated)')))
-  GROUP BY ALL
 )
 SELECT
   date_trunc(coalesce($grain::VARCHAR, 'month'), day)::DATE AS period,

@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../processor/src/store/database.js';
+import { openDatabase, queriesDir } from '../../processor/src/store/database.js';
 import { scheduleParquetSnapshots, snapshotTables, writeParquetSnapshot } from '../../processor/src/store/parquet-snapshots.js';
 import { DailySpend } from '../../processor/src/store/spend-daily.js';
 import { groupBy, isoDay, openSeededLedger, sumNanos, testNow, usd, type SeededLedger } from './report-fixture.js';
@@ -24,6 +24,9 @@ afterAll(async () => {
 });
 
 /** What an analyst runs: a separate DuckDB reading the snapshot files. */
+/** The README's step after creating the views: the macro the spend reports read. */
+const spendDaysMacro = readFileSync(`${queriesDir}spend-days.sql`, 'utf8');
+
 async function analyst(sql: string) {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
@@ -66,6 +69,7 @@ describe('Parquet snapshots', () => {
       for (const table of snapshotTables) {
         await connection.run(`CREATE VIEW ${table} AS SELECT * FROM read_parquet('${root}/current/${table}/*/*.parquet', hive_partitioning = true)`);
       }
+      await connection.run(spendDaysMacro);
       // As a Python or CLI user binds them: plain strings and NULLs, cast by the query itself.
       const fresh = await connection.runAndReadAll('SELECT count(*)::INTEGER AS n FROM spend_daily_days WHERE fresh');
       expect(fresh.getRowObjectsJS()).toEqual([{ n: cachedDays }]);
@@ -115,7 +119,7 @@ describe('Parquet snapshots', () => {
         .map((table) => `CREATE VIEW ${table} AS SELECT * FROM read_parquet('${root}/current/${table}/*/*.parquet', hive_partitioning = true);`)
         .join('\n');
       const sql = ledger.catalog.get('spend-by-team').sql.replace(/;\s*$/, '');
-      const spend = await analyst(`${views}\nPREPARE spend AS ${sql};\nEXECUTE spend(since := '2026-11-01', until := NULL, team := NULL, grain := 'week');`);
+      const spend = await analyst(`${views}\n${spendDaysMacro}\nPREPARE spend AS ${sql};\nEXECUTE spend(since := '2026-11-01', until := NULL, team := NULL, grain := 'week');`);
       expect(spend).toEqual([]);
     } finally {
       await empty.close();

@@ -1,6 +1,7 @@
 import type { Cell } from './compare.js';
 import { formatNanos, formatUsd } from '../ledger/money.js';
 import type { ExplainedRow, ReconciliationRun } from './run.js';
+import { csvField } from '../csv-field.js';
 
 /** Text and CSV renderings of a run: pure, so the CLI only writes them out. */
 
@@ -157,9 +158,6 @@ function value(cell: Cell, amount: bigint): string {
   return cell.unit === 'usd' ? formatNanos(amount) : amount.toString();
 }
 
-function csvField(field: string): string {
-  return /[",\n\r]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field;
-}
 
 function alignColumns(rows: string[][]): string[] {
   const widths: number[] = [];

@@ -1,4 +1,5 @@
 import type { ReportCell, ReportColumn, ReportResult } from './report-result.js';
+import { csvField } from '../csv-field.js';
 
 export const reportFormats = ['table', 'csv', 'json'] as const;
 export type ReportFormat = (typeof reportFormats)[number];
@@ -33,9 +34,6 @@ function csvText(cell: ReportCell, column: ReportColumn): string {
   return isNumeric(column) || !/^[=+\-@\t\r]/.test(text) ? text : `'${text}`;
 }
 
-function csvField(text: string): string {
-  return /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replaceAll('"', '""')}"` : text;
-}
 
 /** Aligned columns for a terminal: numbers right-aligned, NULL spelled out so it is never mistaken for 0. */
 export function formatTable(result: ReportResult): string {

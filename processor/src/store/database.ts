@@ -27,7 +27,10 @@ export async function openDatabase(path: string, options: { readOnly?: boolean; 
   if (options.memoryLimitMib !== undefined) settings.memory_limit = `${options.memoryLimitMib}MiB`;
   const instance = await DuckDBInstance.create(path, settings);
   const connection = await instance.connect();
-  if (!options.readOnly) await connection.run(await readFile(`${queriesDir}schema.sql`, 'utf8'));
+  if (!options.readOnly) {
+    await connection.run(await readFile(`${queriesDir}schema.sql`, 'utf8'));
+    await connection.run(await readFile(`${queriesDir}spend-days.sql`, 'utf8'));
+  }
   else await standInForMissingCaches(connection);
   return {
     instance,
@@ -44,8 +47,8 @@ const cacheTables = ['spend_daily', 'spend_daily_days'];
 
 /**
  * A ledger written before the daily spend cache existed, opened read-only (the schema cannot be applied):
- * empty temporary tables of the same shape stand in, on this connection, so the spend reports read every day
- * from llm_calls. The next `serve` creates the real ones.
+ * empty temporary tables of the same shape, and the `spend_days` macro, stand in on this connection, so the
+ * spend reports read every day from llm_calls. The next `serve` creates the real ones.
  */
 async function standInForMissingCaches(connection: DuckDBConnection): Promise<void> {
   const present = await connection.runAndReadAll(
@@ -53,11 +56,13 @@ async function standInForMissingCaches(connection: DuckDBConnection): Promise<vo
   );
   const names = new Set((present.getColumnsJS()[0] ?? []).map(String));
   if (!names.has('llm_calls')) return;
-  const missing = cacheTables.filter((table) => !names.has(table));
-  if (missing.length === 0) return;
   const schema = await readFile(`${queriesDir}schema.sql`, 'utf8');
-  for (const table of missing) {
+  for (const table of cacheTables.filter((name) => !names.has(name))) {
     const ddl = new RegExp(`CREATE TABLE IF NOT EXISTS ${table} \\([\\s\\S]*?\\n\\);`).exec(schema)?.[0];
     if (ddl !== undefined) await connection.run(ddl.replace('CREATE TABLE', 'CREATE TEMP TABLE'));
   }
+  const macro = await connection.runAndReadAll(`SELECT count(*) FROM duckdb_functions() WHERE function_name = 'spend_days'`);
+  if (Number(macro.getRows()[0]?.[0] ?? 0) > 0) return;
+  const spendDays = await readFile(`${queriesDir}spend-days.sql`, 'utf8');
+  await connection.run(spendDays.replace('CREATE OR REPLACE MACRO', 'CREATE OR REPLACE TEMP MACRO'));
 }

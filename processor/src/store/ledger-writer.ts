@@ -50,8 +50,8 @@ interface StagedGroup {
   maybeStored: LlmCall[];
   /** The CSV file holding the group's rows. */
   file: string;
-  minStartMs: number;
-  maxStartMs: number;
+  /** Start times of the unique rows, for the daily spend cache. */
+  starts: StartRange;
 }
 
 /**
@@ -200,8 +200,7 @@ export class LedgerWriter {
       remembered: this.options.nestedCalls.remember(rows),
       maybeStored: [],
       file,
-      minStartMs: Infinity,
-      maxStartMs: -Infinity,
+      starts: new StartRange(),
     };
     const surelyNew: LlmCall[] = [];
     let csv = '';
@@ -211,9 +210,7 @@ export class LedgerWriter {
       group.keptKeys.add(key);
       if (this.recentKeys.isSurelyNew(row)) surelyNew.push(row);
       else group.maybeStored.push(row);
-      const start = row.start_time.getTime();
-      if (start < group.minStartMs) group.minStartMs = start;
-      if (start > group.maxStartMs) group.maxStartMs = start;
+      group.starts.include(row);
       csv += llmCallCsvLine(row);
     }
     try {
@@ -234,7 +231,7 @@ export class LedgerWriter {
     try {
       stored = await this.findStored(group.maybeStored);
       if (group.keptKeys.size > stored.size) {
-        await this.options.dailySpend?.touch(this.connection, group.minStartMs, group.maxStartMs);
+        await this.options.dailySpend?.touch(this.connection, group.starts.minMs, group.starts.maxMs);
         // One statement: atomic and durable when it returns. Commits never overlap (see drain), so no other
         // writer can slip a row in between the lookup above and this insert.
         const insert = `INSERT INTO llm_calls ${selectStagedCalls(group.file)}`;
@@ -260,21 +257,16 @@ export class LedgerWriter {
   /** Which of these calls the ledger holds already, looked up within their start-time range. */
   private async findStored(calls: LlmCall[]): Promise<Set<string>> {
     if (calls.length === 0) return new Set();
-    let minStartMs = Infinity;
-    let maxStartMs = -Infinity;
-    for (const call of calls) {
-      const start = call.start_time.getTime();
-      if (start < minStartMs) minStartMs = start;
-      if (start > maxStartMs) maxStartMs = start;
-    }
+    const starts = new StartRange();
+    for (const call of calls) starts.include(call);
     const found = await this.connection.runAndReadAll(
       `SELECT k.trace_id || '/' || k.span_id FROM (SELECT unnest($traces) AS trace_id, unnest($spans) AS span_id) k
        SEMI JOIN llm_calls l ON l.trace_id = k.trace_id AND l.span_id = k.span_id AND l.start_time BETWEEN $min AND $max`,
       {
         traces: listValue(calls.map((call) => call.trace_id)),
         spans: listValue(calls.map((call) => call.span_id)),
-        min: timestamp(new Date(minStartMs)),
-        max: timestamp(new Date(maxStartMs)),
+        min: timestamp(new Date(starts.minMs)),
+        max: timestamp(new Date(starts.maxMs)),
       },
     );
     return new Set((found.getColumnsJS()[0] ?? []) as string[]);
@@ -286,6 +278,18 @@ export class LedgerWriter {
     this.options.logger.error({ err: error, rows: group.rowCount }, 'ledger commit failed; clients will retry');
     const retryable = new RetryableError('storage is temporarily unavailable', 5);
     for (const write of group.writes) write.reject(retryable);
+  }
+}
+
+/** The earliest and latest start time of some calls, in epoch milliseconds. */
+class StartRange {
+  minMs = Infinity;
+  maxMs = -Infinity;
+
+  include(call: LlmCall): void {
+    const start = call.start_time.getTime();
+    if (start < this.minMs) this.minMs = start;
+    if (start > this.maxMs) this.maxMs = start;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { LlmCall } from '../ledger/llm-call.js';
+import { formatNanos } from '../ledger/money.js';
 
 /**
  * `llm_calls` rows as CSV for DuckDB's `read_csv`, the writer's staging format. Written by hand: building one
@@ -16,7 +17,7 @@ export function llmCallCsvLine(row: LlmCall): string {
     `${text(row.customer)},${text(row.user_id)},${text(row.environment)},${text(row.action)},${text(row.provider)},` +
     `${text(row.operation)},${text(row.request_model)},${text(row.response_model)},${text(row.response_id)},` +
     `${count(row.input_tokens)},${count(row.output_tokens)},${count(row.cache_read_tokens)},${count(row.cache_write_tokens)},` +
-    `${count(row.reasoning_tokens)},${decimal(row.cost_nanos)},${text(row.cost_source)},${text(row.price_id)},` +
+    `${count(row.reasoning_tokens)},${row.cost_nanos === null ? '' : formatNanos(row.cost_nanos)},${text(row.cost_source)},${text(row.price_id)},` +
     `${text(row.status)},${text(row.error_type)},${count(row.attempts)},${micros(row.received_at)},${text(row.attributes)}\n`
   );
 }
@@ -80,11 +81,4 @@ function micros(date: Date): string {
 
 function count(value: number | null): string {
   return value === null ? '' : String(value);
-}
-
-function decimal(nanos: bigint | null): string {
-  if (nanos === null) return '';
-  const sign = nanos < 0n ? '-' : '';
-  const magnitude = nanos < 0n ? -nanos : nanos;
-  return `${sign}${magnitude / 1_000_000_000n}.${(magnitude % 1_000_000_000n).toString().padStart(9, '0')}`;
 }

@@ -14,6 +14,14 @@ function dayStart(day: number) {
   return timestamp(new Date(day * dayMs));
 }
 
+/** The UTC day numbers `spend_daily_days` marks not fresh. */
+async function staleDaysIn(connection: DuckDBConnection): Promise<number[]> {
+  const stale = await connection.runAndReadAll(
+    `SELECT (epoch_ms(day::TIMESTAMP) // ${dayMs})::INTEGER AS day FROM spend_daily_days WHERE NOT fresh`,
+  );
+  return (stale.getColumnsJS()[0] ?? []).map(Number);
+}
+
 /**
  * The daily spend cache (`spend_daily`, `spend_daily_days` in queries/schema.sql): what the spend reports read
  * for whole UTC days instead of every call of those days. It is a cache of `llm_calls`, never a second source:
@@ -42,11 +50,7 @@ export class DailySpend {
       INSERT INTO spend_daily_days
       SELECT DISTINCT start_time::DATE, false, NULL FROM llm_calls
       ON CONFLICT (day) DO NOTHING`);
-    const stale = await connection.runAndReadAll(
-      `SELECT (epoch_ms(day::TIMESTAMP) // ${dayMs})::INTEGER AS day FROM spend_daily_days WHERE NOT fresh`,
-    );
-    const staleDays = new Set((stale.getColumnsJS()[0] ?? []).map(Number));
-    return new DailySpend(await readFile(`${queriesDir}refresh-spend-daily.sql`, 'utf8'), staleDays);
+    return new DailySpend(await readFile(`${queriesDir}refresh-spend-daily.sql`, 'utf8'), new Set(await staleDaysIn(connection)));
   }
 
   /** Days marked not fresh (UTC day numbers); for tests and logs. */
@@ -117,10 +121,7 @@ export class DailySpend {
   async rebuild(connection: DuckDBConnection, now: Date, since: Date | null = null): Promise<number> {
     const from = since === null ? null : dayStart(dayOf(since.getTime()));
     await connection.run('UPDATE spend_daily_days SET fresh = false WHERE $from::TIMESTAMP IS NULL OR day >= $from::DATE', { from });
-    const stale = await connection.runAndReadAll(
-      `SELECT (epoch_ms(day::TIMESTAMP) // ${dayMs})::INTEGER AS day FROM spend_daily_days WHERE NOT fresh`,
-    );
-    for (const day of (stale.getColumnsJS()[0] ?? []).map(Number)) this.staleDays.add(day);
+    for (const day of await staleDaysIn(connection)) this.staleDays.add(day);
     let refreshed = 0;
     for (let batch = await this.refresh(connection, now, 64); batch > 0; batch = await this.refresh(connection, now, 64)) refreshed += batch;
     return refreshed;
