@@ -6,11 +6,28 @@
 -- and whether the roll-up has seen the whole trace (complete). An action with unpriced calls ranks by
 -- its known cost; unpriced_calls says it is a lower bound.
 --
+-- How: the ranking's first key is the cost, so the actions that can rank are those costing at least the
+-- limit-th highest cost of the period. That bound is found from the cost column alone, and only the few actions
+-- at or above it are read whole and ranked by every key: the same rows as ranking the whole period, read faster.
+--
 -- Parameters:
 --   $since  TIMESTAMP  inclusive start of the action, UTC (default: 30 days before now)
 --   $until  TIMESTAMP  exclusive end, UTC (default: no end)
 --   $team   VARCHAR[]  only these teams; '(unallocated)' selects actions without a team (default: all)
 --   $limit  INTEGER    actions to show (default: 20)
+
+WITH period AS (
+  SELECT cost_usd
+  FROM actions
+  WHERE start_time >= coalesce($since::TIMESTAMP, now() AT TIME ZONE 'UTC' - INTERVAL 30 DAY)
+    AND start_time <  coalesce($until::TIMESTAMP, 'infinity'::TIMESTAMP)
+    AND ($team IS NULL OR list_contains($team::VARCHAR[], coalesce(team, '(unallocated)')))
+    AND cost_usd IS NOT NULL
+),
+cost_floor AS (
+  SELECT min(cost_usd) AS cost_usd
+  FROM (SELECT cost_usd FROM period ORDER BY cost_usd DESC LIMIT coalesce($limit::INTEGER, 20))
+)
 SELECT
   start_time,
   action,
@@ -38,6 +55,6 @@ FROM actions
 WHERE start_time >= coalesce($since::TIMESTAMP, now() AT TIME ZONE 'UTC' - INTERVAL 30 DAY)
   AND start_time <  coalesce($until::TIMESTAMP, 'infinity'::TIMESTAMP)
   AND ($team IS NULL OR list_contains($team::VARCHAR[], coalesce(team, '(unallocated)')))
-  AND cost_usd IS NOT NULL
+  AND cost_usd >= (SELECT cost_usd FROM cost_floor)
 ORDER BY cost_usd DESC, start_time, trace_id
 LIMIT coalesce($limit::INTEGER, 20);

@@ -156,6 +156,42 @@ describe('most expensive calls and actions', () => {
     });
   });
 
+  it('top-actions ranks ties by start time and trace id, whatever the limit and team filter', async () => {
+    const tied = await openSeededLedger();
+    try {
+      // Five more actions costing exactly what the period's costliest action costs: ties at the top and at the limit.
+      const top = tied.actions.filter((a) => inPeriod(a.start) && a.cost_nanos !== null).sort((a, b) => Number((b.cost_nanos ?? 0n) - (a.cost_nanos ?? 0n)))[0];
+      const cost = top?.cost_nanos ?? 0n;
+      const extra = [
+        { trace_id: 'f0', team: 'ads', start: new Date('2026-11-02T10:00:00Z') },
+        { trace_id: 'e0', team: null, start: new Date('2026-11-02T10:00:00Z') },
+        { trace_id: 'd0', team: 'search', start: new Date('2026-10-20T08:00:00Z') },
+        { trace_id: 'c0', team: 'ads', start: new Date('2026-11-15T23:59:59Z') },
+        { trace_id: 'b0', team: 'support', start: new Date('2026-10-12T00:00:00Z') },
+      ];
+      for (const action of extra) {
+        await tied.db.connection.run(
+          `INSERT INTO actions (trace_id, action, service_name, team, start_time, end_time, calls, failed_calls, unpriced_calls,
+             cost_usd, failed_cost_usd, models, complete, updated_at)
+           VALUES ($trace, 'tie', 'svc', $team, $start::TIMESTAMP, $start::TIMESTAMP, 1, 0, 0, $cost::DECIMAL(18, 9), 0, [], true, $start::TIMESTAMP)`,
+          { trace: action.trace_id, team: action.team, start: action.start.toISOString().slice(0, 19), cost: usd(cost) },
+        );
+      }
+      const ranked = [...tied.actions.map((a) => ({ trace_id: a.trace_id, team: a.team, start: a.start, cost: a.cost_nanos })), ...extra.map((a) => ({ ...a, cost }))]
+        .filter((a) => inPeriod(a.start) && a.cost !== null)
+        .sort((a, b) => Number((b.cost ?? 0n) - (a.cost ?? 0n)) || a.start.getTime() - b.start.getTime() || (a.trace_id < b.trace_id ? -1 : 1));
+      for (const teams of [null, ['ads'], ['(unallocated)', 'search']]) {
+        const wanted = ranked.filter((a) => teams === null || teams.includes(teamLabel(a.team)));
+        for (const limit of [1, 2, 3, 4, 6, 7, wanted.length + 1]) {
+          const rows = await tied.run('top-actions', { ...period, limit: String(limit), ...(teams === null ? {} : { team: teams }) });
+          expect(rows.map((r) => r.trace_id), `limit ${limit}, teams ${String(teams)}`).toEqual(wanted.slice(0, limit).map((a) => a.trace_id));
+        }
+      }
+    } finally {
+      await tied.db.close();
+    }
+  });
+
   it('top-actions lists the costliest actions with calls, tokens and models', async () => {
     const rows = await ledger.run('top-actions', { ...period, limit: '3' });
     const expected = ledger.actions

@@ -77,6 +77,12 @@ function slope(points: Array<[number, number]>): number {
   return den === 0 ? 0 : num / den;
 }
 
+interface Internals {
+  heapUsedMiB: number;
+  externalMiB: number;
+  duckdbMiB: Record<string, number>;
+}
+
 async function main(): Promise<void> {
   const dir = tempDir('gc-soak-');
   // DuckDB's cache of the growing ledger is part of RSS: capped here (storage.memory_limit_mib), RSS must go flat.
@@ -113,7 +119,7 @@ async function main(): Promise<void> {
   process.stderr.write(`capacity ${Math.round(capacity)} calls/s; soaking at ${Math.round(rate)} calls/s for ${soakMinutes} min\n`);
 
   // Soak: paced open loop, at most 32 requests in flight.
-  const minutes: Array<{ latencies: number[]; refused: number; rss: number }> = [];
+  const minutes: Array<{ latencies: number[]; refused: number; rss: number; rssMin: number; internals?: Internals }> = [];
   const rssSamples: Array<[number, number]> = [];
   const soakStart = Date.now();
   const soakEnds = soakStart + soakMinutes * 60_000;
@@ -121,7 +127,7 @@ async function main(): Promise<void> {
   let skipped = 0;
   const pending = new Set<Promise<void>>();
   const sampler = setInterval(() => rssSamples.push([(Date.now() - soakStart) / 60_000, memoryOf(pid).rss / mib]), 5_000);
-  const internals = async () => {
+  const internals = async (): Promise<Internals> => {
     const metrics = await scrapeMetrics(processor.httpUrl);
     const at = (name: string) => +((metrics.get(name) ?? NaN) / mib).toFixed(1);
     const duckdb = [...metrics].filter(([name]) => name.startsWith('genai_chargeback_duckdb_memory_bytes{'));
@@ -132,11 +138,16 @@ async function main(): Promise<void> {
     };
   };
   const internalsAtStart = await internals();
+  // What grows, if RSS does: the V8 heap, external buffers or one of DuckDB's memory tags, once a minute.
+  const internalsSampler = setInterval(() => {
+    const minute = Math.floor((Date.now() - soakStart) / 60_000);
+    void internals().then((sample) => (minutes[minute] ??= { latencies: [], refused: 0, rss: 0, rssMin: 0 }).internals ??= sample);
+  }, 60_000);
   for (let due = soakStart; due < soakEnds; due += intervalMs) {
     const wait = due - Date.now();
     if (wait > 0) await sleep(wait);
     const minute = Math.floor((Date.now() - soakStart) / 60_000);
-    minutes[minute] ??= { latencies: [], refused: 0, rss: 0 };
+    minutes[minute] ??= { latencies: [], refused: 0, rss: 0, rssMin: 0 };
     if (inFlight >= 32) {
       skipped++;
       continue;
@@ -155,8 +166,13 @@ async function main(): Promise<void> {
   }
   await Promise.all(pending);
   clearInterval(sampler);
+  clearInterval(internalsSampler);
   const internalsAtEnd = await internals();
-  minutes.forEach((bucket, i) => (bucket.rss = percentile(rssSamples.filter(([t]) => Math.floor(t) === i).map(([, r]) => r), 50)));
+  minutes.forEach((bucket, i) => {
+    const inMinute = rssSamples.filter(([t]) => Math.floor(t) === i).map(([, r]) => r);
+    bucket.rss = percentile(inMinute, 50);
+    bucket.rssMin = Math.min(...inMinute);
+  });
 
   const exitCode = await processor.stop('SIGTERM');
   if (exitCode !== 0) throw new Error(`processor exited with ${exitCode}`);
@@ -177,7 +193,7 @@ async function main(): Promise<void> {
     rssSlopeSecondHalfMiBPerMin: +slope(secondHalf).toFixed(2),
     internalsAtStart,
     internalsAtEnd,
-    perMinute: minutes.map((bucket, i) => ({ minute: i + 1, requests: bucket.latencies.length, p50Ms: +percentile(bucket.latencies, 50).toFixed(1), p99Ms: +(p99s[i] ?? NaN).toFixed(1), refused: bucket.refused, rssMiB: +bucket.rss.toFixed(1) })),
+    perMinute: minutes.map((bucket, i) => ({ minute: i + 1, requests: bucket.latencies.length, p50Ms: +percentile(bucket.latencies, 50).toFixed(1), p99Ms: +(p99s[i] ?? NaN).toFixed(1), refused: bucket.refused, rssMiB: +bucket.rss.toFixed(1), rssMinMiB: +bucket.rssMin.toFixed(1), ...bucket.internals })),
   };
   console.log(JSON.stringify(figures, null, 2));
 

@@ -8,14 +8,15 @@ import { NestedCallFilter } from '../../processor/src/pipeline/nested-calls.js';
 import { RetryableError } from '../../processor/src/pipeline/trace-sink.js';
 import { openDatabase, type Database } from '../../processor/src/store/database.js';
 import { LedgerWriter } from '../../processor/src/store/ledger-writer.js';
+import type { RecentCallKeysOptions } from '../../processor/src/store/recent-call-keys.js';
 import { DailySpend } from '../../processor/src/store/spend-daily.js';
 
 const logger = pino({ level: 'silent' });
 const open: Array<{ db: Database; writer: LedgerWriter }> = [];
 
-async function setup(path = ':memory:', maxQueuedRows = 10_000) {
+async function setup(path = ':memory:', maxQueuedRows = 10_000, recentKeys?: RecentCallKeysOptions) {
   const db = await openDatabase(path);
-  const writer = await LedgerWriter.open(db.instance, { maxBatchRows: 1000, maxQueuedRows, logger, nestedCalls: new NestedCallFilter() });
+  const writer = await LedgerWriter.open(db.instance, { maxBatchRows: 1000, maxQueuedRows, logger, nestedCalls: new NestedCallFilter(), recentKeys });
   open.push({ db, writer });
   return { db, writer };
 }
@@ -171,6 +172,24 @@ describe('LedgerWriter', () => {
       expect((await writer.write([row('1'), outer, row('2')])).inserted.map((r) => r.span_id)).toEqual(['0000000000000002']);
       expect(await ledger(db)).toHaveLength(3);
     });
+  });
+
+  it('after a restart with more recent calls than maxKeys, still recognises every one of them', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'gc-writer-')), 'ledger.duckdb');
+    const now = Date.now();
+    // 40 calls over the last 40 seconds (four 10-second buckets); the reopened writer loads only the newest 5.
+    const recent = Array.from({ length: 40 }, (_, i) => row(String(100 + i), { start_time: new Date(now - 40_000 + i * 1_000) }));
+    {
+      const { db, writer } = await setup(path);
+      expect((await writer.write(recent)).inserted).toHaveLength(40);
+      await writer.close();
+      await db.close();
+      open.pop();
+    }
+    const { db, writer } = await setup(path, 10_000, { windowMs: 600_000, maxKeys: 5 });
+    const fresh = Array.from({ length: 5 }, (_, i) => row(String(200 + i), { start_time: new Date(now - 35_000 + i * 8_000) }));
+    expect((await writer.write([...recent, ...fresh])).inserted.map((r) => r.span_id)).toEqual(fresh.map((r) => r.span_id));
+    expect(await ledger(db)).toHaveLength(45);
   });
 
   it('stores a recent call whose key hash collides with a stored one, after looking it up', async () => {

@@ -1,5 +1,6 @@
+import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { RecentCallKeys } from '../../processor/src/store/recent-call-keys.js';
+import { RecentCallKeys, callHash, callHashSql } from '../../processor/src/store/recent-call-keys.js';
 
 const t0 = Date.parse('2026-11-22T10:00:00Z');
 const call = (n: number, startMs: number) => ({ trace_id: 'a'.repeat(32), span_id: n.toString(16).padStart(16, '0'), start_time: new Date(startMs) });
@@ -39,5 +40,53 @@ describe('RecentCallKeys', () => {
     expect(keys.size).toBe(2);
     expect(keys.isSurelyNew(call(9, t0))).toBe(false);
     expect(keys.isSurelyNew(call(9, t0 + 10_000))).toBe(true);
+  });
+
+  it('hashes ids in DuckDB exactly as in JavaScript, malformed ones included', async () => {
+    const ids: Array<[string, string]> = [
+      ['4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba902b7'],
+      ['4BF92F3577B34DA6A3CE929D0E0E4736', '00F067AA0BA902B7'],
+      ['ffffffffffffffffffffffffffffffff', 'ffffffffffffffff'],
+      ['00000000000000000000000000000000', '0000000000000000'],
+      ['abc', '1'],
+      ['', '00f067aa0ba902b7'],
+      ['4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba9_2b7'],
+      ['4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba9-2b7'],
+      ['4bf92f3577b34da6a3ce929d0e0e47 6', '00f067aa0ba902b7'],
+      ['4bf92f3577b34da6a3ce929d0e0e473g', '00f067aa0ba902b7'],
+      ['0x4bf92f3577b34d', '0x12'],
+    ];
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    try {
+      await connection.run('CREATE TABLE llm_calls (trace_id VARCHAR, span_id VARCHAR, n INTEGER)');
+      for (const [n, [trace_id, span_id]] of ids.entries()) {
+        await connection.run('INSERT INTO llm_calls VALUES ($trace, $span, $n)', { trace: trace_id, span: span_id, n });
+      }
+      const rows = (await connection.runAndReadAll(`SELECT ${callHashSql} FROM llm_calls ORDER BY n`)).getColumnsJS()[0];
+      const expected = ids.map(([trace_id, span_id]) => callHash({ trace_id, span_id }));
+      expect(rows).toEqual(expected);
+      expect(expected.filter((hash) => hash === null)).toHaveLength(6);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+  });
+
+  it('loaded from the ledger up to maxKeys, vouches only for the buckets it holds whole', () => {
+    const now = t0 + 600_000;
+    const options = { windowMs: 600_000, maxKeys: 3 };
+    const at = [t0 + 12_000, t0 + 25_000, t0 + 31_000];
+    const hashes = at.map((start, n) => callHash(call(n, start)) as number);
+    // Capped: the oldest loaded call's bucket (t0+10s..t0+20s) may hold calls that were not loaded.
+    const capped = RecentCallKeys.fromLedger(options, now, { hashes, startsMs: at });
+    expect(capped.isSurelyNew(call(9, t0 + 19_999))).toBe(false);
+    expect(capped.isSurelyNew(call(9, t0 + 20_000))).toBe(true);
+    expect(capped.isSurelyNew(call(1, t0 + 25_000))).toBe(false);
+    // Not capped: the whole window is known.
+    const whole = RecentCallKeys.fromLedger({ ...options, maxKeys: 10 }, now, { hashes, startsMs: at });
+    expect(whole.isSurelyNew(call(9, t0 + 1))).toBe(true);
+    expect(whole.isSurelyNew(call(0, t0 + 12_000))).toBe(false);
+    expect(whole.size).toBe(3);
   });
 });

@@ -9,7 +9,7 @@ import type { NestedCallFilter, RememberedCalls } from '../pipeline/nested-calls
 import { RetryableError } from '../pipeline/trace-sink.js';
 import { timestamp } from './llm-call-appender.js';
 import { llmCallCsvLine, selectStagedCalls } from './llm-call-csv.js';
-import { RecentCallKeys, type RecentCallKeysOptions } from './recent-call-keys.js';
+import { RecentCallKeys, callHashSql, type RecentCallKeysOptions } from './recent-call-keys.js';
 import type { DailySpend } from './spend-daily.js';
 
 export interface LedgerWriterOptions {
@@ -316,16 +316,18 @@ function isRunning(pid: number): boolean {
 }
 
 /** Calls that started within the window, from the ledger, so a restart does not forget what is stored. */
+/**
+ * The newest `maxKeys` calls of the window, hashed by DuckDB (after the LIMIT, so only those are hashed): a busy
+ * ledger has millions in the window, too many to read as ids at start-up.
+ */
 async function loadRecentKeys(connection: DuckDBConnection, options: RecentCallKeysOptions): Promise<RecentCallKeys> {
-  const coveredFromMs = Date.now() - options.windowMs;
-  const recentKeys = new RecentCallKeys(options, coveredFromMs);
+  const nowMs = Date.now();
   const result = await connection.runAndReadAll(
-    'SELECT trace_id, span_id, epoch_ms(start_time) FROM llm_calls WHERE start_time >= $from',
-    { from: timestamp(new Date(coveredFromMs)) },
+    `SELECT ${callHashSql} AS hash, epoch_ms(start_time) AS start_ms
+     FROM (SELECT trace_id, span_id, start_time FROM llm_calls WHERE start_time >= $from ORDER BY start_time DESC LIMIT $limit)`,
+    { from: timestamp(new Date(nowMs - options.windowMs)), limit: options.maxKeys },
   );
   // An empty result has no column chunks at all.
-  const [traceIds = [], spanIds = [], starts = []] = result.getColumnsJS() as [string[]?, string[]?, number[]?];
-  recentKeys.add(traceIds.map((traceId, i) => ({ trace_id: traceId, span_id: spanIds[i] as string, start_time: new Date(Number(starts[i])) })));
-  recentKeys.evict(Date.now());
-  return recentKeys;
+  const [hashes = [], starts = []] = result.getColumnsJS() as [Array<number | null>?, Array<number | bigint>?];
+  return RecentCallKeys.fromLedger(options, nowMs, { hashes, startsMs: starts.map(Number) });
 }

@@ -51,19 +51,42 @@ export class RecentCallKeys {
 
   add(calls: Iterable<CallKey>): void {
     for (const call of calls) {
-      const start = call.start_time.getTime();
       const hash = callHash(call);
-      if (start < this.coveredFromMs || hash === null) continue;
-      const index = Math.floor(start / bucketMs);
-      let bucket = this.buckets.get(index);
-      if (bucket === undefined) {
-        bucket = new Set();
-        this.buckets.set(index, bucket);
-      }
-      const before = bucket.size;
-      bucket.add(hash);
-      this.keys += bucket.size - before;
+      if (hash !== null) this.addHash(call.start_time.getTime(), hash);
     }
+  }
+
+  /**
+   * At start-up, from the ledger: the newest calls of the window, hashed in SQL (`callHashSql`; NULL for a malformed
+   * id). When `maxKeys` of them were loaded there may be more: only the buckets after the oldest loaded call's are whole.
+   */
+  static fromLedger(
+    options: RecentCallKeysOptions,
+    nowMs: number,
+    loaded: { hashes: ReadonlyArray<number | null>; startsMs: readonly number[] },
+  ): RecentCallKeys {
+    let coveredFromMs = nowMs - options.windowMs;
+    const oldestMs = loaded.startsMs.reduce((min, start) => Math.min(min, start), Infinity);
+    if (loaded.startsMs.length >= options.maxKeys) coveredFromMs = Math.max(coveredFromMs, (Math.floor(oldestMs / bucketMs) + 1) * bucketMs);
+    const keys = new RecentCallKeys(options, coveredFromMs);
+    loaded.hashes.forEach((hash, i) => {
+      if (hash !== null) keys.addHash(loaded.startsMs[i] as number, hash);
+    });
+    keys.evict(nowMs);
+    return keys;
+  }
+
+  private addHash(startMs: number, hash: number): void {
+    if (startMs < this.coveredFromMs) return;
+    const index = Math.floor(startMs / bucketMs);
+    let bucket = this.buckets.get(index);
+    if (bucket === undefined) {
+      bucket = new Set();
+      this.buckets.set(index, bucket);
+    }
+    const before = bucket.size;
+    bucket.add(hash);
+    this.keys += bucket.size - before;
   }
 
   /** Drops buckets older than the window, then the oldest while over `maxKeys`; the covered range starts after them. */
@@ -80,13 +103,20 @@ export class RecentCallKeys {
   }
 }
 
+const hexDigits = /^[0-9a-fA-F]+$/;
+
 /**
  * 52 bits from the ids' last hex digits, exact in a double (so a Set<number> holds it without hashing strings).
  * Ids are random bits by the W3C trace-context rules; a malformed one (not hex) gets no hash and is always checked.
+ * `callHashSql` computes the same in DuckDB: the two must agree for every id, malformed ones included.
  */
-function callHash(call: CallKey): number | null {
-  const span = parseInt(call.span_id.slice(-13), 16);
-  const trace = parseInt(call.trace_id.slice(-13), 16);
-  if (Number.isNaN(span) || Number.isNaN(trace)) return null;
-  return (span + trace) % twoPow52;
+export function callHash(call: Pick<CallKey, 'trace_id' | 'span_id'>): number | null {
+  const span = call.span_id.slice(-13);
+  const trace = call.trace_id.slice(-13);
+  if (!hexDigits.test(span) || !hexDigits.test(trace)) return null;
+  return (parseInt(span, 16) + parseInt(trace, 16)) % twoPow52;
 }
+
+/** `callHash` over llm_calls columns: a DOUBLE, NULL for a malformed id (the regex keeps out what a cast would accept, like `_`). */
+export const callHashSql = `CASE WHEN regexp_full_match(right(span_id, 13), '[0-9a-fA-F]+') AND regexp_full_match(right(trace_id, 13), '[0-9a-fA-F]+')
+  THEN ((('0x' || right(span_id, 13))::UBIGINT + ('0x' || right(trace_id, 13))::UBIGINT) % ${twoPow52})::DOUBLE END`;
