@@ -15,7 +15,6 @@
 --   $until  TIMESTAMP  exclusive end, UTC (default: no end)
 --   $team   VARCHAR[]  only these teams; '(unallocated)' selects actions without a team (default: all)
 --   $limit  INTEGER    actions to show (default: 20)
-
 WITH period AS (
   SELECT cost_usd
   FROM actions

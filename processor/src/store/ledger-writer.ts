@@ -315,10 +315,9 @@ function isRunning(pid: number): boolean {
   }
 }
 
-/** Calls that started within the window, from the ledger, so a restart does not forget what is stored. */
 /**
- * The newest `maxKeys` calls of the window, hashed by DuckDB (after the LIMIT, so only those are hashed): a busy
- * ledger has millions in the window, too many to read as ids at start-up.
+ * Calls that started within the window, from the ledger, so a restart does not forget what is stored: the newest
+ * `maxKeys` of them, hashed by DuckDB after the LIMIT (a busy ledger has millions, too many to read as ids).
  */
 async function loadRecentKeys(connection: DuckDBConnection, options: RecentCallKeysOptions): Promise<RecentCallKeys> {
   const nowMs = Date.now();
