@@ -88,6 +88,7 @@ function slope(points: Array<[number, number]>): number {
 
 interface Internals {
   heapUsedMiB: number;
+  heapTotalMiB: number;
   externalMiB: number;
   duckdbMiB: Record<string, number>;
 }
@@ -96,10 +97,14 @@ async function main(): Promise<void> {
   const dir = tempDir('gc-soak-');
   // DuckDB's cache of the growing ledger is part of RSS: capped here (storage.memory_limit_mib), RSS must go flat.
   const duckdbMemoryMib = Number(process.env.SOAK_DUCKDB_MEMORY_MIB ?? 128);
-  const config = { memory_limit: { limit_mib: 512 }, storage: { memory_limit_mib: duckdbMemoryMib } };
+  // memory_limit is left to its default, 80% of the V8 heap limit set below.
+  const config = { storage: { memory_limit_mib: duckdbMemoryMib } };
   // As deployment is documented (processor/src/ops/README.md): glibc's per-thread malloc arenas fragment under
-  // DuckDB's threads and grow RSS outside both DuckDB's and V8's accounting; two arenas keep it flat.
-  const processor = await startProcessor({ args: ['--config', writeConfig(dir, config)], env: { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' } });
+  // DuckDB's threads and grow RSS outside both DuckDB's and V8's accounting, so two arenas. V8 sizes its heap
+  // from the machine's memory and lets it swing between ~80 MiB live and ~300 MiB before a full collection;
+  // a heap limit keeps the swing (and RSS) bounded. SOAK_NODE_ARGS replaces these flags.
+  const nodeArgs = (process.env.SOAK_NODE_ARGS ?? '--max-old-space-size=320').split(' ').filter(Boolean);
+  const processor = await startProcessor({ args: ['--config', writeConfig(dir, config)], env: { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' }, nodeArgs });
   const pid = processor.child.pid as number;
   const url = `${processor.httpUrl}/v1/traces`;
   let sentCalls = 0;
@@ -142,6 +147,7 @@ async function main(): Promise<void> {
     const duckdb = [...metrics].filter(([name]) => name.startsWith('genai_chargeback_duckdb_memory_bytes{'));
     return {
       heapUsedMiB: at('nodejs_heap_size_used_bytes'),
+      heapTotalMiB: at('nodejs_heap_size_total_bytes'),
       externalMiB: at('nodejs_external_memory_bytes'),
       duckdbMiB: Object.fromEntries(duckdb.map(([name, bytes]) => [/tag="([^"]+)"/.exec(name)?.[1] ?? name, +(bytes / mib).toFixed(1)])),
     };
@@ -195,6 +201,7 @@ async function main(): Promise<void> {
     soakMinutes,
     capacityCallsPerSecond: Math.round(capacity),
     soakCallsPerSecond: Math.round(rate),
+    processorNodeArgs: nodeArgs.join(' '),
     callsSent: sentCalls,
     callsStored: ledger.rows,
     clientSkipped: skipped,
