@@ -158,7 +158,6 @@ function value(cell: Cell, amount: bigint): string {
   return cell.unit === 'usd' ? formatNanos(amount) : amount.toString();
 }
 
-
 function alignColumns(rows: string[][]): string[] {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));

@@ -34,7 +34,6 @@ function csvText(cell: ReportCell, column: ReportColumn): string {
   return isNumeric(column) || !/^[=+\-@\t\r]/.test(text) ? text : `'${text}`;
 }
 
-
 /** Aligned columns for a terminal: numbers right-aligned, NULL spelled out so it is never mistaken for 0. */
 export function formatTable(result: ReportResult): string {
   const header = result.columns.map((column) => column.name);

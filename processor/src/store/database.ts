@@ -27,11 +27,11 @@ export async function openDatabase(path: string, options: { readOnly?: boolean; 
   if (options.memoryLimitMib !== undefined) settings.memory_limit = `${options.memoryLimitMib}MiB`;
   const instance = await DuckDBInstance.create(path, settings);
   const connection = await instance.connect();
-  if (!options.readOnly) {
+  if (options.readOnly) await standInForMissingCaches(connection);
+  else {
     await connection.run(await readFile(`${queriesDir}schema.sql`, 'utf8'));
     await connection.run(await readFile(`${queriesDir}spend-days.sql`, 'utf8'));
   }
-  else await standInForMissingCaches(connection);
   return {
     instance,
     connection,
