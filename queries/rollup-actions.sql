@@ -1,6 +1,7 @@
--- Roll-up: (re)compute the `actions` rows of the traces listed in temp table `rollup_traces(trace_id)`.
+-- Roll-up: (re)compute the `actions` rows of the traces in list $traces (VARCHAR[]).
 -- Used by the live roll-up, by crash recovery at start-up and by `genai-chargeback rebuild-actions`, so all
--- three produce the same rows. Parameter: $since — no call of these traces started before it (prunes the scan).
+-- three produce the same rows. Parameters $since and $until (TIMESTAMP): every call of these traces started
+-- between them (they prune the scan; the live roll-up passes 'infinity' as $until).
 -- Attribution: the originating request's (the root span, resolved span > resource > rules); a key the root
 -- lacks falls back to the earliest call that has it (the baggage the request carried).
 -- cost_usd is the total of the priced calls, failed ones included; failed_cost_usd is the failed part of it.
@@ -34,7 +35,6 @@ SELECT
   coalesce(any_value(r.complete), false)                                               AS complete,
   now()::TIMESTAMP                                                                     AS updated_at
 FROM llm_calls c
-JOIN rollup_traces t ON t.trace_id = c.trace_id
 LEFT JOIN trace_roots r ON r.trace_id = c.trace_id
-WHERE c.start_time >= $since
+WHERE c.trace_id IN (SELECT unnest($traces)) AND c.start_time BETWEEN $since AND $until
 GROUP BY c.trace_id;

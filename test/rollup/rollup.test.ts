@@ -15,9 +15,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(options: { maxTraces?: number; path?: string } = {}) {
+async function setup(options: { maxTraces?: number; path?: string; chunkTraces?: number } = {}) {
   const ledger = await openLedger(options.path);
-  const store = await ActionStore.open(ledger.db.instance);
+  const store = await ActionStore.open(ledger.db.instance, options);
   let clock = 1_000_000;
   const buffer = new TraceBuffer({ waitMs: 5_000, maxAgeMs: 60_000, maxTraces: options.maxTraces ?? 1000, maxBytes: 64 << 20 });
   const stage = new RollupStage(buffer, store, ledger.rules, ledger.logger, () => clock);
@@ -144,20 +144,30 @@ describe('roll-up: one action per trace', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'gc-rollup-')), 'ledger.duckdb');
     {
       const { stage, advance, send } = await setup({ path });
-      await send([root(trace(7), 'POST /a'), call(trace(7), '0000000000000001', 'f'.repeat(16), 'priced-a', 100, 20)]);
+      await send([
+        root(trace(7), 'POST /a'),
+        call(trace(7), '0000000000000001', 'f'.repeat(16), 'priced-a', 100, 20),
+        call(trace(7), '00000000000000a0', 'f'.repeat(16), 'priced-a', 1000, 100),
+      ]);
       advance(5_000);
       await stage.tick();
       await send([call(trace(8), '0000000000000001', 'f'.repeat(16), 'priced-b', 300, 40)]); // "crash" before it completes
       await cleanups.pop()?.();
     }
-    const { ledger, store } = await setup({ path });
+    // One trace per chunk: each chunk's scan must still reach all of its trace's calls (trace 7's span 160 ms).
+    const { ledger, store } = await setup({ path, chunkTraces: 1 });
     expect(await store.recoverMissing()).toBe(1);
     const live = await actions(ledger);
-    expect(live.map((a) => [a.action, a.complete, a.cost])).toEqual([
-      ['POST /a', true, '0.000360000'],
-      ['unknown', false, '0.000920000'],
+    expect(live.map((a) => [a.action, a.complete, a.calls, a.cost])).toEqual([
+      ['POST /a', true, 2, '0.003160000'],
+      ['unknown', false, 1, '0.000920000'],
     ]);
-    expect(await store.rebuild(null)).toBe(2);
+    const progress: Array<[number, number]> = [];
+    expect(await store.rebuild(null, (done, total) => progress.push([done, total]))).toBe(2);
+    expect(progress).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
     expect(await actions(ledger)).toEqual(live);
   });
 });

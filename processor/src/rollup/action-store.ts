@@ -1,15 +1,19 @@
 import { readFile } from 'node:fs/promises';
-import type { DuckDBAppender, DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import {
+  BOOLEAN,
+  DuckDBTimestampValue,
+  LIST,
+  listValue,
+  TIMESTAMP,
+  VARCHAR,
+  type DuckDBConnection,
+  type DuckDBInstance,
+  type DuckDBType,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 import { queriesDir } from '../store/database.js';
 import { timestamp } from '../store/llm-call-appender.js';
 import type { TraceRoot } from './trace-buffer.js';
-
-/**
- * Temporary tables are emptied by re-creating them: DuckDB keeps the memory of rows deleted from a temporary
- * table, so a `DELETE` there would grow the process with every trace ever rolled up.
- */
-const resetRollupTraces = 'CREATE OR REPLACE TEMP TABLE rollup_traces (trace_id VARCHAR);';
-const resetRootsStage = 'CREATE OR REPLACE TEMP TABLE trace_roots_stage AS SELECT * FROM trace_roots LIMIT 0;';
 
 export interface ActionWrite {
   traceId: string;
@@ -24,20 +28,50 @@ export interface ActionWriteResult {
   updated: Set<string>;
 }
 
+interface RootWrite extends ActionWrite {
+  root: TraceRoot;
+}
+
+/** `trace_roots` columns, each bound as one list parameter (unnested side by side into rows). */
+const rootColumns: Record<string, { type: DuckDBType; value: (write: RootWrite) => DuckDBValue }> = {
+  trace_id: { type: VARCHAR, value: (w) => w.traceId },
+  root_span_name: { type: VARCHAR, value: (w) => w.root.rootSpanName },
+  service_name: { type: VARCHAR, value: (w) => w.root.serviceName },
+  action: { type: VARCHAR, value: (w) => w.root.action },
+  team: { type: VARCHAR, value: (w) => w.root.team },
+  project: { type: VARCHAR, value: (w) => w.root.project },
+  feature: { type: VARCHAR, value: (w) => w.root.feature },
+  customer: { type: VARCHAR, value: (w) => w.root.customer },
+  user_id: { type: VARCHAR, value: (w) => w.root.user_id },
+  environment: { type: VARCHAR, value: (w) => w.root.environment },
+  start_time: { type: TIMESTAMP, value: (w) => timestamp(w.root.startTime) },
+  end_time: { type: TIMESTAMP, value: (w) => timestamp(w.root.endTime) },
+  origin_trace_id: { type: VARCHAR, value: (w) => w.root.originTraceId },
+  complete: { type: BOOLEAN, value: (w) => w.complete },
+};
+
+const insertRoots = `INSERT OR REPLACE INTO trace_roots BY NAME
+  SELECT ${Object.keys(rootColumns).map((column) => `unnest($${column}) AS ${column}`).join(', ')}, $updated_at AS updated_at`;
+
 /**
  * Writes `trace_roots` and computes `actions` with queries/rollup-actions.sql. Every path that produces
  * actions (live, crash recovery, rebuild) goes through `recompute`, so they produce the same rows.
+ *
+ * A live write is three statements on its own connection, with traces and roots bound as list parameters: no
+ * temporary table to re-create and fill every second, and nothing left behind between writes.
  */
 export class ActionStore {
   private constructor(
     private readonly connection: DuckDBConnection,
     private readonly rollupSql: string,
+    private readonly chunkTraces: number,
   ) {}
 
-  static async open(instance: DuckDBInstance): Promise<ActionStore> {
+  /** `chunkTraces`: recovery and rebuild recompute this many traces per statement, each scanning only their calls. */
+  static async open(instance: DuckDBInstance, options: { chunkTraces?: number } = {}): Promise<ActionStore> {
     const connection = await instance.connect();
-    await connection.run(`${resetRollupTraces} ${resetRootsStage}`);
-    return new ActionStore(connection, await readFile(`${queriesDir}rollup-actions.sql`, 'utf8'));
+    const rollupSql = await readFile(`${queriesDir}rollup-actions.sql`, 'utf8');
+    return new ActionStore(connection, rollupSql, options.chunkTraces ?? 50_000);
   }
 
   /**
@@ -47,52 +81,41 @@ export class ActionStore {
    */
   async write(writes: ActionWrite[], earliestStartMs: number): Promise<ActionWriteResult> {
     if (writes.length === 0) return { written: 0, updated: new Set() };
+    const traces = writes.map((write) => write.traceId);
     return this.inTransaction(async () => {
-      await this.stageRoots(writes);
-      await this.connection.run(`
-        INSERT OR REPLACE INTO trace_roots SELECT * FROM trace_roots_stage;
-        ${resetRootsStage}`);
-      await this.listTraces((appender) => {
-        for (const write of writes) {
-          appender.appendVarchar(write.traceId);
-          appender.endRow();
-        }
-      });
+      await this.recordRoots(writes.filter((write): write is RootWrite => write.root !== null));
       const existing = (
         await this.connection.runAndReadAll(
-          'SELECT trace_id, epoch_ms(start_time) AS start_ms FROM actions WHERE trace_id IN (SELECT trace_id FROM rollup_traces)',
+          'SELECT trace_id, epoch_ms(start_time) AS start_ms FROM actions WHERE trace_id IN (SELECT unnest($traces))',
+          { traces: listValue(traces) },
+          { traces: LIST(VARCHAR) },
         )
       ).getRowObjectsJS();
       const since = existing.reduce((min, row) => Math.min(min, Number(row.start_ms)), earliestStartMs);
-      await this.recompute(new Date(since));
+      await this.recompute(traces, new Date(since), DuckDBTimestampValue.PosInf);
       return { written: writes.length, updated: new Set(existing.map((row) => String(row.trace_id))) };
     });
   }
 
   /** Crash recovery: calls whose trace never got an action get one (incomplete), from the ledger alone. */
   async recoverMissing(): Promise<number> {
-    return this.inTransaction(async () => {
-      await this.connection.run(`
-        ${resetRollupTraces}
-        INSERT INTO rollup_traces
-          SELECT DISTINCT c.trace_id FROM llm_calls c ANTI JOIN actions a ON a.trace_id = c.trace_id;`);
-      return this.recomputeListed();
-    });
+    return this.inTransaction(async () =>
+      this.recomputeChunks(await this.planChunks('SELECT c.trace_id FROM llm_calls c ANTI JOIN actions a ON a.trace_id = c.trace_id')),
+    );
   }
 
-  /** `genai-chargeback rebuild-actions`: drops and recomputes every action with a call since `since`. */
-  async rebuild(since: Date | null): Promise<number> {
+  /**
+   * `genai-chargeback rebuild-actions`: drops and recomputes every action with a call since `since`, reporting
+   * the traces done after each chunk.
+   */
+  async rebuild(since: Date | null, onProgress?: (done: number, total: number) => void): Promise<number> {
     return this.inTransaction(async () => {
-      await this.connection.run(resetRollupTraces);
-      if (since === null) await this.connection.run('INSERT INTO rollup_traces SELECT DISTINCT trace_id FROM llm_calls');
-      else {
-        await this.connection.run(
-          'INSERT INTO rollup_traces SELECT DISTINCT trace_id FROM llm_calls WHERE start_time >= $since',
-          { since: timestamp(since) },
-        );
-      }
-      await this.connection.run('DELETE FROM actions WHERE trace_id IN (SELECT trace_id FROM rollup_traces)');
-      return this.recomputeListed();
+      const traces =
+        since === null
+          ? await this.planChunks('SELECT trace_id FROM llm_calls')
+          : await this.planChunks('SELECT trace_id FROM llm_calls WHERE start_time >= $since', { since: timestamp(since) });
+      await this.connection.run('DELETE FROM actions WHERE trace_id IN (SELECT trace_id FROM rollup_chunks)');
+      return this.recomputeChunks(traces, onProgress);
     });
   }
 
@@ -100,66 +123,55 @@ export class ActionStore {
     this.connection.closeSync();
   }
 
-  private async recomputeListed(): Promise<number> {
-    const bounds = await this.connection.runAndReadAll(
-      `SELECT count(DISTINCT trace_id)::INTEGER AS n, epoch_ms(min(start_time)) AS since
-       FROM llm_calls WHERE trace_id IN (SELECT trace_id FROM rollup_traces)`,
+  /**
+   * Lists the traces `selectTraces` returns in temp table `rollup_chunks`, numbered in chunks ordered by their
+   * first call, with the start-time range of all their calls. Returns how many traces it listed.
+   */
+  private async planChunks(selectTraces: string, params: Record<string, DuckDBValue> = {}): Promise<number> {
+    await this.connection.run(
+      `CREATE OR REPLACE TEMP TABLE rollup_chunks AS
+       SELECT trace_id, min(start_time) AS first_start, max(start_time) AS last_start,
+              (row_number() OVER (ORDER BY min(start_time), trace_id) - 1) // ${this.chunkTraces} AS chunk
+       FROM llm_calls WHERE trace_id IN (${selectTraces}) GROUP BY trace_id`,
+      params,
     );
-    const row = bounds.getRowObjectsJS()[0];
-    const count = Number(row?.n ?? 0);
-    if (count > 0) await this.recompute(new Date(Number(row?.since)));
-    return count;
+    const count = await this.connection.runAndReadAll('SELECT count(*)::INTEGER FROM rollup_chunks');
+    return Number(count.getRows()[0]?.[0] ?? 0);
   }
 
-  private async recompute(since: Date): Promise<void> {
-    await this.connection.run(this.rollupSql, { since: timestamp(since) });
-  }
-
-  private async stageRoots(writes: ActionWrite[]): Promise<void> {
-    const appender = await this.connection.createAppender('trace_roots_stage', 'main', 'temp');
-    try {
-      const now = timestamp(new Date());
-      for (const { traceId, root, complete } of writes) {
-        // A trace written again without its root (late spans) keeps the root recorded before.
-        if (root === null) continue;
-        appender.appendVarchar(traceId);
-        for (const value of [
-          root.rootSpanName,
-          root.serviceName,
-          root.action,
-          root.team,
-          root.project,
-          root.feature,
-          root.customer,
-          root.user_id,
-          root.environment,
-        ]) {
-          if (value === null) appender.appendNull();
-          else appender.appendVarchar(value);
-        }
-        appender.appendTimestamp(timestamp(root.startTime));
-        appender.appendTimestamp(timestamp(root.endTime));
-        if (root.originTraceId === null) appender.appendNull();
-        else appender.appendVarchar(root.originTraceId);
-        appender.appendBoolean(complete);
-        appender.appendTimestamp(now);
-        appender.endRow();
-      }
-      appender.flushSync();
-    } finally {
-      appender.closeSync();
+  private async recomputeChunks(traces: number, onProgress?: (done: number, total: number) => void): Promise<number> {
+    for (let chunk = 0; chunk * this.chunkTraces < traces; chunk++) {
+      const listed = await this.connection.runAndReadAll(
+        `SELECT list(trace_id), epoch_ms(min(first_start)), epoch_ms(max(last_start)) FROM rollup_chunks WHERE chunk = $chunk`,
+        { chunk },
+      );
+      const [ids, first, last] = listed.getRowsJS()[0] ?? [];
+      await this.recompute(ids as string[], new Date(Number(first)), timestamp(new Date(Number(last))));
+      onProgress?.(Math.min(traces, (chunk + 1) * this.chunkTraces), traces);
     }
+    await this.connection.run('DROP TABLE rollup_chunks');
+    return traces;
   }
 
-  private async listTraces(fill: (appender: DuckDBAppender) => void): Promise<void> {
-    await this.connection.run(resetRollupTraces);
-    const appender = await this.connection.createAppender('rollup_traces', 'main', 'temp');
-    try {
-      fill(appender);
-      appender.flushSync();
-    } finally {
-      appender.closeSync();
+  /** Calls of `traces` that started in [since, until] are all their calls (see queries/rollup-actions.sql). */
+  private async recompute(traces: string[], since: Date, until: DuckDBTimestampValue): Promise<void> {
+    await this.connection.run(
+      this.rollupSql,
+      { traces: listValue(traces), since: timestamp(since), until },
+      { traces: LIST(VARCHAR) },
+    );
+  }
+
+  /** A trace written again without its root (late spans) keeps the root recorded before. */
+  private async recordRoots(writes: RootWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    const values: Record<string, DuckDBValue> = { updated_at: timestamp(new Date()) };
+    const types: Record<string, DuckDBType> = {};
+    for (const [column, { type, value }] of Object.entries(rootColumns)) {
+      values[column] = listValue(writes.map(value));
+      types[column] = LIST(type);
     }
+    await this.connection.run(insertRoots, values, types);
   }
 
   private async inTransaction<T>(work: () => Promise<T>): Promise<T> {

@@ -19,7 +19,7 @@ export function registerRebuildActions(program: Command): void {
       const store = await ActionStore.open(db.instance);
       try {
         let started = performance.now();
-        const traces = await store.rebuild(since);
+        const traces = await store.rebuild(since, (done, total) => process.stderr.write(`recomputed ${done} of ${total} traces\n`));
         process.stdout.write(`rebuilt ${traces} actions in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
         started = performance.now();
         const spend = await DailySpend.open(db.connection);
