@@ -154,8 +154,10 @@ describe('roll-up: one action per trace', () => {
       await send([call(trace(8), '0000000000000001', 'f'.repeat(16), 'priced-b', 300, 40)]); // "crash" before it completes
       await cleanups.pop()?.();
     }
-    // One trace per chunk: each chunk's scan must still reach all of its trace's calls (trace 7's span 160 ms).
+    // One trace per chunk: each chunk's scan must still reach all of its trace's calls, trace 7's last one
+    // starting 160.4 ms in (the service stores milliseconds; other writers of the ledger need not).
     const { ledger, store } = await setup({ path, chunkTraces: 1 });
+    await ledger.query(`UPDATE llm_calls SET start_time = start_time + INTERVAL 400 MICROSECONDS WHERE span_id = '00000000000000a0'`);
     expect(await store.recoverMissing()).toBe(1);
     const live = await actions(ledger);
     expect(live.map((a) => [a.action, a.complete, a.calls, a.cost])).toEqual([

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import {
   BOOLEAN,
+  DuckDBListValue,
   DuckDBTimestampValue,
   LIST,
   listValue,
@@ -81,18 +82,18 @@ export class ActionStore {
    */
   async write(writes: ActionWrite[], earliestStartMs: number): Promise<ActionWriteResult> {
     if (writes.length === 0) return { written: 0, updated: new Set() };
-    const traces = writes.map((write) => write.traceId);
+    const traces = listValue(writes.map((write) => write.traceId));
     return this.inTransaction(async () => {
       await this.recordRoots(writes.filter((write): write is RootWrite => write.root !== null));
       const existing = (
         await this.connection.runAndReadAll(
           'SELECT trace_id, epoch_ms(start_time) AS start_ms FROM actions WHERE trace_id IN (SELECT unnest($traces))',
-          { traces: listValue(traces) },
+          { traces },
           { traces: LIST(VARCHAR) },
         )
       ).getRowObjectsJS();
       const since = existing.reduce((min, row) => Math.min(min, Number(row.start_ms)), earliestStartMs);
-      await this.recompute(traces, new Date(since), DuckDBTimestampValue.PosInf);
+      await this.recompute(traces, timestamp(new Date(since)), DuckDBTimestampValue.PosInf);
       return { written: writes.length, updated: new Set(existing.map((row) => String(row.trace_id))) };
     });
   }
@@ -141,12 +142,17 @@ export class ActionStore {
 
   private async recomputeChunks(traces: number, onProgress?: (done: number, total: number) => void): Promise<number> {
     for (let chunk = 0; chunk * this.chunkTraces < traces; chunk++) {
+      // The bounds go back as DuckDB values: calls start to the microsecond, and a bound cut to milliseconds
+      // would leave a chunk's last call out.
       const listed = await this.connection.runAndReadAll(
-        `SELECT list(trace_id), epoch_ms(min(first_start)), epoch_ms(max(last_start)) FROM rollup_chunks WHERE chunk = $chunk`,
+        'SELECT list(trace_id), min(first_start), max(last_start) FROM rollup_chunks WHERE chunk = $chunk',
         { chunk },
       );
-      const [ids, first, last] = listed.getRowsJS()[0] ?? [];
-      await this.recompute(ids as string[], new Date(Number(first)), timestamp(new Date(Number(last))));
+      const [ids, first, last] = listed.getRows()[0] ?? [];
+      if (!(ids instanceof DuckDBListValue && first instanceof DuckDBTimestampValue && last instanceof DuckDBTimestampValue)) {
+        throw new Error(`roll-up chunk ${chunk} of ${traces} traces is empty`);
+      }
+      await this.recompute(ids, first, last);
       onProgress?.(Math.min(traces, (chunk + 1) * this.chunkTraces), traces);
     }
     await this.connection.run('DROP TABLE rollup_chunks');
@@ -154,12 +160,8 @@ export class ActionStore {
   }
 
   /** Calls of `traces` that started in [since, until] are all their calls (see queries/rollup-actions.sql). */
-  private async recompute(traces: string[], since: Date, until: DuckDBTimestampValue): Promise<void> {
-    await this.connection.run(
-      this.rollupSql,
-      { traces: listValue(traces), since: timestamp(since), until },
-      { traces: LIST(VARCHAR) },
-    );
+  private async recompute(traces: DuckDBListValue, since: DuckDBTimestampValue, until: DuckDBTimestampValue): Promise<void> {
+    await this.connection.run(this.rollupSql, { traces, since, until }, { traces: LIST(VARCHAR) });
   }
 
   /** A trace written again without its root (late spans) keeps the root recorded before. */
