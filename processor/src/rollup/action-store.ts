@@ -58,8 +58,8 @@ const insertRoots = `INSERT OR REPLACE INTO trace_roots BY NAME
  * Writes `trace_roots` and computes `actions` with queries/rollup-actions.sql. Every path that produces
  * actions (live, crash recovery, rebuild) goes through `recompute`, so they produce the same rows.
  *
- * A live write is three statements on its own connection, with traces and roots bound as list parameters: no
- * temporary table to re-create and fill every second, and nothing left behind between writes.
+ * A live write is three statements on its own connection, the traces and roots bound as list parameters rather
+ * than staged in temporary tables re-created on every write.
  */
 export class ActionStore {
   private constructor(
