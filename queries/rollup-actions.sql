@@ -5,7 +5,8 @@
 -- Attribution: the originating request's (the root span, resolved span > resource > rules); a key the root
 -- lacks falls back to the earliest call that has it (the baggage the request carried).
 -- cost_usd is the total of the priced calls, failed ones included; failed_cost_usd is the failed part of it.
-INSERT OR REPLACE INTO actions
+-- The caller deletes the traces' existing rows first: actions has no key to replace them by (see schema.sql).
+INSERT INTO actions
 SELECT
   c.trace_id,
   coalesce(any_value(r.action), arg_min(c.action, c.start_time) FILTER (WHERE c.action IS NOT NULL),

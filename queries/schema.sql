@@ -39,9 +39,13 @@ CREATE TABLE IF NOT EXISTS llm_calls (
   attributes          JSON                -- remaining non-content attributes
 );
 
--- One row per trace with at least one GenAI call; rebuildable from llm_calls.
+-- One row per trace with at least one GenAI call; rebuildable from llm_calls. trace_id is unique, here and in
+-- trace_roots: the roll-up's action store, their one writer, deletes a trace's rows before it writes them again,
+-- and writes a trace's root only with its action, in one transaction. Not a primary key: DuckDB keeps an ART
+-- index's nodes in memory for as long as the process runs, about 70 bytes per random trace id per table, so a
+-- keyed table grows the service's memory without bound (and hits storage.memory_limit_mib).
 CREATE TABLE IF NOT EXISTS actions (
-  trace_id            VARCHAR PRIMARY KEY,
+  trace_id            VARCHAR NOT NULL,
   action              VARCHAR NOT NULL,
   root_span_name      VARCHAR,
   service_name        VARCHAR,
@@ -72,7 +76,7 @@ CREATE TABLE IF NOT EXISTS actions (
 -- are not stored themselves. With llm_calls it is all `actions` is computed from (queries/rollup-actions.sql),
 -- so `genai-chargeback rebuild-actions` reproduces the live rows.
 CREATE TABLE IF NOT EXISTS trace_roots (
-  trace_id            VARCHAR PRIMARY KEY,
+  trace_id            VARCHAR NOT NULL,   -- unique, see actions
   root_span_name      VARCHAR,
   service_name        VARCHAR,
   action              VARCHAR,            -- chargeback.action on the root span, if any

@@ -126,6 +126,35 @@ describe('roll-up: one action per trace', () => {
     expect(stage.counters).toMatchObject({ actionsWritten: 1, lateUpdates: 1, lateSpans: 1 });
   });
 
+  it('replaces a trace written again (late call, root sent twice): one actions row and one trace_roots row, each call once', async () => {
+    const { ledger, stage, store, advance, send } = await setup();
+    const t = trace(12);
+    await send([root(t, 'POST /api/chat'), call(t, '0000000000000001', 'f'.repeat(16), 'priced-chat', 100, 10)]);
+    advance(5_000);
+    await stage.tick();
+    await send([root(t, 'POST /api/chat', { 'chargeback.action': 'support.answer' }), call(t, '0000000000000002', 'f'.repeat(16), 'priced-chat', 200, 20)]);
+    advance(5_000);
+    await stage.tick();
+    expect(await ledger.query(`SELECT count(*)::INTEGER AS n, any_value(action) AS action FROM trace_roots`)).toEqual([{ n: 1, action: 'support.answer' }]);
+    expect((await actions(ledger)).map((a) => [a.action, a.calls])).toEqual([['support.answer', 2]]);
+    // The same trace queued three times in one write (late spans while its first write waited for a retry): the
+    // latest root wins.
+    const again = { rootSpanName: 'POST /api/chat', serviceName: 'search-api', startTime: new Date(1_763_800_000_000), endTime: new Date(1_763_800_002_000), originTraceId: null, team: 'support', project: null, feature: null, customer: null, user_id: null, environment: null, action: null };
+    await store.write(
+      [
+        { traceId: t, root: again, complete: true },
+        { traceId: t, root: { ...again, team: 'growth' }, complete: true },
+        { traceId: t, root: null, complete: true },
+      ],
+      1_763_800_000_000,
+    );
+    expect(await ledger.query(`SELECT count(*)::INTEGER AS n FROM trace_roots`)).toEqual([{ n: 1 }]);
+    expect(await ledger.query(`SELECT team, action FROM trace_roots`)).toEqual([{ team: 'growth', action: null }]);
+    const rows = await actions(ledger);
+    // 300 input × $2/M + 30 output × $8/M
+    expect(rows.map((a) => [a.trace_id, a.calls, a.input_tokens, a.cost, a.team])).toEqual([[t, 2, 300n, '0.000840000', 'growth']]);
+  });
+
   it('writes a trace without root after max age, incomplete, and the oldest trace when the buffer is full', async () => {
     const { ledger, stage, advance, send } = await setup({ maxTraces: 2 });
     await send([call(trace(4), '0000000000000001', 'f'.repeat(16), 'priced-a', 10, 1)]);

@@ -12,6 +12,7 @@
  * Requests are OTLP/HTTP protobuf of 100 GenAI calls each, every call new (fresh ids, known tokens), sent by
  * a paced open-loop client: the rate does not drop when the processor slows, as real fleets do not.
  */
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { encodeTracesProtobuf } from '../../processor/src/otlp/index.js';
@@ -32,7 +33,10 @@ const resource = { 'service.name': 'soak-app', 'deployment.environment.name': 'l
 function nextRequest(): Uint8Array {
   const spans: DecodedSpan[] = [];
   const start = BigInt(Date.now()) * 1_000_000n;
-  const trace = (++sequence).toString(16).padStart(32, '0');
+  sequence++;
+  // Random like the SDKs' ids: sequential ones share long prefixes, which DuckDB's indexes compress away, and
+  // would hide memory kept per trace.
+  const trace = randomBytes(16).toString('hex');
   for (let i = 0; i < callsPerRequest; i++) {
     const n = sequence * callsPerRequest + i;
     spans.push({
@@ -86,12 +90,14 @@ function slope(points: Array<[number, number]>): number {
   return den === 0 ? 0 : num / den;
 }
 
-interface Internals {
-  heapUsedMiB: number;
-  heapTotalMiB: number;
-  externalMiB: number;
-  duckdbMiB: Record<string, number>;
-}
+type Internals =
+  | {
+      heapUsedMiB: number;
+      heapTotalMiB: number;
+      externalMiB: number;
+      duckdbMiB: Record<string, number>;
+    }
+  | { scrapeFailed: string };
 
 async function main(): Promise<void> {
   const dir = tempDir('gc-soak-');
@@ -141,7 +147,9 @@ async function main(): Promise<void> {
   let skipped = 0;
   const pending = new Set<Promise<void>>();
   const sampler = setInterval(() => rssSamples.push([(Date.now() - soakStart) / 60_000, memoryOf(pid).rss / mib]), 5_000);
-  const internals = async (): Promise<Internals> => {
+  // A failed scrape is a figure of the run, not the end of it.
+  const internals = (): Promise<Internals> => scrapeInternals().catch((error: unknown) => ({ scrapeFailed: String(error) }));
+  const scrapeInternals = async (): Promise<Internals> => {
     const metrics = await scrapeMetrics(processor.httpUrl);
     const at = (name: string) => +((metrics.get(name) ?? NaN) / mib).toFixed(1);
     const duckdb = [...metrics].filter(([name]) => name.startsWith('genai_chargeback_duckdb_memory_bytes{'));
@@ -195,6 +203,12 @@ async function main(): Promise<void> {
   rmSync(dirname(processor.dbPath), { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
   const measured = rssSamples.filter(([t]) => t >= warmupMinutes);
+  // pino levels: 40 warn, 50 error. Counted by message, so a run's failures show without reading its log.
+  const logged = (level: number) =>
+    processor.logs
+      .filter((entry) => Number(entry.level) === level)
+      .reduce<Record<string, number>>((counts, entry) => ({ ...counts, [String(entry.msg)]: (counts[String(entry.msg)] ?? 0) + 1 }), {});
+  const scrapeFailures = minutes.filter((bucket) => bucket.internals !== undefined && 'scrapeFailed' in bucket.internals).length;
   const p99s = minutes.map((bucket) => percentile(bucket.latencies, 99));
   const figures = {
     warmupMinutes,
@@ -211,6 +225,9 @@ async function main(): Promise<void> {
     rssEndMiB: +(measured.at(-1)?.[1] ?? NaN).toFixed(1),
     rssMaxMiB: +Math.max(...measured.map(([, r]) => r)).toFixed(1),
     rssSlopeMiBPerMin: +slope(measured).toFixed(2),
+    processorWarnings: logged(40),
+    processorErrors: logged(50),
+    scrapeFailures,
     internalsAtStart,
     internalsAtEnd,
     perMinute: minutes.map((bucket, i) => ({ minute: i + 1, requests: bucket.latencies.length, p50Ms: +percentile(bucket.latencies, 50).toFixed(1), p99Ms: +(p99s[i] ?? NaN).toFixed(1), refused: bucket.refused, rssMiB: +bucket.rss.toFixed(1), rssMinMiB: +bucket.rssMin.toFixed(1), ...bucket.internals })),
@@ -221,6 +238,8 @@ async function main(): Promise<void> {
   if (ledger.rows !== sentCalls) problems.push(`stored ${ledger.rows} of ${sentCalls} acknowledged calls`);
   // Flat: under 1 MiB/min after the warm-up, the least-squares slope of a sample every 5 s. At ~80 requests/s that
   // catches a leak of 200 bytes per request; one decoded span (about 1 KiB) kept per request would show as 5 MiB/min.
+  if (Object.keys(figures.processorErrors).length > 0) problems.push(`the processor logged errors: ${JSON.stringify(figures.processorErrors)}`);
+  if (scrapeFailures > 0) problems.push(`/metrics failed in ${scrapeFailures} minutes`);
   if (figures.rssSlopeMiBPerMin > 1) problems.push(`RSS grows ${figures.rssSlopeMiBPerMin} MiB/min`);
   const steady = p99s.slice(warmupMinutes, warmupMinutes + soakMinutes).filter((p) => Number.isFinite(p));
   if (steady.length >= 2 && Math.max(...steady) > 3 * percentile(steady, 50)) problems.push(`p99 unstable: ${steady.map((p) => p.toFixed(0)).join(', ')} ms`);

@@ -2,6 +2,7 @@ import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { dollarsToNanos, formatNanos } from '../ledger/money.js';
 import { timestamp } from '../store/llm-call-appender.js';
 import { ALERT_KINDS, alertKey, type Alert, type AlertKind } from './alert.js';
+import { inTransaction } from '../store/transaction.js';
 
 export type DeliveryState = 'pending' | 'delivered' | 'failed' | 'none';
 
@@ -32,14 +33,9 @@ export class AlertStore {
   /** Records the alerts whose key is not there yet, in one transaction; returns those it added. */
   async insertNew(alerts: readonly Alert[], delivery: DeliveryState): Promise<Alert[]> {
     const added: Alert[] = [];
-    await this.connection.run('BEGIN TRANSACTION');
-    try {
+    await inTransaction(this.connection, async () => {
       for (const alert of alerts) if (await this.insert(alert, delivery)) added.push(alert);
-      await this.connection.run('COMMIT');
-    } catch (error) {
-      await this.connection.run('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
+    });
     return added;
   }
 

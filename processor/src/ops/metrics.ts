@@ -25,6 +25,8 @@ export interface MetricSources {
   forwarding: () => ExporterMetricsSnapshot[];
   /** Bytes DuckDB holds by tag (duckdb_memory(): base tables, indexes, …); tags holding nothing are left out. */
   duckdbMemory: () => Promise<Array<{ tag: string; bytes: number }>>;
+  /** Told when a source fails; the scrape still answers, without that source's samples. */
+  onSourceError: (source: string, error: unknown) => void;
 }
 
 type Labels = LabelValues<string>;
@@ -135,7 +137,12 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
     registers: [registry],
     async collect() {
       this.reset();
-      for (const { tag, bytes } of await sources.duckdbMemory()) this.set({ tag }, bytes);
+      try {
+        for (const { tag, bytes } of await sources.duckdbMemory()) this.set({ tag }, bytes);
+      } catch (error) {
+        // DuckDB at its memory_limit refuses even this read; one failed source must not fail the whole scrape.
+        sources.onSourceError('duckdb_memory', error);
+      }
     },
   });
   return registry;

@@ -99,6 +99,7 @@ export async function createOperations(config: Config, logger: Logger, env: Node
           );
           return reader.getRowObjectsJS().map((row) => ({ tag: String(row.tag), bytes: Number(row.bytes) }));
         },
+        onSourceError: (source, error) => logger.warn({ err: error, source }, 'a /metrics source failed; scraped without it'),
       });
       app.get('/metrics', async (c) => {
         c.header('Content-Type', registry.contentType);

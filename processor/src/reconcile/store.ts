@@ -1,14 +1,14 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { formatNanos } from '../ledger/money.js';
 import type { ReconciliationRun } from './run.js';
+import { inTransaction } from '../store/transaction.js';
 
 /**
  * Stores a run, its deltas (one row per compared cell) and its spread in one transaction, so a failed run leaves
  * nothing behind. Tables: queries/schema.sql `reconciliation_runs`, `reconciliation_deltas`, `reconciliation_spreads`.
  */
 export async function storeRun(connection: DuckDBConnection, run: ReconciliationRun): Promise<void> {
-  await connection.run('BEGIN TRANSACTION');
-  try {
+  await inTransaction(connection, async () => {
     await connection.run(
       `INSERT INTO reconciliation_runs VALUES (
          $1, CAST($2 AS TIMESTAMP), $3, $4, from_json($5, '["VARCHAR"]'), CAST($6 AS DATE), CAST($7 AS DATE), $8, $9,
@@ -78,11 +78,7 @@ export async function storeRun(connection: DuckDBConnection, run: Reconciliation
         ]),
       );
     }
-    await connection.run('COMMIT');
-  } catch (error) {
-    await connection.run('ROLLBACK');
-    throw error;
-  }
+  });
 }
 
 /** Multi-row INSERTs of bound values: a few hundred rows a statement instead of one round trip each. */

@@ -14,6 +14,7 @@ import {
 } from '@duckdb/node-api';
 import { queriesDir } from '../store/database.js';
 import { timestamp } from '../store/llm-call-appender.js';
+import { inTransaction } from '../store/transaction.js';
 import type { TraceRoot } from './trace-buffer.js';
 
 export interface ActionWrite {
@@ -31,6 +32,19 @@ export interface ActionWriteResult {
 
 interface RootWrite extends ActionWrite {
   root: TraceRoot;
+}
+
+/**
+ * A trace queued twice (late spans arrived while its first write waited for a retry) is written once, with the
+ * latest root it had: with no key on the tables, two rows of one trace would count its calls twice.
+ */
+function latestPerTrace(writes: ActionWrite[]): ActionWrite[] {
+  const byTrace = new Map<string, ActionWrite>();
+  for (const write of writes) {
+    const earlier = byTrace.get(write.traceId);
+    byTrace.set(write.traceId, { ...write, root: write.root ?? earlier?.root ?? null });
+  }
+  return [...byTrace.values()];
 }
 
 /** `trace_roots` columns, each bound as one list parameter (unnested side by side into rows). */
@@ -51,15 +65,17 @@ const rootColumns: Record<string, { type: DuckDBType; value: (write: RootWrite) 
   complete: { type: BOOLEAN, value: (w) => w.complete },
 };
 
-const insertRoots = `INSERT OR REPLACE INTO trace_roots BY NAME
+const insertRoots = `INSERT INTO trace_roots BY NAME
   SELECT ${Object.keys(rootColumns).map((column) => `unnest($${column}) AS ${column}`).join(', ')}, $updated_at AS updated_at`;
 
 /**
  * Writes `trace_roots` and computes `actions` with queries/rollup-actions.sql. Every path that produces
  * actions (live, crash recovery, rebuild) goes through `recompute`, so they produce the same rows.
  *
- * A live write is three statements on its own connection, the traces and roots bound as list parameters rather
- * than staged in temporary tables re-created on every write.
+ * A live write is three statements on its own connection (five when late spans update traces written before), the
+ * traces and roots bound as list parameters rather than staged in temporary tables re-created on every write.
+ * trace_id is unique in both tables because this class is their one writer: it deletes a trace's rows before it
+ * writes them again (queries/schema.sql says why that is not left to a primary key).
  */
 export class ActionStore {
   private constructor(
@@ -80,11 +96,11 @@ export class ActionStore {
    * earliest span start the roll-up saw for them; for traces written before (late spans), the start of their
    * existing action row reaches further back. Together they bound the ledger scan to the rows that matter.
    */
-  async write(writes: ActionWrite[], earliestStartMs: number): Promise<ActionWriteResult> {
-    if (writes.length === 0) return { written: 0, updated: new Set() };
+  async write(queued: ActionWrite[], earliestStartMs: number): Promise<ActionWriteResult> {
+    if (queued.length === 0) return { written: 0, updated: new Set() };
+    const writes = latestPerTrace(queued);
     const traces = listValue(writes.map((write) => write.traceId));
-    return this.inTransaction(async () => {
-      await this.recordRoots(writes.filter((write): write is RootWrite => write.root !== null));
+    return inTransaction(this.connection, async () => {
       const existing = (
         await this.connection.runAndReadAll(
           'SELECT trace_id, epoch_ms(start_time) AS start_ms FROM actions WHERE trace_id IN (SELECT unnest($traces))',
@@ -92,15 +108,24 @@ export class ActionStore {
           { traces: LIST(VARCHAR) },
         )
       ).getRowObjectsJS();
+      const updated = new Set(existing.map((row) => String(row.trace_id)));
+      const roots = writes.filter((write): write is RootWrite => write.root !== null);
+      if (updated.size > 0) {
+        // A trace has a root row only if it has an action row (both are written here, together), so the traces
+        // found above are the only ones whose rows are replaced.
+        await this.deleteTraces('actions', [...updated]);
+        await this.deleteTraces('trace_roots', roots.map((write) => write.traceId).filter((id) => updated.has(id)));
+      }
+      await this.recordRoots(roots);
       const since = existing.reduce((min, row) => Math.min(min, Number(row.start_ms)), earliestStartMs);
       await this.recompute(traces, timestamp(new Date(since)), DuckDBTimestampValue.PosInf);
-      return { written: writes.length, updated: new Set(existing.map((row) => String(row.trace_id))) };
+      return { written: writes.length, updated };
     });
   }
 
   /** Crash recovery: calls whose trace never got an action get one (incomplete), from the ledger alone. */
   async recoverMissing(): Promise<number> {
-    return this.inTransaction(async () =>
+    return inTransaction(this.connection, async () =>
       this.recomputeChunks(await this.planChunks('SELECT c.trace_id FROM llm_calls c ANTI JOIN actions a ON a.trace_id = c.trace_id')),
     );
   }
@@ -110,7 +135,7 @@ export class ActionStore {
    * the traces done after each chunk.
    */
   async rebuild(since: Date | null, onProgress?: (done: number, total: number) => void): Promise<number> {
-    return this.inTransaction(async () => {
+    return inTransaction(this.connection, async () => {
       const traces =
         since === null
           ? await this.planChunks('SELECT trace_id FROM llm_calls')
@@ -164,7 +189,7 @@ export class ActionStore {
     await this.connection.run(this.rollupSql, { traces, since, until }, { traces: LIST(VARCHAR) });
   }
 
-  /** A trace written again without its root (late spans) keeps the root recorded before. */
+  /** A trace written again without its root (late spans) keeps the root recorded before: only new roots are written. */
   private async recordRoots(writes: RootWrite[]): Promise<void> {
     if (writes.length === 0) return;
     const values: Record<string, DuckDBValue> = { updated_at: timestamp(new Date()) };
@@ -176,15 +201,10 @@ export class ActionStore {
     await this.connection.run(insertRoots, values, types);
   }
 
-  private async inTransaction<T>(work: () => Promise<T>): Promise<T> {
-    await this.connection.run('BEGIN TRANSACTION');
-    try {
-      const result = await work();
-      await this.connection.run('COMMIT');
-      return result;
-    } catch (error) {
-      await this.connection.run('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
+  private async deleteTraces(table: 'actions' | 'trace_roots', traceIds: string[]): Promise<void> {
+    if (traceIds.length === 0) return;
+    await this.connection.run(`DELETE FROM ${table} WHERE trace_id IN (SELECT unnest($traces))`, { traces: listValue(traceIds) }, {
+      traces: LIST(VARCHAR),
+    });
   }
 }

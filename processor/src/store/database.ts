@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, LIST, listValue, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
+import { inTransaction } from './transaction.js';
 
 /**
  * The SQL files (schema, roll-up, reports): in a checkout, the repository's queries/; in an installed
@@ -29,7 +30,9 @@ export async function openDatabase(path: string, options: { readOnly?: boolean; 
   const connection = await instance.connect();
   if (options.readOnly) await standInForMissingCaches(connection);
   else {
-    await connection.run(await readFile(`${queriesDir}schema.sql`, 'utf8'));
+    const schema = await readFile(`${queriesDir}schema.sql`, 'utf8');
+    await connection.run(schema);
+    await dropPrimaryKeys(connection, schema);
     await connection.run(await readFile(`${queriesDir}spend-days.sql`, 'utf8'));
   }
   return {
@@ -40,6 +43,30 @@ export async function openDatabase(path: string, options: { readOnly?: boolean; 
       instance.closeSync();
     },
   };
+}
+
+/** Tables an older version keyed by trace_id; queries/schema.sql says why they no longer are. */
+const formerlyKeyedTables = ['actions', 'trace_roots'];
+
+/** A ledger written by an older version: its keyed tables are re-created without the key, rows kept. */
+async function dropPrimaryKeys(connection: DuckDBConnection, schema: string): Promise<void> {
+  const keyed = await connection.runAndReadAll(
+    `SELECT DISTINCT table_name FROM duckdb_constraints()
+     WHERE database_name = current_database() AND schema_name = 'main' AND constraint_type = 'PRIMARY KEY'
+       AND list_contains($tables, table_name)`,
+    { tables: listValue(formerlyKeyedTables) },
+    { tables: LIST(VARCHAR) },
+  );
+  const tables = (keyed.getColumnsJS()[0] ?? []).map(String);
+  if (tables.length === 0) return;
+  await inTransaction(connection, async () => {
+    for (const table of tables) await connection.run(`ALTER TABLE ${table} RENAME TO ${table}_keyed`);
+    await connection.run(schema);
+    for (const table of tables) {
+      await connection.run(`INSERT INTO ${table} SELECT * FROM ${table}_keyed`);
+      await connection.run(`DROP TABLE ${table}_keyed`);
+    }
+  });
 }
 
 /** Tables the reports read that a ledger written by an older version does not have yet. */

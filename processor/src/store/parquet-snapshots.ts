@@ -2,6 +2,7 @@ import { mkdir, readdir, rename, rm, symlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Logger } from 'pino';
+import { inTransaction } from './transaction.js';
 
 /**
  * Analysts' read access without stopping the service: llm_calls and actions as Parquet, partitioned by
@@ -52,14 +53,9 @@ export async function writeParquetSnapshot(connection: DuckDBConnection, dir: st
   const rows: Record<SnapshotTable, number> = { llm_calls: 0, actions: 0, spend_daily: 0, spend_daily_days: 0 };
   try {
     // One transaction: every table comes from the same moment of the ledger (the cache matches the calls).
-    await connection.run('BEGIN TRANSACTION');
-    try {
+    await inTransaction(connection, async () => {
       for (const table of snapshotTables) rows[table] = await copyTable(connection, table, join(temporary, table));
-      await connection.run('COMMIT');
-    } catch (error) {
-      await connection.run('ROLLBACK');
-      throw error;
-    }
+    });
     const final = join(snapshots, id);
     await rename(temporary, final);
     await pointCurrentAt(root, id);

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { queriesDir } from './database.js';
 import { timestamp } from './llm-call-appender.js';
+import { inTransaction } from './transaction.js';
 
 const dayMs = 86_400_000;
 
@@ -95,19 +96,14 @@ export class DailySpend {
     );
     const days = (due.getColumnsJS()[0] ?? []).map(Number);
     for (const day of days) {
-      await connection.run('BEGIN TRANSACTION');
-      try {
+      await inTransaction(connection, async () => {
         await connection.run('DELETE FROM spend_daily WHERE day = $day::DATE', { day: dayStart(day) });
         await connection.run(this.refreshSql, { since: dayStart(day), until: dayStart(day + 1) });
         await connection.run('UPDATE spend_daily_days SET fresh = true, refreshed_at = $now WHERE day = $day::DATE', {
           day: dayStart(day),
           now: timestamp(now),
         });
-        await connection.run('COMMIT');
-      } catch (error) {
-        await connection.run('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
+      });
       this.staleDays.delete(day);
     }
     return days.length;
