@@ -204,10 +204,11 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
   const measured = rssSamples.filter(([t]) => t >= warmupMinutes);
   // pino levels: 40 warn, 50 error. Counted by message, so a run's failures show without reading its log.
-  const logged = (level: number) =>
-    processor.logs
-      .filter((entry) => Number(entry.level) === level)
-      .reduce<Record<string, number>>((counts, entry) => ({ ...counts, [String(entry.msg)]: (counts[String(entry.msg)] ?? 0) + 1 }), {});
+  const logged = (level: number) => {
+    const counts: Record<string, number> = {};
+    for (const entry of processor.logs) if (Number(entry.level) === level) counts[String(entry.msg)] = (counts[String(entry.msg)] ?? 0) + 1;
+    return counts;
+  };
   const scrapeFailures = minutes.filter((bucket) => bucket.internals !== undefined && 'scrapeFailed' in bucket.internals).length;
   const p99s = minutes.map((bucket) => percentile(bucket.latencies, 99));
   const figures = {

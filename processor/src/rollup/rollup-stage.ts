@@ -126,8 +126,8 @@ export class RollupStage implements StoredBatchListener {
       const writes: ActionWrite[] = batch.map(({ trace, complete }) => ({ traceId: trace.traceId, root: trace.root, complete }));
       try {
         const earliest = batch.reduce((min, { trace }) => Math.min(min, trace.minStartMs), Infinity);
-        const { updated } = await this.store.write(writes, earliest);
-        this.counters.actionsWritten += writes.length - updated.size;
+        const { written, updated } = await this.store.write(writes, earliest);
+        this.counters.actionsWritten += written - updated.size;
         this.counters.actionsIncomplete += batch.filter((p) => !p.complete).length;
         this.counters.lateUpdates += updated.size;
         for (const { trace } of batch) if (updated.has(trace.traceId)) this.counters.lateSpans += trace.spans;
