@@ -16,6 +16,7 @@ import { ActionStore } from './rollup/action-store.js';
 import { RollupStage } from './rollup/rollup-stage.js';
 import { TraceBuffer } from './rollup/trace-buffer.js';
 import { openDatabase, type Database } from './store/database.js';
+import { LedgerJournal } from './store/ledger-journal.js';
 import { LedgerWriter } from './store/ledger-writer.js';
 import { DailySpend } from './store/spend-daily.js';
 
@@ -54,6 +55,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     logger,
     nestedCalls: new NestedCallFilter(),
     dailySpend,
+    ...(config.storage.ack === 'journal' ? { journal: LedgerJournal.open(`${config.storage.db}.journal`) } : {}),
   });
   const dailySpendRefresh = scheduleDailySpendRefresh(writer, dailySpend, logger);
   const rules = compileRules(config.attribution.rules);

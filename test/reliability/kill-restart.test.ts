@@ -1,7 +1,8 @@
 import { ExportResultCode } from '@opentelemetry/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startProcessor, type ProcessorProcess } from '../support/processor-process.js';
-import { callBatch, exportWith, freePort, makeExporter, prng, readLedger, sleep, tempDir, type CallBatch, type ExporterKind } from './support.js';
+import { readdirSync } from 'node:fs';
+import { callBatch, exportWith, freePort, makeExporter, prng, readLedger, sleep, tempDir, writeConfig, type CallBatch, type ExporterKind } from './support.js';
 
 // Kill -9 under load: real exporters send a known set of calls while the processor is killed with SIGKILL and
 // restarted on the same ports and DuckDB file several times. The HTTP exporters retry dropped connections and
@@ -12,16 +13,19 @@ const batchesPerExporter = 120;
 const callsPerBatch = 20;
 const kills = 4;
 
-describe('kill -9 under load', () => {
+// Both acknowledgement modes: after the DuckDB commit, and after the journal's fsync (replayed at each restart).
+describe.each(['commit', 'journal'] as const)('kill -9 under load, storage.ack: %s', (ack) => {
   let processor: ProcessorProcess | undefined;
   afterAll(async () => {
     await processor?.stop('SIGKILL');
   });
 
   it('stores every call exactly once, the cost total exact to the nanodollar, across repeated SIGKILLs', async () => {
-    const dbPath = `${tempDir('gc-kill-')}/ledger.duckdb`;
+    const dir = tempDir('gc-kill-');
+    const dbPath = `${dir}/ledger.duckdb`;
+    const config = writeConfig(dir, { storage: { ack } });
     const [httpPort, grpcPort] = [await freePort(), await freePort()];
-    const start = () => startProcessor({ dbPath, args: ['--http-port', String(httpPort), '--grpc-port', String(grpcPort)] });
+    const start = () => startProcessor({ dbPath, args: ['--config', config, '--http-port', String(httpPort), '--grpc-port', String(grpcPort)] });
     processor = await start();
     const target = { httpUrl: processor.httpUrl, grpcAddress: processor.grpcAddress, timeoutMillis: 30_000 };
 
@@ -29,7 +33,7 @@ describe('kill -9 under load', () => {
     const batches = new Map<ExporterKind, CallBatch[]>(
       kinds.map((kind, k) => [kind, Array.from({ length: batchesPerExporter }, (_, b) => callBatch(k * 1_000 + b, callsPerBatch))]),
     );
-    const figures = { sent: 0, exportsAcknowledged: 0, exportsFailed: { proto: 0, json: 0, grpc: 0 } };
+    const figures = { sent: 0, exportsAcknowledged: 0, exportsFailed: { proto: 0, json: 0, grpc: 0 }, journalRowsReplayed: 0 };
 
     let loadDone = false;
     const load = Promise.all(
@@ -60,6 +64,9 @@ describe('kill -9 under load', () => {
       expect(await exited).toBe('SIGKILL');
       killed++;
       processor = await start();
+      for (const entry of processor.logs) {
+        if (entry.msg === 'committed acknowledged rows from the ledger journal') figures.journalRowsReplayed += Number(entry.inserted);
+      }
     }
     await load;
     expect(await processor.stop('SIGTERM')).toBe(0);
@@ -77,5 +84,6 @@ describe('kill -9 under load', () => {
     expect(ledger.rows).toBe(expectedIds.length);
     expect(ledger.distinct).toBe(expectedIds.length);
     expect(ledger.costNanos).toBe(expectedCost);
+    if (ack === 'journal') expect(readdirSync(`${dbPath}.journal`)).toEqual([]);
   }, 150_000);
 });

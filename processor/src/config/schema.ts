@@ -31,6 +31,12 @@ export const storageSchema = z
     max_batch_rows: z.number().int().positive().default(50_000),
     /** Spans waiting to be committed before receivers answer 429/503 with Retry-After. */
     max_queued_spans: z.number().int().positive().default(200_000),
+    /**
+     * When an export is acknowledged: `commit`, after its rows are committed to DuckDB (a report run after the
+     * answer sees them); `journal`, once they are fsynced in the write-ahead journal `<db>.journal/` and before
+     * the commit, so DuckDB's checkpoints do not delay answers (store/ledger-journal.ts).
+     */
+    ack: z.enum(['commit', 'journal'], "'commit' or 'journal'").default('commit'),
     /** DuckDB's own memory (its cache of the ledger included); DuckDB's default is 80% of the machine's RAM. */
     memory_limit_mib: z.number().int().min(64, 'at least 64 (MiB), e.g. 2048').default(2048),
     /** Day-partitioned Parquet snapshots of llm_calls and actions for analysts (store/parquet-snapshots.ts); off when absent. */
@@ -43,7 +49,11 @@ export const storageSchema = z
       .optional(),
   })
   .strict()
-  .default({ db: './genai-chargeback.duckdb', max_batch_rows: 50_000, max_queued_spans: 200_000, memory_limit_mib: 2048 });
+  .refine((storage) => storage.ack === 'commit' || storage.db !== ':memory:', {
+    message: "ack 'journal' needs a database file (db), not ':memory:'",
+    path: ['ack'],
+  })
+  .default({ db: './genai-chargeback.duckdb', max_batch_rows: 50_000, max_queued_spans: 200_000, ack: 'commit', memory_limit_mib: 2048 });
 
 export const receiversSchema = z
   .object({

@@ -80,20 +80,31 @@ export class IngestPipeline implements TraceSink {
     this.counters.spansReceived += traces.spans.length;
     this.counters.callsReceived += rows.length;
 
-    const { inserted, nested } = await this.deps.writer.write(rows);
+    const write = this.deps.writer.writeDurably(rows);
+    await write.durable;
+    const published = write.committed.then(
+      ({ inserted, nested }) => this.publish(traces, context, rows, inserted, nested),
+      // Acknowledged from the journal and not committed before a stop: the next start replays it.
+      () => undefined,
+    );
+    // Without a journal the batch is committed already; its later stages run before the answer, as they always did.
+    if (!this.deps.writer.acknowledgesBeforeCommit) await published;
+    return { rejectedSpans: traces.rejectedSpans, errorMessage: traces.rejectionMessage };
+  }
+
+  /** Counts the committed batch and hands it to the later stages. */
+  private publish(traces: DecodedTraces, context: ExportContext, rows: LlmCall[], inserted: LlmCall[], nested: number): void {
     this.count(inserted, rows.length - inserted.length - nested, nested);
-    if (this.listeners.length > 0) {
-      const calls = new Map(rows.map((row) => [`${row.trace_id}/${row.span_id}`, row]));
-      for (const listener of this.listeners) {
-        try {
-          listener.onStored({ spans: traces.spans, inserted, calls, context });
-        } catch (error) {
-          // The batch is durable already; a later stage failing must not turn that into a client error.
-          this.deps.logger.error({ err: error, requestId: context.requestId }, 'post-store stage failed');
-        }
+    if (this.listeners.length === 0) return;
+    const calls = new Map(rows.map((row) => [`${row.trace_id}/${row.span_id}`, row]));
+    for (const listener of this.listeners) {
+      try {
+        listener.onStored({ spans: traces.spans, inserted, calls, context });
+      } catch (error) {
+        // The batch is durable already; a later stage failing must not turn that into a client error.
+        this.deps.logger.error({ err: error, requestId: context.requestId }, 'post-store stage failed');
       }
     }
-    return { rejectedSpans: traces.rejectedSpans, errorMessage: traces.rejectionMessage };
   }
 
   private count(inserted: LlmCall[], duplicates: number, nested: number): void {

@@ -8,9 +8,11 @@ import type { LlmCall } from '../ledger/llm-call.js';
 import type { NestedCallFilter, RememberedCalls } from '../pipeline/nested-calls.js';
 import { RetryableError } from '../pipeline/trace-sink.js';
 import { timestamp } from './llm-call-appender.js';
+import type { LedgerJournal } from './ledger-journal.js';
 import { llmCallCsvLine, selectStagedCalls } from './llm-call-csv.js';
 import { RecentCallKeys, callHashSql, type RecentCallKeysOptions } from './recent-call-keys.js';
 import type { DailySpend } from './spend-daily.js';
+import { inTransaction } from './transaction.js';
 
 export interface LedgerWriterOptions {
   /** Rows one commit may carry; more wait for the next commit. */
@@ -24,6 +26,11 @@ export interface LedgerWriterOptions {
   recentKeys?: RecentCallKeysOptions;
   /** The daily spend cache, whose days are marked stale before calls of those days are inserted. */
   dailySpend?: DailySpend;
+  /**
+   * `storage.ack: journal`: a write is durable, and its export acknowledged, once its group is fsynced in this
+   * journal; the DuckDB commit follows. Without it a write is durable when its commit is.
+   */
+  journal?: LedgerJournal;
 }
 
 export interface WriteResult {
@@ -33,10 +40,23 @@ export interface WriteResult {
   nested: number;
 }
 
+/** A write's two moments: its rows survive a crash (`durable`), and they are in `llm_calls` (`committed`). */
+export interface DurableWrite {
+  /** Rejects with a RetryableError when the write is refused or cannot be made durable. */
+  durable: Promise<void>;
+  committed: Promise<WriteResult>;
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: Error) => void;
+}
+
 interface PendingWrite {
   rows: LlmCall[];
-  resolve: (result: WriteResult) => void;
-  reject: (error: Error) => void;
+  durable: Deferred<void>;
+  committed: Deferred<WriteResult>;
 }
 
 /** Rows of one commit, staged in a file and waiting for their INSERT. */
@@ -48,8 +68,8 @@ interface StagedGroup {
   remembered: RememberedCalls;
   /** Staged rows the ledger may hold already (retries, replays, hash collisions): DuckDB decides. */
   maybeStored: LlmCall[];
-  /** The CSV file holding the group's rows. */
-  file: string;
+  /** The CSV file holding the group's rows; null when none was left to insert. */
+  file: string | null;
   /** Start times of the unique rows, for the daily spend cache. */
   starts: StartRange;
 }
@@ -64,7 +84,10 @@ const defaultRecentKeys: RecentCallKeysOptions = { windowMs: 10 * 60_000, maxKey
 
 /**
  * The single writer of `llm_calls`. Writes from concurrent requests are grouped into one commit (group
- * commit), and each `write` resolves only after its rows are committed, so an acknowledged export is durable.
+ * commit), and each write is durable before it is acknowledged: committed, or, with a journal, fsynced in it.
+ * With a journal, staging runs ahead of DuckDB (a checkpoint that stalls commits for hundreds of milliseconds
+ * no longer holds acknowledgements back) and each commit takes every group staged meanwhile, one INSERT over
+ * their files.
  *
  * Uniqueness of (trace_id, span_id) is enforced here, not by a primary-key index (measured here, the ART index
  * a primary key needs cost 2–4× on insert and 4× in file size; one writer process per file makes this safe).
@@ -81,8 +104,11 @@ export class LedgerWriter {
   private readonly pending: PendingWrite[] = [];
   /** Work that must not overlap a commit (the daily spend refresh), run between groups. */
   private readonly betweenCommits: Array<() => Promise<void>> = [];
+  /** Journal mode: groups fsynced in the journal and waiting for their commit. */
+  private readonly staged: StagedGroup[] = [];
   private queuedRows = 0;
   private draining: Promise<void> | null = null;
+  private committing: Promise<void> | null = null;
   private closed = false;
 
   private constructor(
@@ -94,6 +120,7 @@ export class LedgerWriter {
 
   static async open(instance: DuckDBInstance, options: LedgerWriterOptions): Promise<LedgerWriter> {
     const connection = await instance.connect();
+    if (options.journal !== undefined) await replayJournal(connection, options.journal, options);
     // After a restart, the two halves of a nested pair may straddle it: recall the latest calls first.
     const recent = await connection.runAndReadAll(
       'SELECT trace_id, span_id, parent_span_id FROM llm_calls ORDER BY received_at DESC LIMIT 100000',
@@ -114,18 +141,27 @@ export class LedgerWriter {
     return this.queuedRows;
   }
 
+  /** Whether an export is acknowledged before its commit (journal mode), so later stages run after the answer. */
+  get acknowledgesBeforeCommit(): boolean {
+    return this.options.journal !== undefined;
+  }
+
+  /** Resolves once the rows are committed, with which of them were new. */
   write(rows: LlmCall[]): Promise<WriteResult> {
-    if (this.closed) return Promise.reject(new RetryableError('the processor is shutting down', 5));
-    if (rows.length === 0) return Promise.resolve({ inserted: [], nested: 0 });
+    return this.writeDurably(rows).committed;
+  }
+
+  writeDurably(rows: LlmCall[]): DurableWrite {
+    if (this.closed) return refused(new RetryableError('the processor is shutting down', 5));
+    if (rows.length === 0) return { durable: Promise.resolve(), committed: Promise.resolve({ inserted: [], nested: 0 }) };
     if (this.queuedRows > 0 && this.queuedRows + rows.length > this.options.maxQueuedRows) {
-      return Promise.reject(
-        new RetryableError(`write queue full (${this.queuedRows} rows waiting to be committed)`, 1, 429),
-      );
+      return refused(new RetryableError(`write queue full (${this.queuedRows} rows waiting to be committed)`, 1, 429));
     }
     this.queuedRows += rows.length;
-    const done = new Promise<WriteResult>((resolve, reject) => this.pending.push({ rows, resolve, reject }));
+    const write: PendingWrite = { rows, durable: deferred(), committed: deferred() };
+    this.pending.push(write);
     this.kick();
-    return done;
+    return { durable: write.durable.promise, committed: write.committed.promise };
   }
 
   /** Runs `task` on the writer's connection when no commit is in flight, before the next group is committed. */
@@ -133,20 +169,28 @@ export class LedgerWriter {
     if (this.closed) return Promise.reject(new Error('the ledger writer is closed'));
     return new Promise<T>((resolve, reject) => {
       this.betweenCommits.push(() => task(this.connection).then(resolve, reject));
-      this.kick();
+      if (this.options.journal === undefined) this.kick();
+      else this.kickCommits();
     });
   }
 
-  /** Stops taking writes and waits for everything queued to be committed. */
+  /**
+   * Stops taking writes and waits for everything queued to be committed. In journal mode, rows whose commit
+   * still fails then stay in the journal for the next start.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.draining !== null) await this.draining;
+    while (this.draining !== null || this.committing !== null) await (this.draining ?? this.committing);
     this.connection.closeSync();
     rmSync(this.stagingDir, { recursive: true, force: true });
   }
 
   private kick(): void {
-    this.draining ??= this.drain();
+    this.draining ??= this.options.journal === undefined ? this.drain() : this.journalDrain(this.options.journal);
+  }
+
+  private kickCommits(): void {
+    this.committing ??= this.commitStaged();
   }
 
   private async drain(): Promise<void> {
@@ -160,11 +204,14 @@ export class LedgerWriter {
           for (const task of this.betweenCommits.splice(0)) await task();
           continue;
         }
-        const writes = this.takeGroup();
-        const staged = await this.stage(join(this.stagingDir, `group-${fileIndex}.csv`), writes);
+        const file = join(this.stagingDir, `group-${fileIndex}.csv`);
+        const staged = await this.stage(this.takeGroup(), async (csv) => {
+          await writeFile(file, csv);
+          return file;
+        });
         fileIndex = 1 - fileIndex;
         await previous;
-        if (staged !== null) previous = this.commit(staged);
+        if (staged !== null) previous = this.commit([staged]).catch((error: unknown) => this.fail(staged, error));
       }
       await previous;
     } finally {
@@ -172,6 +219,78 @@ export class LedgerWriter {
       // A write that arrived after the last look at the queue, while the final commit finished, still runs.
       if (this.pending.length > 0 || this.betweenCommits.length > 0) this.kick();
     }
+  }
+
+  /** Journal mode: stages and acknowledges groups as fast as the journal takes them; commits follow. */
+  private async journalDrain(journal: LedgerJournal): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const staged = await this.stage(this.takeGroup(), (csv) => journal.append(csv));
+        if (staged === null) continue;
+        for (const write of staged.writes) write.durable.resolve();
+        this.staged.push(staged);
+        this.kickCommits();
+      }
+    } finally {
+      this.draining = null;
+      if (this.pending.length > 0) this.kick();
+    }
+  }
+
+  /**
+   * Journal mode: commits the staged groups in order, all those waiting in one INSERT. A failed commit is
+   * retried (the rows were acknowledged, so only a stop gives them up, to the journal's replay).
+   */
+  private async commitStaged(): Promise<void> {
+    try {
+      while (this.staged.length > 0 || this.betweenCommits.length > 0) {
+        for (const task of this.betweenCommits.splice(0)) await task();
+        if (this.staged.length === 0) continue;
+        const batch = this.takeStagedBatch();
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await this.commit(batch);
+            break;
+          } catch (error) {
+            const rows = batch.reduce((sum, group) => sum + group.rowCount, 0);
+            if (this.closed) {
+              this.options.logger.error({ err: error, rows }, 'ledger commit failed while stopping; the rows stay in the journal for the next start');
+              for (const group of batch) this.fail(group, error);
+              break;
+            }
+            const retryInMs = Math.min(5_000, 250 * 2 ** attempt);
+            this.options.logger.error({ err: error, rows, retryInMs }, 'ledger commit failed; the rows are in the journal, retrying');
+            await new Promise((resolve) => setTimeout(resolve, retryInMs));
+          }
+        }
+      }
+    } finally {
+      this.committing = null;
+      if (this.staged.length > 0 || this.betweenCommits.length > 0) this.kickCommits();
+    }
+  }
+
+  /**
+   * The staged groups the next commit takes: in order, up to maxBatchRows, and stopping before a group that may
+   * repeat a call of an earlier one (a retry staged before its first copy was committed), because one INSERT
+   * cannot see its own rows: that group waits for the next commit, whose lookup sees them.
+   */
+  private takeStagedBatch(): StagedGroup[] {
+    const batch: StagedGroup[] = [];
+    const keys = new Set<string>();
+    let rows = 0;
+    while (this.staged.length > 0) {
+      const next = this.staged[0] as StagedGroup;
+      if (batch.length > 0) {
+        if (rows + next.keptKeys.size > this.options.maxBatchRows) break;
+        if (next.maybeStored.some((row) => keys.has(rowKey(row)))) break;
+      }
+      batch.push(next);
+      this.staged.shift();
+      rows += next.keptKeys.size;
+      for (const key of next.keptKeys) keys.add(key);
+    }
+    return batch;
   }
 
   private takeGroup(): PendingWrite[] {
@@ -187,8 +306,8 @@ export class LedgerWriter {
     return group;
   }
 
-  /** Filters nested repeats and writes the group's unique rows to its staging file. */
-  private async stage(file: string, writes: PendingWrite[]): Promise<StagedGroup | null> {
+  /** Filters nested repeats and writes the group's unique rows to its staging file with `persist`. */
+  private async stage(writes: PendingWrite[], persist: (csv: string) => Promise<string>): Promise<StagedGroup | null> {
     const rows = writes.flatMap((write) => write.rows);
     const { kept, nested } = this.options.nestedCalls.select(rows);
     const group: StagedGroup = {
@@ -199,7 +318,7 @@ export class LedgerWriter {
       // Remembered before the commit so the next group, staged meanwhile, sees this one's call spans.
       remembered: this.options.nestedCalls.remember(rows),
       maybeStored: [],
-      file,
+      file: null,
       starts: new StartRange(),
     };
     const surelyNew: LlmCall[] = [];
@@ -214,7 +333,7 @@ export class LedgerWriter {
       csv += llmCallCsvLine(row);
     }
     try {
-      if (group.keptKeys.size > 0) await writeFile(file, csv);
+      if (group.keptKeys.size > 0) group.file = await persist(csv);
     } catch (error) {
       this.fail(group, error);
       return null;
@@ -225,32 +344,37 @@ export class LedgerWriter {
     return group;
   }
 
-  /** Inserts the staged rows that are not in the ledger yet, commits, and answers the group's writers. */
-  private async commit(group: StagedGroup): Promise<void> {
-    let stored: Set<string>;
-    try {
-      stored = await this.findStored(group.maybeStored);
-      if (group.keptKeys.size > stored.size) {
-        await this.options.dailySpend?.touch(this.connection, group.starts.minMs, group.starts.maxMs);
-        // One statement: atomic and durable when it returns. Commits never overlap (see drain), so no other
-        // writer can slip a row in between the lookup above and this insert.
-        const insert = `INSERT INTO llm_calls ${selectStagedCalls(group.file)}`;
-        if (stored.size === 0) await this.connection.run(insert);
-        else await this.connection.run(`${insert} WHERE NOT list_contains($stored, trace_id || '/' || span_id)`, { stored: listValue([...stored]) });
-      }
-    } catch (error) {
-      this.fail(group, error);
-      return;
+  /**
+   * Inserts the groups' rows that are not in the ledger yet in one statement, and answers their writers. Throws
+   * when the INSERT fails; nothing is answered then.
+   */
+  private async commit(groups: StagedGroup[]): Promise<void> {
+    const maybeStored = groups.flatMap((group) => group.maybeStored);
+    const stored = await this.findStored(maybeStored);
+    const files = groups.flatMap((group) => (group.file === null ? [] : [group.file]));
+    const uniqueRows = groups.reduce((sum, group) => sum + group.keptKeys.size, 0);
+    if (uniqueRows > stored.size) {
+      const starts = new StartRange();
+      for (const group of groups) starts.merge(group.starts);
+      await this.options.dailySpend?.touch(this.connection, starts.minMs, starts.maxMs);
+      // One statement: atomic and durable when it returns. Commits never overlap, so no other writer can slip a
+      // row in between the lookup above and this insert.
+      const insert = `INSERT INTO llm_calls ${selectStagedCalls(files)}`;
+      if (stored.size === 0) await this.connection.run(insert);
+      else await this.connection.run(`${insert} WHERE NOT list_contains($stored, trace_id || '/' || span_id)`, { stored: listValue([...stored]) });
     }
-    await rm(group.file, { force: true });
-    this.recentKeys.add(group.maybeStored.filter((row) => !stored.has(rowKey(row))));
-    this.queuedRows -= group.rowCount;
-    const inserted = new Set([...group.keptKeys].filter((key) => !stored.has(key)));
-    for (const write of group.writes) {
-      write.resolve({
-        inserted: write.rows.filter((row) => inserted.delete(rowKey(row))),
-        nested: write.rows.filter((row) => group.nestedKeys.has(rowKey(row))).length,
-      });
+    for (const file of files) await (this.options.journal?.remove(file) ?? rm(file, { force: true }));
+    this.recentKeys.add(maybeStored.filter((row) => !stored.has(rowKey(row))));
+    for (const group of groups) {
+      this.queuedRows -= group.rowCount;
+      const inserted = new Set([...group.keptKeys].filter((key) => !stored.has(key)));
+      for (const write of group.writes) {
+        write.durable.resolve();
+        write.committed.resolve({
+          inserted: write.rows.filter((row) => inserted.delete(rowKey(row))),
+          nested: write.rows.filter((row) => group.nestedKeys.has(rowKey(row))).length,
+        });
+      }
     }
   }
 
@@ -272,12 +396,18 @@ export class LedgerWriter {
     return new Set((found.getColumnsJS()[0] ?? []) as string[]);
   }
 
+  /** Answers a group that could not be made durable (or, stopping, committed) with a retryable error. */
   private fail(group: StagedGroup, error: unknown): void {
     this.queuedRows -= group.rowCount;
     this.options.nestedCalls.forget(group.remembered);
-    this.options.logger.error({ err: error, rows: group.rowCount }, 'ledger commit failed; clients will retry');
+    if (this.options.journal === undefined) {
+      this.options.logger.error({ err: error, rows: group.rowCount }, 'ledger commit failed; clients will retry');
+    }
     const retryable = new RetryableError('storage is temporarily unavailable', 5);
-    for (const write of group.writes) write.reject(retryable);
+    for (const write of group.writes) {
+      write.durable.reject(retryable);
+      write.committed.reject(retryable);
+    }
   }
 }
 
@@ -290,6 +420,66 @@ class StartRange {
     const start = call.start_time.getTime();
     if (start < this.minMs) this.minMs = start;
     if (start > this.maxMs) this.maxMs = start;
+  }
+
+  merge(other: StartRange): void {
+    this.minMs = Math.min(this.minMs, other.minMs);
+    this.maxMs = Math.max(this.maxMs, other.maxMs);
+  }
+}
+
+/**
+ * A promise with its settle functions. Its rejection is marked handled: a caller that awaits only one of a
+ * write's two promises must not crash the process with the other's unhandled rejection.
+ */
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+function refused(error: RetryableError): DurableWrite {
+  const write: PendingWrite = { rows: [], durable: deferred(), committed: deferred() };
+  write.durable.reject(error);
+  write.committed.reject(error);
+  return { durable: write.durable.promise, committed: write.committed.promise };
+}
+
+/**
+ * At start-up, before anything else reads the ledger: commits the rows a previous run acknowledged from its
+ * journal and did not commit, each file in one transaction (rows already in the ledger are skipped, so a file
+ * whose commit finished just before the crash adds nothing). A file that cannot be read stops the start, named,
+ * rather than be dropped: its rows were acknowledged.
+ */
+async function replayJournal(connection: DuckDBConnection, journal: LedgerJournal, options: LedgerWriterOptions): Promise<void> {
+  for (const file of journal.leftovers()) {
+    const staged = selectStagedCalls([file]);
+    let inserted: number;
+    let rows: number;
+    try {
+      const range = await connection.runAndReadAll(`SELECT epoch_ms(min(start_time)), epoch_ms(max(start_time)), count(*) FROM (${staged})`);
+      const [minMs, maxMs, count] = (range.getRows()[0] ?? []).map((value) => (value === null ? NaN : Number(value)));
+      rows = count ?? 0;
+      inserted = await inTransaction(connection, async () => {
+        await options.dailySpend?.touch(connection, minMs ?? NaN, maxMs ?? NaN);
+        const result = await connection.run(
+          `INSERT INTO llm_calls SELECT s.* FROM (${staged}) s
+           ANTI JOIN (SELECT trace_id, span_id FROM llm_calls WHERE start_time BETWEEN $min AND $max) l
+             ON s.trace_id = l.trace_id AND s.span_id = l.span_id`,
+          { min: timestamp(new Date(minMs ?? 0)), max: timestamp(new Date(maxMs ?? 0)) },
+        );
+        return result.rowsChanged;
+      });
+    } catch (error) {
+      throw new Error(`cannot replay the ledger journal file ${file}: ${(error as Error).message}`, { cause: error });
+    }
+    options.logger.warn({ file, rows, inserted }, 'committed acknowledged rows from the ledger journal');
+    await journal.remove(file);
   }
 }
 

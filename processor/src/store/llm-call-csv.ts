@@ -60,12 +60,12 @@ const csvColumns: Array<[name: string, type: string]> = [
 
 const timestampColumns = new Set(['start_time', 'end_time', 'received_at']);
 
-/** A SELECT of a staged file's rows as `llm_calls` rows; `path` is the writer's own file, never user input. */
-export function selectStagedCalls(path: string): string {
+/** A SELECT of staged files' rows as `llm_calls` rows; `paths` are the writer's own files, never user input. */
+export function selectStagedCalls(paths: string[]): string {
   const columns = csvColumns.map(([name, type]) => `'${name}': '${type}'`).join(', ');
   const select = csvColumns.map(([name]) => (timestampColumns.has(name) ? `make_timestamp(${name}) AS ${name}` : name)).join(', ');
   return (
-    `SELECT ${select} FROM read_csv('${path.replaceAll("'", "''")}', header = false, delim = ',', quote = '"', escape = '"', ` +
+    `SELECT ${select} FROM read_csv([${paths.map((path) => `'${path.replaceAll("'", "''")}'`).join(', ')}], header = false, delim = ',', quote = '"', escape = '"', ` +
     `new_line = '\\n', allow_quoted_nulls = false, auto_detect = false, strict_mode = true, columns = {${columns}})`
   );
 }

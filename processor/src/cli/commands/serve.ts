@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load-config.js';
+import { ConfigError, loadConfig } from '../../config/load-config.js';
 import { createLogger } from '../../logging.js';
 import { startService } from '../../service.js';
 import { collect, parsePortOption } from '../options.js';
@@ -24,6 +24,9 @@ export function registerServe(program: Command): void {
     .action(async (options: ServeOptions) => {
       const config = await loadConfig(options.config);
       if (options.db !== undefined) config.storage.db = options.db;
+      if (config.storage.ack === 'journal' && config.storage.db === ':memory:') {
+        throw new ConfigError("--db :memory: cannot keep a journal: storage.ack 'journal' needs a database file");
+      }
       config.prices = [...config.prices, ...options.prices];
       if (options.httpPort !== undefined) config.receivers.http.port = parsePortOption('--http-port', options.httpPort);
       if (options.grpcPort !== undefined) config.receivers.grpc.port = parsePortOption('--grpc-port', options.grpcPort);

@@ -1,0 +1,67 @@
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const groupSuffix = '.csv';
+const partialSuffix = '.partial';
+
+/**
+ * The write-ahead journal of `storage.ack: journal`: each group of rows the writer stages is a file here, made
+ * durable (data and directory entry fsynced) before the group's exports are acknowledged, and removed once its
+ * rows are committed to DuckDB. A file left here after a crash holds rows that were acknowledged and may not be
+ * in the ledger yet; the writer replays it at start-up. A `.partial` file was never acknowledged (the crash came
+ * while it was written) and is dropped: its clients retry.
+ */
+export class LedgerJournal {
+  private sequence = 0;
+
+  private constructor(readonly dir: string) {}
+
+  static open(dir: string): LedgerJournal {
+    mkdirSync(dir, { recursive: true });
+    for (const name of readdirSync(dir)) {
+      if (name.endsWith(partialSuffix)) rmSync(join(dir, name), { force: true });
+    }
+    return new LedgerJournal(dir);
+  }
+
+  /** Files a previous run acknowledged and did not commit, oldest first. */
+  leftovers(): string[] {
+    return readdirSync(this.dir)
+      .filter((name) => name.endsWith(groupSuffix))
+      .sort()
+      .map((name) => join(this.dir, name));
+  }
+
+  /** Writes `content` as the next group file and returns its path once data and name survive a crash. */
+  async append(content: string): Promise<string> {
+    // Names sort in write order across restarts: the start time, then a counter.
+    const name = `${Date.now().toString().padStart(15, '0')}-${(this.sequence++).toString().padStart(9, '0')}`;
+    const partial = join(this.dir, `${name}${partialSuffix}`);
+    const file = join(this.dir, `${name}${groupSuffix}`);
+    const handle = await open(partial, 'w');
+    try {
+      await handle.writeFile(content);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await rename(partial, file);
+    await syncDirectory(this.dir);
+    return file;
+  }
+
+  async remove(file: string): Promise<void> {
+    await rm(file, { force: true });
+  }
+}
+
+/** A rename is durable only once the directory holding it is fsynced. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

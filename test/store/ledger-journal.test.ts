@@ -1,0 +1,193 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { LlmCall } from '../../processor/src/ledger/llm-call.js';
+import { parseConfig } from '../../processor/src/config/load-config.js';
+import { NestedCallFilter } from '../../processor/src/pipeline/nested-calls.js';
+import { openDatabase, type Database } from '../../processor/src/store/database.js';
+import { LedgerJournal } from '../../processor/src/store/ledger-journal.js';
+import { LedgerWriter } from '../../processor/src/store/ledger-writer.js';
+import { llmCallCsvLine } from '../../processor/src/store/llm-call-csv.js';
+import { DailySpend } from '../../processor/src/store/spend-daily.js';
+import { tempDir } from '../reliability/support.js';
+
+// storage.ack: journal: a write is acknowledged once its rows are fsynced in <db>.journal/, committed after.
+
+const logger = pino({ level: 'silent' });
+const open: Array<{ db: Database; writer?: LedgerWriter }> = [];
+
+afterEach(async () => {
+  for (const { db, writer } of open.splice(0)) {
+    await writer?.close().catch(() => undefined);
+    await db.close();
+  }
+});
+
+async function setup(dbPath = join(tempDir('gc-journal-'), 'ledger.duckdb')) {
+  const db = await openDatabase(dbPath);
+  const dailySpend = await DailySpend.open(db.connection);
+  const journal = LedgerJournal.open(`${dbPath}.journal`);
+  const entry: { db: Database; writer?: LedgerWriter } = { db };
+  open.push(entry);
+  const writer = await LedgerWriter.open(db.instance, { maxBatchRows: 1000, maxQueuedRows: 10_000, logger, nestedCalls: new NestedCallFilter(), dailySpend, journal });
+  entry.writer = writer;
+  return { db, writer, journalDir: journal.dir, dbPath };
+}
+
+/** Holds the writer's commits back (a task between commits that waits) until the returned function is called. */
+function holdCommits(writer: LedgerWriter): () => void {
+  let release = () => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  void writer.runBetweenCommits(() => released);
+  return release;
+}
+
+let spanCounter = 0;
+function call(overrides: Partial<LlmCall> = {}): LlmCall {
+  const start = Date.now() - 60_000;
+  return {
+    trace_id: 'a'.repeat(32),
+    span_id: (++spanCounter).toString(16).padStart(16, '0'),
+    parent_span_id: null,
+    start_time: new Date(start),
+    end_time: new Date(start + 800),
+    duration_ms: 800,
+    service_name: 'svc',
+    team: 'search',
+    project: null,
+    feature: null,
+    customer: null,
+    user_id: null,
+    environment: 'prod',
+    action: null,
+    provider: 'openai',
+    operation: 'chat',
+    request_model: 'gpt-4.1',
+    response_model: 'gpt-4.1',
+    response_id: 'r',
+    input_tokens: 1000,
+    output_tokens: 100,
+    cache_read_tokens: 0,
+    cache_write_tokens: null,
+    reasoning_tokens: null,
+    cost_nanos: 2_800_000n,
+    cost_source: 'computed',
+    price_id: 'openai/gpt-4.1@2025-04-14',
+    status: 'ok',
+    error_type: null,
+    attempts: 1,
+    received_at: new Date(start + 1000),
+    attributes: '{"http.route":"/chat"}',
+    ...overrides,
+  };
+}
+
+async function storedSpans(db: Database): Promise<string[]> {
+  const result = await db.connection.runAndReadAll('SELECT span_id FROM llm_calls ORDER BY span_id');
+  return result.getRowObjectsJS().map((row) => String(row.span_id));
+}
+
+describe('ledger journal (storage.ack: journal)', () => {
+  it('acknowledges a write once its rows are fsynced in the journal, then commits them and removes the file', async () => {
+    const { db, writer, journalDir } = await setup();
+    const release = holdCommits(writer);
+    const rows = [call(), call({ team: 'say "hi", ok' })];
+    const write = writer.writeDurably(rows);
+    await write.durable;
+
+    expect(await storedSpans(db)).toEqual([]);
+    const files = readdirSync(journalDir);
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^\d{15}-\d{9}\.csv$/);
+    expect(readFileSync(join(journalDir, files[0] as string), 'utf8')).toBe(rows.map(llmCallCsvLine).join(''));
+
+    release();
+    expect((await write.committed).inserted).toEqual(rows);
+    expect(await storedSpans(db)).toEqual(rows.map((row) => row.span_id));
+    expect(readdirSync(journalDir)).toEqual([]);
+  });
+
+  it('stores a call once when its retry is journaled before the first copy is committed', async () => {
+    const { db, writer } = await setup();
+    const release = holdCommits(writer);
+    const [a, b, c] = [call(), call(), call()];
+    const old = call({ start_time: new Date('2026-01-05T08:00:00Z'), end_time: new Date('2026-01-05T08:00:01Z') });
+    const first = writer.writeDurably([a, b, old]);
+    await first.durable;
+    const retry = writer.writeDurably([b, c, old]);
+    await retry.durable;
+    release();
+
+    expect((await first.committed).inserted).toEqual([a, b, old]);
+    expect((await retry.committed).inserted).toEqual([c]);
+    expect(await storedSpans(db)).toEqual([a, b, c, old].map((row) => row.span_id).sort());
+  });
+
+  it('retries a failed commit until it succeeds; the acknowledged rows are not lost', async () => {
+    const { db, writer, journalDir } = await setup();
+    await db.connection.run('ALTER TABLE llm_calls RENAME TO llm_calls_away');
+    const rows = [call(), call()];
+    const write = writer.writeDurably(rows);
+    await write.durable;
+    // The first attempt fails (no llm_calls) and the writer retries after 250 ms, then 500 ms.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(readdirSync(journalDir)).toHaveLength(1);
+    await db.connection.run('ALTER TABLE llm_calls_away RENAME TO llm_calls');
+
+    expect((await write.committed).inserted).toEqual(rows);
+    expect(await storedSpans(db)).toEqual(rows.map((row) => row.span_id));
+    expect(readdirSync(journalDir)).toEqual([]);
+  });
+
+  it('replays at start-up what a stopped run acknowledged and did not commit, once, and drops unacknowledged files', async () => {
+    const dbPath = join(tempDir('gc-journal-'), 'ledger.duckdb');
+    const committedBefore = call();
+    const stored = await setup(dbPath);
+    await stored.writer.write([committedBefore]);
+    await stored.writer.close();
+    await stored.db.close();
+    open.splice(0);
+
+    // What a kill -9 leaves: a file whose rows were acknowledged (one of them committed just before the kill)
+    // and a partial file, never acknowledged.
+    const journalDir = `${dbPath}.journal`;
+    mkdirSync(journalDir, { recursive: true });
+    const day = new Date('2026-03-02T12:00:00Z');
+    const acknowledged = [committedBefore, call({ start_time: day, end_time: day }), call()];
+    writeFileSync(join(journalDir, '001763000000000-000000007.csv'), acknowledged.map(llmCallCsvLine).join(''));
+    writeFileSync(join(journalDir, '001763000000001-000000008.partial'), llmCallCsvLine(call()).slice(0, 40));
+
+    const { db } = await setup(dbPath);
+    expect(await storedSpans(db)).toEqual(acknowledged.map((row) => row.span_id).sort());
+    expect(readdirSync(journalDir)).toEqual([]);
+    const days = await db.connection.runAndReadAll("SELECT fresh FROM spend_daily_days WHERE day = DATE '2026-03-02'");
+    expect(days.getRowObjectsJS()).toEqual([{ fresh: false }]);
+  });
+
+  it('refuses to start, naming the file, when a journal file cannot be read', async () => {
+    const dir = tempDir('gc-journal-');
+    const dbPath = join(dir, 'ledger.duckdb');
+    mkdirSync(`${dbPath}.journal`);
+    const file = join(`${dbPath}.journal`, '001763000000000-000000001.csv');
+    writeFileSync(file, 'not,a,ledger,row\n');
+    const db = await openDatabase(dbPath);
+    open.push({ db });
+    const journal = LedgerJournal.open(`${dbPath}.journal`);
+    await expect(LedgerWriter.open(db.instance, { maxBatchRows: 1000, maxQueuedRows: 10_000, logger, nestedCalls: new NestedCallFilter(), journal })).rejects.toThrow(
+      `cannot replay the ledger journal file ${file}`,
+    );
+    expect(readdirSync(`${dbPath}.journal`)).toEqual(['001763000000000-000000001.csv']);
+  });
+});
+
+describe('storage.ack in the config', () => {
+  it('defaults to commit, takes journal, and names the field and the fix otherwise', () => {
+    expect(parseConfig({}, 'c.yaml').storage.ack).toBe('commit');
+    expect(parseConfig({ storage: { ack: 'journal', db: './l.duckdb' } }, 'c.yaml').storage.ack).toBe('journal');
+    expect(() => parseConfig({ storage: { ack: 'wal' } }, 'c.yaml')).toThrow(/storage\.ack: 'commit' or 'journal'/);
+    expect(() => parseConfig({ storage: { ack: 'journal', db: ':memory:' } }, 'c.yaml')).toThrow(/storage\.ack: ack 'journal' needs a database file/);
+  });
+});
