@@ -1,4 +1,4 @@
--- Roll-up: (re)compute the `actions` rows of the traces in list $traces (VARCHAR[]).
+-- Roll-up: (re)compute the `actions` rows of the traces in $traces (VARCHAR: trace ids separated by commas).
 -- Used by the live roll-up, by crash recovery at start-up and by `genai-chargeback rebuild-actions`, so all
 -- three produce the same rows. Parameters $since and $until (TIMESTAMP): every call of these traces started
 -- between them (they prune the scan; the live roll-up passes 'infinity' as $until).
@@ -37,5 +37,5 @@ SELECT
   now()::TIMESTAMP                                                                     AS updated_at
 FROM llm_calls c
 LEFT JOIN trace_roots r ON r.trace_id = c.trace_id
-WHERE c.trace_id IN (SELECT unnest($traces)) AND c.start_time BETWEEN $since AND $until
+WHERE c.trace_id IN (SELECT unnest(string_split($traces, ','))) AND c.start_time BETWEEN $since AND $until
 GROUP BY c.trace_id;

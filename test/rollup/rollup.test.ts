@@ -126,6 +126,20 @@ describe('roll-up: one action per trace', () => {
     expect(stage.counters).toMatchObject({ actionsWritten: 1, lateUpdates: 1, lateSpans: 1 });
   });
 
+  it('keeps root text and times exactly through the JSON rows it binds', async () => {
+    const { ledger, stage, advance, send } = await setup();
+    const t = trace(9);
+    const nasty = 'POST /api/"quoted", back\\slash, comma,\nnew line, ünïcødé 漢字 🚀';
+    const team = "o'brien \"team\" ,";
+    await send([root(t, nasty, { 'chargeback.team': team }), call(t, '0000000000000001', 'f'.repeat(16), 'priced-chat', 100, 10)]);
+    advance(5_000);
+    await stage.tick();
+    expect(await ledger.query(`SELECT root_span_name, team, epoch_ms(start_time) AS start_ms, epoch_ms(end_time) AS end_ms, complete FROM trace_roots`)).toEqual([
+      { root_span_name: nasty, team, start_ms: 1_763_800_000_000n, end_ms: 1_763_800_002_000n, complete: true },
+    ]);
+    expect(await actions(ledger)).toMatchObject([{ action: nasty, team, calls: 1 }]);
+  });
+
   it('replaces a trace written again (late call, root sent twice): one actions row and one trace_roots row, each call once', async () => {
     const { ledger, stage, store, advance, send } = await setup();
     const t = trace(12);
