@@ -10,46 +10,29 @@ import { encodeRequest } from '../../processor/src/forward/wire/request.js';
 import { spliceSpan } from '../../processor/src/forward/wire/splice-span.js';
 import type { LlmCall } from '../../processor/src/ledger/llm-call.js';
 import { decodeTracesJson, decodeTracesProtobuf, encodeStatusProtobuf, encodeTracesProtobuf, retryInfoDetail } from '../../processor/src/otlp/index.js';
+import { llmCallRow } from '../support/llm-call-row.js';
 import { makeSpan } from '../support/spans.js';
 
 const TRACE = '5b8efff798038103d269b633813fc60c';
 
 function call(overrides: Partial<LlmCall> = {}): LlmCall {
-  return {
+  return llmCallRow(new Date(0), {
     trace_id: TRACE,
     span_id: '00000000000000c1',
-    parent_span_id: null,
-    start_time: new Date(0),
     end_time: new Date(0),
     duration_ms: 0,
     service_name: 'answer-api',
-    team: 'search',
-    project: null,
     feature: 'answers',
     customer: 'acme',
     user_id: 'u-1',
-    environment: 'prod',
-    action: null,
-    provider: 'openai',
-    operation: 'chat',
-    request_model: 'gpt-4.1',
     response_model: null,
     response_id: null,
-    input_tokens: 1000,
-    output_tokens: 100,
     cache_read_tokens: null,
-    cache_write_tokens: null,
-    reasoning_tokens: null,
-    cost_nanos: 2_800_000n,
-    cost_source: 'computed',
-    price_id: 'openai/gpt-4.1@2025-04-14',
-    status: 'ok',
-    error_type: null,
     attempts: null,
     received_at: new Date(0),
     attributes: '{}',
     ...overrides,
-  };
+  });
 }
 
 describe('enrichment (pure)', () => {

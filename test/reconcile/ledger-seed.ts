@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { LlmCall } from '../../processor/src/ledger/llm-call.js';
 import type { Database } from '../../processor/src/store/database.js';
 import { appendLlmCall } from '../../processor/src/store/llm-call-appender.js';
+import { llmCallRow } from '../support/llm-call-row.js';
 
 /** Known llm_calls rows for the reconciliation tests; fixtures/README.md describes the scenario they match. */
 export interface SeedCall {
@@ -102,23 +103,14 @@ export async function seedLedger(db: Database, calls: readonly SeedCall[]): Prom
 
 function toRow(call: SeedCall): LlmCall {
   const start = new Date(call.start);
-  return {
+  return llmCallRow(start, {
     trace_id: randomBytes(16).toString('hex'),
     span_id: randomBytes(8).toString('hex'),
-    parent_span_id: null,
-    start_time: start,
     end_time: new Date(start.getTime() + 1500),
     duration_ms: 1500,
     service_name: 'checkout-api',
     team: call.team ?? null,
-    project: null,
-    feature: null,
-    customer: null,
-    user_id: null,
-    environment: 'prod',
-    action: null,
     provider: call.provider,
-    operation: 'chat',
     request_model: call.requestModel,
     response_model: call.responseModel,
     response_id: null,
@@ -126,14 +118,11 @@ function toRow(call: SeedCall): LlmCall {
     output_tokens: call.output,
     cache_read_tokens: call.cacheRead ?? (call.input === null ? null : 0),
     cache_write_tokens: call.cacheWrite ?? (call.input === null ? null : 0),
-    reasoning_tokens: null,
     cost_nanos: call.costNanos,
     cost_source: call.costNanos === null ? 'unpriced' : 'computed',
     price_id: null,
     status: call.status ?? 'ok',
-    error_type: null,
-    attempts: 1,
     received_at: new Date(call.receivedAt ?? start.getTime() + 2000),
     attributes: JSON.stringify(call.attributes ?? {}),
-  };
+  });
 }

@@ -11,6 +11,7 @@ import { LedgerWriter } from '../../processor/src/store/ledger-writer.js';
 import { llmCallCsvLine } from '../../processor/src/store/llm-call-csv.js';
 import { DailySpend } from '../../processor/src/store/spend-daily.js';
 import { tempDir } from '../reliability/support.js';
+import { llmCallRow } from '../support/llm-call-row.js';
 
 // storage.ack: journal: a write is acknowledged once its rows are fsynced in <db>.journal/, committed after.
 
@@ -46,43 +47,9 @@ function holdCommits(writer: LedgerWriter): () => void {
 }
 
 let spanCounter = 0;
+/** A new call that started a minute ago, so the writer knows it is new without asking DuckDB. */
 function call(overrides: Partial<LlmCall> = {}): LlmCall {
-  const start = Date.now() - 60_000;
-  return {
-    trace_id: 'a'.repeat(32),
-    span_id: (++spanCounter).toString(16).padStart(16, '0'),
-    parent_span_id: null,
-    start_time: new Date(start),
-    end_time: new Date(start + 800),
-    duration_ms: 800,
-    service_name: 'svc',
-    team: 'search',
-    project: null,
-    feature: null,
-    customer: null,
-    user_id: null,
-    environment: 'prod',
-    action: null,
-    provider: 'openai',
-    operation: 'chat',
-    request_model: 'gpt-4.1',
-    response_model: 'gpt-4.1',
-    response_id: 'r',
-    input_tokens: 1000,
-    output_tokens: 100,
-    cache_read_tokens: 0,
-    cache_write_tokens: null,
-    reasoning_tokens: null,
-    cost_nanos: 2_800_000n,
-    cost_source: 'computed',
-    price_id: 'openai/gpt-4.1@2025-04-14',
-    status: 'ok',
-    error_type: null,
-    attempts: 1,
-    received_at: new Date(start + 1000),
-    attributes: '{"http.route":"/chat"}',
-    ...overrides,
-  };
+  return llmCallRow(new Date(Date.now() - 60_000), { trace_id: 'a'.repeat(32), span_id: (++spanCounter).toString(16).padStart(16, '0'), ...overrides });
 }
 
 async function storedSpans(db: Database): Promise<string[]> {

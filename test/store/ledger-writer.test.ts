@@ -10,6 +10,7 @@ import { openDatabase, type Database } from '../../processor/src/store/database.
 import { LedgerWriter } from '../../processor/src/store/ledger-writer.js';
 import type { RecentCallKeysOptions } from '../../processor/src/store/recent-call-keys.js';
 import { DailySpend } from '../../processor/src/store/spend-daily.js';
+import { llmCallRow } from '../support/llm-call-row.js';
 
 const logger = pino({ level: 'silent' });
 const open: Array<{ db: Database; writer: LedgerWriter }> = [];
@@ -32,41 +33,7 @@ afterEach(async () => {
 let startMs = Date.parse('2026-11-20T10:00:00.123Z');
 
 function row(spanId: string, overrides: Partial<LlmCall> = {}): LlmCall {
-  return {
-    trace_id: 'b'.repeat(32),
-    span_id: spanId.padStart(16, '0'),
-    parent_span_id: null,
-    start_time: new Date(startMs),
-    end_time: new Date(startMs + 1333),
-    duration_ms: 1333,
-    service_name: 'svc',
-    team: 'search',
-    project: null,
-    feature: null,
-    customer: null,
-    user_id: null,
-    environment: 'prod',
-    action: null,
-    provider: 'openai',
-    operation: 'chat',
-    request_model: 'gpt-4.1',
-    response_model: 'gpt-4.1-2025-04-14',
-    response_id: 'r',
-    input_tokens: 1000,
-    output_tokens: 100,
-    cache_read_tokens: 0,
-    cache_write_tokens: null,
-    reasoning_tokens: null,
-    cost_nanos: 2_800_000n,
-    cost_source: 'computed',
-    price_id: 'openai/gpt-4.1@2025-04-14',
-    status: 'ok',
-    error_type: null,
-    attempts: 1,
-    received_at: new Date('2026-11-20T10:00:02Z'),
-    attributes: '{"http.route":"/x"}',
-    ...overrides,
-  };
+  return llmCallRow(new Date(startMs), { span_id: spanId.padStart(16, '0'), received_at: new Date('2026-11-20T10:00:02Z'), ...overrides });
 }
 
 async function ledger(db: Database) {

@@ -1,0 +1,40 @@
+import type { LlmCall } from '../../processor/src/ledger/llm-call.js';
+
+/** A priced gpt-4.1 call row (1,000 in, 100 out, $0.0028) for writer tests; `start` sets its times. */
+export function llmCallRow(start: Date, overrides: Partial<LlmCall> = {}): LlmCall {
+  return {
+    trace_id: 'b'.repeat(32),
+    span_id: '0000000000000001',
+    parent_span_id: null,
+    start_time: start,
+    end_time: new Date(start.getTime() + 1333),
+    duration_ms: 1333,
+    service_name: 'svc',
+    team: 'search',
+    project: null,
+    feature: null,
+    customer: null,
+    user_id: null,
+    environment: 'prod',
+    action: null,
+    provider: 'openai',
+    operation: 'chat',
+    request_model: 'gpt-4.1',
+    response_model: 'gpt-4.1-2025-04-14',
+    response_id: 'r',
+    input_tokens: 1000,
+    output_tokens: 100,
+    cache_read_tokens: 0,
+    cache_write_tokens: null,
+    reasoning_tokens: null,
+    cost_nanos: 2_800_000n,
+    cost_source: 'computed',
+    price_id: 'openai/gpt-4.1@2025-04-14',
+    status: 'ok',
+    error_type: null,
+    attempts: 1,
+    received_at: new Date(start.getTime() + 2000),
+    attributes: '{"http.route":"/x"}',
+    ...overrides,
+  };
+}
