@@ -444,10 +444,11 @@ function deferred<T>(): Deferred<T> {
 }
 
 function refused(error: RetryableError): DurableWrite {
-  const write: PendingWrite = { rows: [], durable: deferred(), committed: deferred() };
-  write.durable.reject(error);
-  write.committed.reject(error);
-  return { durable: write.durable.promise, committed: write.committed.promise };
+  const durable = deferred<void>();
+  const committed = deferred<WriteResult>();
+  durable.reject(error);
+  committed.reject(error);
+  return { durable: durable.promise, committed: committed.promise };
 }
 
 /**
