@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../processor/src/store/database.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
 
 /** A port that was free a moment ago (for restarting a processor on the same address). */
 export function freePort(): Promise<number> {
@@ -112,27 +113,45 @@ export function exportWith(exporter: SpanExporter, spans: ReadableSpan[]): Promi
   return new Promise((resolve) => exporter.export(spans, resolve));
 }
 
-export interface LedgerSummary {
+export interface LedgerTotals {
   rows: number;
   distinct: number;
   costNanos: bigint;
+}
+
+export interface LedgerSummary extends LedgerTotals {
   ids: Set<string>;
 }
 
 /** What the ledger file holds, read after the processor has stopped (one process per DuckDB file). */
 export async function readLedger(dbPath: string): Promise<LedgerSummary> {
+  return withLedger(dbPath, async (connection) => {
+    const ids = (await connection.runAndReadAll(`SELECT trace_id || '/' || span_id AS id FROM llm_calls`)).getRowObjectsJS();
+    return { ...(await totalsOf(connection)), ids: new Set(ids.map((r) => String(r.id))) };
+  });
+}
+
+/** The counts alone: a soak stores more calls than a JavaScript Set can hold (2^24). */
+export function readLedgerTotals(dbPath: string): Promise<LedgerTotals> {
+  return withLedger(dbPath, totalsOf);
+}
+
+async function withLedger<T>(dbPath: string, read: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
   const db = await openDatabase(dbPath, { readOnly: true });
   try {
-    const totals = (
-      await db.connection.runAndReadAll(
-        `SELECT count(*) AS n, count(DISTINCT (trace_id, span_id)) AS d, coalesce(sum(cost_usd), 0)::VARCHAR AS cost FROM llm_calls`,
-      )
-    ).getRowObjectsJS()[0] as { n: bigint; d: bigint; cost: string };
-    const ids = (await db.connection.runAndReadAll(`SELECT trace_id || '/' || span_id AS id FROM llm_calls`)).getRowObjectsJS();
-    return { rows: Number(totals.n), distinct: Number(totals.d), costNanos: usdToNanos(totals.cost), ids: new Set(ids.map((r) => String(r.id))) };
+    return await read(db.connection);
   } finally {
     await db.close();
   }
+}
+
+async function totalsOf(connection: DuckDBConnection): Promise<LedgerTotals> {
+  const totals = (
+    await connection.runAndReadAll(
+      `SELECT count(*) AS n, count(DISTINCT (trace_id, span_id)) AS d, coalesce(sum(cost_usd), 0)::VARCHAR AS cost FROM llm_calls`,
+    )
+  ).getRowObjectsJS()[0] as { n: bigint; d: bigint; cost: string };
+  return { rows: Number(totals.n), distinct: Number(totals.d), costNanos: usdToNanos(totals.cost) };
 }
 
 /** "12.345678900" → 12345678900n, exactly. */

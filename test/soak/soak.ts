@@ -1,7 +1,8 @@
 /**
  * Soak: the built processor under a steady 80% of its measured capacity for SOAK_WARMUP_MINUTES (default 5) and
  * then SOAK_MINUTES (default 10) more, sampling its RSS and the exporters' latency. Prints the figures as JSON and
- * exits 1 if RSS trends upward over the measured minutes, p99 latency drifts, or a call is missing from the ledger.
+ * exits 1 if RSS trends upward over the measured minutes, p99 latency drifts, or a call is missing from the ledger
+ * or stored twice.
  * Not part of `npm test`: run `npm run build && npm run test:soak` (SOAK_WARMUP_MINUTES=1 SOAK_MINUTES=2 for a
  * short run).
  *
@@ -18,7 +19,7 @@ import { dirname } from 'node:path';
 import { encodeTracesProtobuf } from '../../processor/src/otlp/index.js';
 import type { DecodedSpan } from '../../processor/src/otlp/types.js';
 import { startProcessor } from '../support/processor-process.js';
-import { memoryOf, readLedger, scrapeMetrics, sleep, tempDir, writeConfig } from '../reliability/support.js';
+import { memoryOf, readLedgerTotals, scrapeMetrics, sleep, tempDir, writeConfig } from '../reliability/support.js';
 
 const soakMinutes = Number(process.env.SOAK_MINUTES ?? 10);
 const warmupMinutes = Number(process.env.SOAK_WARMUP_MINUTES ?? 5);
@@ -199,7 +200,7 @@ async function main(): Promise<void> {
 
   const exitCode = await processor.stop('SIGTERM');
   if (exitCode !== 0) throw new Error(`processor exited with ${exitCode}`);
-  const ledger = await readLedger(processor.dbPath);
+  const ledger = await readLedgerTotals(processor.dbPath);
   rmSync(dirname(processor.dbPath), { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
   const measured = rssSamples.filter(([t]) => t >= warmupMinutes);
@@ -219,6 +220,7 @@ async function main(): Promise<void> {
     processorNodeArgs: nodeArgs.join(' '),
     callsSent: sentCalls,
     callsStored: ledger.rows,
+    callsDistinct: ledger.distinct,
     clientSkipped: skipped,
     refused: minutes.reduce((s, b) => s + b.refused, 0),
     rssAtWarmupStartMiB: +(rssSamples[0]?.[1] ?? NaN).toFixed(1),
@@ -237,6 +239,7 @@ async function main(): Promise<void> {
 
   const problems: string[] = [];
   if (ledger.rows !== sentCalls) problems.push(`stored ${ledger.rows} of ${sentCalls} acknowledged calls`);
+  if (ledger.distinct !== ledger.rows) problems.push(`${ledger.rows - ledger.distinct} calls stored twice`);
   // Flat: under 1 MiB/min after the warm-up, the least-squares slope of a sample every 5 s. At ~80 requests/s that
   // catches a leak of 200 bytes per request; one decoded span (about 1 KiB) kept per request would show as 5 MiB/min.
   if (Object.keys(figures.processorErrors).length > 0) problems.push(`the processor logged errors: ${JSON.stringify(figures.processorErrors)}`);
