@@ -1,7 +1,10 @@
 -- Roll-up: (re)compute the `actions` rows of the traces in $traces (VARCHAR: trace ids separated by commas).
 -- Used by the live roll-up, by crash recovery at start-up and by `genai-chargeback rebuild-actions`, so all
 -- three produce the same rows. Parameters $since and $until (TIMESTAMP): every call of these traces started
--- between them (they prune the scan; the live roll-up passes 'infinity' as $until).
+-- between them (they prune the scan; the live roll-up passes 'infinity' as $until). $roots_since (TIMESTAMP): every
+-- root of these traces started at or after it. It keeps each live write from reading every root ever recorded
+-- (trace_roots grows with every trace; zone maps on start_time skip all but the newest row groups); recovery and
+-- rebuild pass '-infinity'.
 -- Attribution: the originating request's (the root span, resolved span > resource > rules); a key the root
 -- lacks falls back to the earliest call that has it (the baggage the request carried).
 -- cost_usd is the total of the priced calls, failed ones included; failed_cost_usd is the failed part of it.
@@ -36,6 +39,6 @@ SELECT
   coalesce(any_value(r.complete), false)                                               AS complete,
   now()::TIMESTAMP                                                                     AS updated_at
 FROM llm_calls c
-LEFT JOIN trace_roots r ON r.trace_id = c.trace_id
+LEFT JOIN (SELECT * FROM trace_roots WHERE start_time >= $roots_since) r ON r.trace_id = c.trace_id
 WHERE c.trace_id IN (SELECT unnest(string_split($traces, ','))) AND c.start_time BETWEEN $since AND $until
 GROUP BY c.trace_id;

@@ -114,8 +114,10 @@ export class ActionStore {
         await this.deleteTraces('trace_roots', roots.map((write) => write.traceId).filter((id) => updated.has(id)));
       }
       await this.recordRoots(roots);
-      const since = existing.reduce((min, row) => Math.min(min, Number(row.start_ms)), earliestStartMs);
-      await this.recompute(traces, timestamp(new Date(since)), DuckDBTimestampValue.PosInf);
+      // Each root starts at or after `since`: a root written now is among the spans `earliestStartMs` covers, and
+      // one recorded before came with an action row whose start (found above) is no later than the root's.
+      const since = timestamp(new Date(existing.reduce((min, row) => Math.min(min, Number(row.start_ms)), earliestStartMs)));
+      await this.recompute(traces, since, DuckDBTimestampValue.PosInf, since);
       return { written: writes.length, updated };
     });
   }
@@ -174,16 +176,20 @@ export class ActionStore {
       if (!(typeof ids === 'string' && first instanceof DuckDBTimestampValue && last instanceof DuckDBTimestampValue)) {
         throw new Error(`roll-up chunk ${chunk} of ${traces} traces is empty`);
       }
-      await this.recompute(ids, first, last);
+      // A root may start before its trace's first call, so recovery and rebuild read every root.
+      await this.recompute(ids, first, last, DuckDBTimestampValue.NegInf);
       onProgress?.(Math.min(traces, (chunk + 1) * this.chunkTraces), traces);
     }
     await this.connection.run('DROP TABLE rollup_chunks');
     return traces;
   }
 
-  /** Calls of `traces` (comma-separated ids) that started in [since, until] are all their calls (see queries/rollup-actions.sql). */
-  private async recompute(traces: string, since: DuckDBTimestampValue, until: DuckDBTimestampValue): Promise<void> {
-    await this.connection.run(this.rollupSql, { traces, since, until });
+  /**
+   * Calls of `traces` (comma-separated ids) that started in [since, until] are all their calls, and their roots all
+   * started at or after `rootsSince` (see queries/rollup-actions.sql).
+   */
+  private async recompute(traces: string, since: DuckDBTimestampValue, until: DuckDBTimestampValue, rootsSince: DuckDBTimestampValue): Promise<void> {
+    await this.connection.run(this.rollupSql, { traces, since, until, roots_since: rootsSince });
   }
 
   /** A trace written again without its root (late spans) keeps the root recorded before: only new roots are written. */
