@@ -204,10 +204,15 @@ async function main(): Promise<void> {
   rmSync(dirname(processor.dbPath), { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
   const measured = rssSamples.filter(([t]) => t >= warmupMinutes);
-  // pino levels: 40 warn, 50 error. Counted by message, so a run's failures show without reading its log.
+  // pino levels: 40 warn, 50 error. Counted by message and cause, so a run's failures show without reading its log.
   const logged = (level: number) => {
     const counts: Record<string, number> = {};
-    for (const entry of processor.logs) if (Number(entry.level) === level) counts[String(entry.msg)] = (counts[String(entry.msg)] ?? 0) + 1;
+    for (const entry of processor.logs) {
+      if (Number(entry.level) !== level) continue;
+      const cause = (entry.err as { message?: unknown } | undefined)?.message;
+      const key = cause === undefined ? String(entry.msg) : `${String(entry.msg)}: ${String(cause)}`;
+      counts[key] = (counts[key] ?? 0) + 1;
+    }
     return counts;
   };
   const scrapeFailures = minutes.filter((bucket) => bucket.internals !== undefined && 'scrapeFailed' in bucket.internals).length;
