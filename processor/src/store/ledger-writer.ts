@@ -111,9 +111,11 @@ export class LedgerWriter {
   private committing: Promise<void> | null = null;
   private closed = false;
 
+  /** Commit mode's staging files, made on first use: journal mode stages in the journal. */
+  private stagingDir: string | null = null;
+
   private constructor(
     private readonly connection: DuckDBConnection,
-    private readonly stagingDir: string,
     private readonly recentKeys: RecentCallKeys,
     private readonly options: LedgerWriterOptions,
   ) {}
@@ -134,7 +136,7 @@ export class LedgerWriter {
     );
     const recentKeys = await loadRecentKeys(connection, options.recentKeys ?? defaultRecentKeys);
     sweepStagingLeftovers();
-    return new LedgerWriter(connection, mkdtempSync(join(stagingRoot, `${stagingPrefix}${process.pid}-`)), recentKeys, options);
+    return new LedgerWriter(connection, recentKeys, options);
   }
 
   get queueSize(): number {
@@ -182,7 +184,7 @@ export class LedgerWriter {
     this.closed = true;
     while (this.draining !== null || this.committing !== null) await (this.draining ?? this.committing);
     this.connection.closeSync();
-    rmSync(this.stagingDir, { recursive: true, force: true });
+    if (this.stagingDir !== null) rmSync(this.stagingDir, { recursive: true, force: true });
   }
 
   private kick(): void {
@@ -204,6 +206,7 @@ export class LedgerWriter {
           for (const task of this.betweenCommits.splice(0)) await task();
           continue;
         }
+        this.stagingDir ??= mkdtempSync(join(stagingRoot, `${stagingPrefix}${process.pid}-`));
         const file = join(this.stagingDir, `group-${fileIndex}.csv`);
         const staged = await this.stage(this.takeGroup(), async (csv) => {
           await writeFile(file, csv);
