@@ -1,3 +1,4 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { Metadata } from '@grpc/grpc-js';
 import { SpanKind, context, trace, type Attributes } from '@opentelemetry/api';
 import type { ExportResult } from '@opentelemetry/core';
@@ -12,7 +13,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../processor/src/store/database.js';
-import type { DuckDBConnection } from '@duckdb/node-api';
 
 /** A port that was free a moment ago (for restarting a processor on the same address). */
 export function freePort(): Promise<number> {
