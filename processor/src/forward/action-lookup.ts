@@ -1,4 +1,5 @@
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { timestamp } from '../store/llm-call-appender.js';
 
 /** What the root span of a trace gets in after-rollup mode: from the trace's `actions` row. */
 export interface ActionTotals {
@@ -8,7 +9,8 @@ export interface ActionTotals {
 }
 
 export interface ActionLookup {
-  totals(traceIds: readonly string[]): Promise<Map<string, ActionTotals>>;
+  /** `startedFrom`: the actions start at or after it, which keeps the read to the newest rows. */
+  totals(traceIds: readonly string[], startedFrom: Date): Promise<Map<string, ActionTotals>>;
   close(): void;
 }
 
@@ -19,7 +21,7 @@ const idsPerQuery = 1_000;
 export function duckDbActionLookup(instance: DuckDBInstance): ActionLookup {
   let connection: Promise<DuckDBConnection> | null = null;
   return {
-    async totals(traceIds) {
+    async totals(traceIds, startedFrom) {
       connection ??= instance.connect();
       const db = await connection;
       const result = new Map<string, ActionTotals>();
@@ -30,7 +32,10 @@ export function duckDbActionLookup(instance: DuckDBInstance): ActionLookup {
           .slice(i, i + idsPerQuery)
           .map((id) => `'${id}'`)
           .join(',');
-        const reader = await db.runAndReadAll(`SELECT trace_id, cost_usd::VARCHAR AS cost_usd, calls FROM actions WHERE trace_id IN (${list})`);
+        const reader = await db.runAndReadAll(
+          `SELECT trace_id, cost_usd::VARCHAR AS cost_usd, calls FROM actions WHERE start_time >= $started_from AND trace_id IN (${list})`,
+          { started_from: timestamp(startedFrom) },
+        );
         for (const row of reader.getRowObjectsJS()) {
           result.set(String(row.trace_id), { costUsd: row.cost_usd === null ? null : String(row.cost_usd), calls: Number(row.calls) });
         }

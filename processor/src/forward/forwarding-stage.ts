@@ -65,11 +65,11 @@ export class ForwardingStage implements StoredBatchListener {
   }
 
   /** For RollupStage.onActionsWritten: the held traces go out with their action's totals on the root span. */
-  readonly onActionsWritten = (traceIds: string[]): void => {
+  readonly onActionsWritten = (traceIds: string[], startedFrom: Date): void => {
     const held = traceIds.filter((traceId) => this.holding.some(({ hold }) => hold.holds(traceId)));
     if (held.length === 0) return;
     const lookup = this.actions
-      .totals(held)
+      .totals(held, startedFrom)
       .catch((error: unknown) => {
         this.logger.error({ err: error, traces: held.length }, 'reading action totals failed; forwarding the traces without them');
         return new Map<string, ActionTotals>();

@@ -2,7 +2,7 @@ import type { DuckDBInstance } from '@duckdb/node-api';
 import type { Logger } from 'pino';
 import type { ForwardExporterConfig } from '../config/schema.js';
 import type { OtlpSignal } from '../otlp/index.js';
-import type { ActionsWrittenListener } from '../rollup/rollup-stage.js';
+import type { ActionsWrittenListener, TracesWithoutActionListener } from '../rollup/rollup-stage.js';
 import { duckDbActionLookup } from './action-lookup.js';
 import { Exporter } from './exporter.js';
 import { ForwardingStage, type ForwardTarget } from './forwarding-stage.js';
@@ -25,7 +25,7 @@ export interface Forwarding {
   /** Register with `rollup.onActionsWritten`. */
   readonly onActionsWritten: ActionsWrittenListener;
   /** Register with `rollup.onTracesWithoutAction`. */
-  readonly onTracesWithoutAction: ActionsWrittenListener;
+  readonly onTracesWithoutAction: TracesWithoutActionListener;
   /** Give to the receivers (`forwardSignal` of createApp and serveGrpc): logs and metrics requests, passed on. */
   readonly forwardSignal: ForwardSignal;
   readonly metrics: ForwardMetrics;

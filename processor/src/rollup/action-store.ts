@@ -14,6 +14,8 @@ export interface ActionWrite {
 
 export interface ActionWriteResult {
   written: number;
+  /** Every action row this write produced starts at or after it (a bound for reading them back). */
+  startedFrom: Date;
   /** Traces whose action row existed already: late spans updated it. */
   updated: Set<string>;
 }
@@ -98,7 +100,7 @@ export class ActionStore {
    * existing action row reaches further back. Together they bound the ledger scan to the rows that matter.
    */
   async write(queued: ActionWrite[], earliestStartMs: number): Promise<ActionWriteResult> {
-    if (queued.length === 0) return { written: 0, updated: new Set() };
+    if (queued.length === 0) return { written: 0, updated: new Set(), startedFrom: new Date(earliestStartMs) };
     const writes = latestPerTrace(queued);
     const traces = traceList(writes.map((write) => write.traceId));
     return inTransaction(this.connection, async () => {
@@ -116,9 +118,10 @@ export class ActionStore {
       await this.recordRoots(roots);
       // Each root starts at or after `since`: a root written now is among the spans `earliestStartMs` covers, and
       // one recorded before came with an action row whose start (found above) is no later than the root's.
-      const since = timestamp(new Date(existing.reduce((min, row) => Math.min(min, Number(row.start_ms)), earliestStartMs)));
+      const startedFrom = new Date(existing.reduce((min, row) => Math.min(min, Number(row.start_ms)), earliestStartMs));
+      const since = timestamp(startedFrom);
       await this.recompute(traces, since, DuckDBTimestampValue.PosInf, since);
-      return { written: writes.length, updated };
+      return { written: writes.length, updated, startedFrom };
     });
   }
 

@@ -14,8 +14,14 @@ export interface RollupCounters {
   writeFailures: number;
 }
 
-/** Notified with the traces whose action was just written (forwarding in after-rollup mode listens here). */
-export type ActionsWrittenListener = (traceIds: string[]) => void;
+/**
+ * Notified with the traces whose action was just written (forwarding in after-rollup mode listens here); their
+ * action rows all start at or after `startedFrom`.
+ */
+export type ActionsWrittenListener = (traceIds: string[], startedFrom: Date) => void;
+
+/** Notified with traces that leave the buffer with no action to write. */
+export type TracesWithoutActionListener = (traceIds: string[]) => void;
 
 interface PendingTrace {
   trace: BufferedTrace;
@@ -40,7 +46,7 @@ export class RollupStage implements StoredBatchListener {
   private writing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly listeners: ActionsWrittenListener[] = [];
-  private readonly withoutActionListeners: ActionsWrittenListener[] = [];
+  private readonly withoutActionListeners: TracesWithoutActionListener[] = [];
 
   constructor(
     private readonly buffer: TraceBuffer,
@@ -63,7 +69,7 @@ export class RollupStage implements StoredBatchListener {
   }
 
   /** Notified with the traces that left the buffer with no action to write (no GenAI call among their spans). */
-  onTracesWithoutAction(listener: ActionsWrittenListener): void {
+  onTracesWithoutAction(listener: TracesWithoutActionListener): void {
     this.withoutActionListeners.push(listener);
   }
 
@@ -126,14 +132,14 @@ export class RollupStage implements StoredBatchListener {
       const writes: ActionWrite[] = batch.map(({ trace, complete }) => ({ traceId: trace.traceId, root: trace.root, complete }));
       try {
         const earliest = batch.reduce((min, { trace }) => Math.min(min, trace.minStartMs), Infinity);
-        const { written, updated } = await this.store.write(writes, earliest);
+        const { written, updated, startedFrom } = await this.store.write(writes, earliest);
         this.counters.actionsWritten += written - updated.size;
         this.counters.actionsIncomplete += batch.filter((p) => !p.complete).length;
         this.counters.lateUpdates += updated.size;
         for (const { trace } of batch) if (updated.has(trace.traceId)) this.counters.lateSpans += trace.spans;
         const traceIds = writes.map((w) => w.traceId);
         this.buffer.markWritten(traceIds);
-        for (const listener of this.listeners) listener(traceIds);
+        for (const listener of this.listeners) listener(traceIds, startedFrom);
       } catch (error) {
         this.counters.writeFailures += 1;
         this.logger.error({ err: error, traces: writes.length }, 'writing actions failed; retrying on the next tick');
