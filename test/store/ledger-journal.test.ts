@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -25,13 +25,13 @@ afterEach(async () => {
   }
 });
 
-async function setup(dbPath = join(tempDir('gc-journal-'), 'ledger.duckdb')) {
+async function setup(dbPath = join(tempDir('gc-journal-'), 'ledger.duckdb'), log = logger) {
   const db = await openDatabase(dbPath);
   const dailySpend = await DailySpend.open(db.connection);
   const journal = LedgerJournal.open(`${dbPath}.journal`);
   const entry: { db: Database; writer?: LedgerWriter } = { db };
   open.push(entry);
-  const writer = await LedgerWriter.open(db.instance, { maxBatchRows: 1000, maxQueuedRows: 10_000, logger, nestedCalls: new NestedCallFilter(), dailySpend, journal });
+  const writer = await LedgerWriter.open(db.instance, { maxBatchRows: 1000, maxQueuedRows: 10_000, logger: log, nestedCalls: new NestedCallFilter(), dailySpend, journal });
   entry.writer = writer;
   return { db, writer, journalDir: journal.dir, dbPath };
 }
@@ -91,6 +91,19 @@ describe('ledger journal (storage.ack: journal)', () => {
     expect((await first.committed).inserted).toEqual([a, b, old]);
     expect((await retry.committed).inserted).toEqual([c]);
     expect(await storedSpans(db)).toEqual([a, b, c, old].map((row) => row.span_id).sort());
+  });
+
+  it('refuses a write it cannot journal with a retryable error, logs why, and stores nothing', async () => {
+    const lines: string[] = [];
+    const { db, writer, journalDir } = await setup(undefined, pino({ level: 'error' }, { write: (line: string) => lines.push(line) }));
+    rmSync(journalDir, { recursive: true });
+    const write = writer.writeDurably([call()]);
+    await expect(write.durable).rejects.toThrow('storage is temporarily unavailable');
+    await expect(write.committed).rejects.toThrow('storage is temporarily unavailable');
+    expect(writer.queueSize).toBe(0);
+    expect(await storedSpans(db)).toEqual([]);
+    const logged = lines.map((line) => JSON.parse(line) as { msg: string; rows: number; err: { code: string } });
+    expect(logged.map(({ msg, rows, err }) => [msg, rows, err.code])).toEqual([['staging the rows failed; clients will retry', 1, 'ENOENT']]);
   });
 
   it('retries a failed commit until it succeeds; the acknowledged rows are not lost', async () => {

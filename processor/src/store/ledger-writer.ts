@@ -214,7 +214,7 @@ export class LedgerWriter {
         });
         fileIndex = 1 - fileIndex;
         await previous;
-        if (staged !== null) previous = this.commit([staged]).catch((error: unknown) => this.fail(staged, error));
+        if (staged !== null) previous = this.commit([staged]).catch((error: unknown) => this.fail(staged, error, 'ledger commit failed; clients will retry'));
       }
       await previous;
     } finally {
@@ -255,12 +255,11 @@ export class LedgerWriter {
             await this.commit(batch);
             break;
           } catch (error) {
-            const rows = batch.reduce((sum, group) => sum + group.rowCount, 0);
             if (this.closed) {
-              this.options.logger.error({ err: error, rows }, 'ledger commit failed while stopping; the rows stay in the journal for the next start');
-              for (const group of batch) this.fail(group, error);
+              for (const group of batch) this.fail(group, error, 'ledger commit failed while stopping; the rows stay in the journal for the next start');
               break;
             }
+            const rows = batch.reduce((sum, group) => sum + group.rowCount, 0);
             const retryInMs = Math.min(5_000, 250 * 2 ** attempt);
             this.options.logger.error({ err: error, rows, retryInMs }, 'ledger commit failed; the rows are in the journal, retrying');
             await new Promise((resolve) => setTimeout(resolve, retryInMs));
@@ -338,7 +337,7 @@ export class LedgerWriter {
     try {
       if (group.keptKeys.size > 0) group.file = await persist(csv);
     } catch (error) {
-      this.fail(group, error);
+      this.fail(group, error, 'staging the rows failed; clients will retry');
       return null;
     }
     // Before the next group is staged, which may carry the same calls again.
@@ -400,12 +399,10 @@ export class LedgerWriter {
   }
 
   /** Answers a group that could not be made durable (or, stopping, committed) with a retryable error. */
-  private fail(group: StagedGroup, error: unknown): void {
+  private fail(group: StagedGroup, error: unknown, message: string): void {
     this.queuedRows -= group.rowCount;
     this.options.nestedCalls.forget(group.remembered);
-    if (this.options.journal === undefined) {
-      this.options.logger.error({ err: error, rows: group.rowCount }, 'ledger commit failed; clients will retry');
-    }
+    this.options.logger.error({ err: error, rows: group.rowCount }, message);
     const retryable = new RetryableError('storage is temporarily unavailable', 5);
     for (const write of group.writes) {
       write.durable.reject(retryable);
