@@ -9,6 +9,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Re
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../processor/src/store/database.js';
 import { startProcessor, type ProcessorProcess } from '../support/processor-process.js';
+import { scrapeMetrics } from '../reliability/support.js';
 
 /** A processor with a short roll-up wait so tests finish quickly; the rest of the config as given. */
 async function processorWith(rollup: Record<string, unknown>, dbPath?: string): Promise<ProcessorProcess> {
@@ -83,6 +84,9 @@ describe('roll-up with a real processor process', () => {
     late.end();
     await send(processor, memory.getFinishedSpans().slice(-1));
     await sleep(1_500);
+    const metrics = await scrapeMetrics(processor.httpUrl);
+    expect(metrics.get('genai_chargeback_late_spans_total')).toBe(1);
+    expect(metrics.get('genai_chargeback_traces_buffered')).toBe(0);
     expect(await processor.stop()).toBe(0);
     // gpt-4.1-mini: $0.40 in, $1.60 out per million → 1000 in + 100 out = $0.00056 a call; the late one $0.00028
     expect(await actionsIn(processor.dbPath)).toEqual([
@@ -109,12 +113,22 @@ describe('roll-up with a real processor process', () => {
     const { tracer, memory } = recorder('batch');
     for (let i = 0; i < 3; i++) {
       const root = tracer.startSpan(`job ${i}`, { kind: SpanKind.SERVER });
-      tracer.startSpan('chat gpt-4.1', { attributes: chat('gpt-4.1', 100, 10) }, trace.setSpan(context.active(), root)).end();
+      const parent = trace.setSpan(context.active(), root);
+      tracer.startSpan('chat gpt-4.1', { attributes: chat('gpt-4.1', 100, 10) }, parent).end();
+      // The price book lacks this model: the call is stored unpriced and its action's cost is a lower bound.
+      if (i === 0) tracer.startSpan('chat house-model', { attributes: chat('house-model-7', 100, 10) }, parent).end();
       root.end();
-      await send(processor, memory.getFinishedSpans().slice(-2));
+      await send(processor, memory.getFinishedSpans().slice(i === 0 ? -3 : -2));
     }
     // Give the eviction's write time to commit; the two traces still buffered are lost with the process.
     await sleep(2_000);
+    const metrics = await scrapeMetrics(processor.httpUrl);
+    expect(metrics.get('genai_chargeback_traces_evicted_total')).toBe(1);
+    expect(metrics.get('genai_chargeback_traces_buffered')).toBe(2);
+    expect(metrics.get('genai_chargeback_calls_stored_total')).toBe(4);
+    expect(metrics.get('genai_chargeback_calls_unpriced_total')).toBe(1);
+    // No team anywhere: the three priced calls' cost, 3 × $0.00028, is unallocated.
+    expect(metrics.get('genai_chargeback_unallocated_cost_usd_total')).toBe(0.00084);
     processor.child.kill('SIGKILL');
     await processor.stop();
     // Restart on the same file: the two traces that were still waiting get their action from the ledger.
@@ -123,7 +137,7 @@ describe('roll-up with a real processor process', () => {
     expect(await restarted.stop()).toBe(0);
     // gpt-4.1: 100 in × $2 + 10 out × $8 per million = $0.00028
     expect((await actionsIn(processor.dbPath)).map((a) => [a.action, a.calls, a.cost, a.complete])).toEqual([
-      ['job 0', 1, '0.000280000', false],
+      ['job 0', 2, '0.000280000', false],
       ['unknown', 1, '0.000280000', false],
       ['unknown', 1, '0.000280000', false],
     ]);
