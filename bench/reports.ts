@@ -22,7 +22,8 @@ import { generateLedger } from './generate-ledger.js';
 const { values: args } = parseArgs({
   options: {
     calls: { type: 'string', default: '10000000' },
-    runs: { type: 'string', default: '10' },
+    // 40, so p95 is the 38th of 40 runs and not, as with 10, their maximum.
+    runs: { type: 'string', default: '40' },
     db: { type: 'string' },
     snapshot: { type: 'boolean', default: false },
   },
