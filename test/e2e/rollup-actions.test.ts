@@ -8,8 +8,8 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../processor/src/store/database.js';
-import { startProcessor, type ProcessorProcess } from '../support/processor-process.js';
 import { scrapeMetrics } from '../reliability/support.js';
+import { startProcessor, type ProcessorProcess } from '../support/processor-process.js';
 
 /** A processor with a short roll-up wait so tests finish quickly; the rest of the config as given. */
 async function processorWith(rollup: Record<string, unknown>, dbPath?: string): Promise<ProcessorProcess> {
@@ -108,7 +108,7 @@ describe('roll-up with a real processor process', () => {
     ]);
   });
 
-  it('evicts the oldest trace as an incomplete action under a small buffer, and recovers traces left waiting by kill -9', async () => {
+  it('evicts the oldest trace as an incomplete action under a small buffer, counts what /metrics shows, and recovers traces left waiting by kill -9', async () => {
     const processor = await processorWith({ wait: '30s', max_age: '60s', max_traces: 2 });
     const { tracer, memory } = recorder('batch');
     for (let i = 0; i < 3; i++) {
