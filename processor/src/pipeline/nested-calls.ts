@@ -36,7 +36,8 @@ export class NestedCallFilter {
   remember(rows: Iterable<Pick<LlmCall, 'trace_id' | 'span_id' | 'parent_span_id'>>): RememberedCalls {
     const added: RememberedCalls = { spans: [], parents: [] };
     for (const row of rows) {
-      if (touch(this.callSpans, key(row.trace_id, row.span_id), this.capacity)) added.spans.push(key(row.trace_id, row.span_id));
+      const span = key(row.trace_id, row.span_id);
+      if (touch(this.callSpans, span, this.capacity)) added.spans.push(span);
       if (row.parent_span_id === null) continue;
       const parent = key(row.trace_id, row.parent_span_id);
       if (touch(this.callParents, parent, this.capacity)) added.parents.push(parent);
