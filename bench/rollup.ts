@@ -12,8 +12,9 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { SpanKind, context, trace } from '@opentelemetry/api';
-import { TraceBuffer, type ObservedSpan } from '../processor/src/rollup/trace-buffer.js';
+import { TraceBuffer, type ObservedSpan, type TraceCalls } from '../processor/src/rollup/trace-buffer.js';
 import { openDatabase } from '../processor/src/store/database.js';
+import { llmCallRow } from '../test/support/llm-call-row.js';
 import { startProcessor } from '../test/support/processor-process.js';
 import { percentile, printTable } from './table.js';
 
@@ -25,15 +26,21 @@ function heapAfterGc(): number {
   return process.memoryUsage().heapUsed;
 }
 
-function bufferMemory(traces: number, spansPerTrace: number): number {
+/** Heap the buffer holds for `traces` traces of `spansPerTrace` spans; with `calls`, two stored calls on span 1. */
+function bufferMemory(traces: number, spansPerTrace: number, calls: boolean): number {
   const buffer = new TraceBuffer({ waitMs: 5_000, maxAgeMs: 60_000, maxTraces: traces * 2, maxBytes: 2 ** 40 });
   const ids = Array.from({ length: traces }, (_, i) => i.toString(16).padStart(32, '0'));
+  const callsOf = (traceId: string): TraceCalls => ({
+    // Fresh strings per call, as decoded spans carry them.
+    stored: [1, 2].map((n) => llmCallRow(new Date(1_763_800_000_000 + n), { trace_id: traceId, span_id: `${n}`.padStart(16, '0'), user_id: `user-${traceId.slice(-4)}` })),
+    repeated: false,
+  });
   const before = heapAfterGc();
   for (let s = 0; s < spansPerTrace; s++) {
     const spans: ObservedSpan[] = ids.map((traceId) => ({
       traceId,
       startMs: 1_763_800_000_000 + s,
-      isCall: s === 1,
+      calls: calls && s === 1 ? callsOf(traceId) : undefined,
       root:
         s === 0
           ? { rootSpanName: 'POST /api/search', serviceName: 'search-api', team: 'search', project: 'web', feature: null, customer: null, action: null, user_id: 'user-42', environment: 'prod', startTime: new Date(), endTime: new Date(), originTraceId: null }
@@ -118,8 +125,9 @@ async function latencyUnderLoad(spansPerSecond: number, seconds: number, waitMs:
 }
 
 const traces = 100_000;
-const oneSpan = bufferMemory(traces, 1);
-const tenSpans = bufferMemory(traces, 10);
+const oneSpan = bufferMemory(traces, 1, false);
+const tenSpans = bufferMemory(traces, 10, false);
+const tenSpansTwoCalls = bufferMemory(traces, 10, true);
 const waitMs = 5_000;
 const load = await latencyUnderLoad(Number(process.env.BENCH_ROLLUP_SPANS ?? 20_000), Number(process.env.BENCH_ROLLUP_SECONDS ?? 20), waitMs);
 agent.destroy();
@@ -127,6 +135,7 @@ agent.destroy();
 printTable(`Roll-up: trace buffer memory (${traces.toLocaleString('en-US')} traces, heap after GC${gc ? '' : ' — run with --expose-gc for exact figures'})`, [
   { measure: 'bytes per buffered trace (1 span)', value: (oneSpan / traces).toFixed(0), target: '< 1024 beyond its spans' },
   { measure: 'bytes per additional buffered span', value: ((tenSpans - oneSpan) / (traces * 9)).toFixed(1), target: '' },
+  { measure: 'bytes of call totals per trace (2 calls)', value: ((tenSpansTwoCalls - tenSpans) / traces).toFixed(0), target: '' },
 ]);
 printTable(
   `Roll-up: last span → actions row, ${load.achieved.toFixed(0)} spans/s achieved (target rate ${process.env.BENCH_ROLLUP_SPANS ?? 20_000}), wait ${waitMs} ms; ${cpus().length} cores, Node ${process.version}`,

@@ -110,6 +110,61 @@ describe('roll-up: one action per trace', () => {
     expect(stage.counters).toMatchObject({ actionsWritten: 1, actionsIncomplete: 0, lateSpans: 0 });
   });
 
+  it('computes live rows from the calls it saw, equal column for column to what rebuild-actions reads from the ledger', async () => {
+    const { ledger, stage, store, advance, send } = await setup();
+    const at = (traceId: string, spanId: string, offsetMs: number, attributes: Record<string, string | number>, status = 0) =>
+      makeSpan({
+        traceId,
+        spanId,
+        parentSpanId: 'f'.repeat(16),
+        resource: { 'service.name': 'search-backend' },
+        startTimeUnixNano: start + BigInt(offsetMs) * 1_000_000n,
+        endTimeUnixNano: start + BigInt(offsetMs + 700) * 1_000_000n,
+        statusCode: status,
+        attributes: { 'gen_ai.provider.name': 'openai', 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': 100, ...attributes },
+      });
+    const [a, b, c] = [trace(31), trace(32), trace(33)];
+    // a: a root naming the action; three calls over two batches, two of them starting in the same millisecond
+    // with different features (the lower span id wins, though it arrives second), one failed, one unpriced.
+    await send([
+      root(a, 'POST /api/ask', { 'chargeback.action': 'ask', 'chargeback.team': 'search' }),
+      at(a, '0000000000000009', 10, { 'gen_ai.request.model': 'priced-chat', 'gen_ai.usage.output_tokens': 30, 'chargeback.feature': 'later-span' }),
+    ]);
+    await send([
+      at(a, '0000000000000002', 10, { 'gen_ai.request.model': 'priced-chat', 'gen_ai.usage.output_tokens': 5, 'chargeback.feature': 'lower-span', 'error.type': 'timeout' }, 2),
+      at(a, '0000000000000003', 2_500, { 'gen_ai.request.model': 'house-model', 'gen_ai.usage.cache_read.input_tokens': 40 }),
+    ]);
+    // b: no root (written after max age, incomplete); attribution from the earliest call that has each key; models
+    // ordered as DuckDB orders text (UTF-8 bytes: U+FF5A before U+1D4B3, the other way round in UTF-16).
+    await send([
+      at(b, '0000000000000001', 0, { 'gen_ai.request.model': 'priced-𝒳' }),
+      at(b, '0000000000000002', 5, { 'gen_ai.request.model': 'priced-ｚ', 'chargeback.team': 'growth', 'chargeback.action': 'nightly', 'user.id': 'u-1' }),
+      at(b, '0000000000000003', 9, { 'gen_ai.request.model': 'priced-ｚ', 'chargeback.team': 'ads', 'gen_ai.response.model': 'priced-ｚ-2026' }),
+    ]);
+    // c: only unpriced calls, so its cost is NULL, not 0.
+    await send([root(c, 'GET /x'), at(c, '0000000000000001', 1, { 'gen_ai.request.model': 'house-model' })]);
+    advance(5_000);
+    await stage.tick();
+    advance(60_000);
+    await stage.tick();
+    const all = 'SELECT * EXCLUDE (updated_at, cost_usd, failed_cost_usd), cost_usd::VARCHAR AS cost_usd, failed_cost_usd::VARCHAR AS failed_cost_usd FROM actions ORDER BY trace_id';
+    const live = await ledger.query(all);
+    expect(stage.counters).toMatchObject({ actionsWritten: 3, actionsReadBack: 0 });
+    expect(live.map((row) => [row.action, row.team, row.feature, row.user_id, row.calls, row.failed_calls, row.unpriced_calls, row.cost_usd, row.failed_cost_usd, row.models, row.complete])).toEqual([
+      // 300 in × $2/M + 35 out × $8/M; the failed call: 100 × $2/M + 5 × $8/M
+      ['ask', 'search', 'lower-span', null, 3, 1, 1, '0.000680000', '0.000240000', ['house-model', 'priced-chat'], true],
+      ['nightly', 'growth', null, 'u-1', 3, 0, 0, '0.000600000', '0.000000000', ['priced-ｚ', 'priced-ｚ-2026', 'priced-𝒳'], false],
+      ['GET /x', null, null, null, 1, 0, 1, null, '0.000000000', ['house-model'], true],
+    ]);
+    expect(live.map((row) => [row.input_tokens, row.output_tokens, row.cache_read_tokens, row.reasoning_tokens])).toEqual([
+      [300n, 35n, 40n, null],
+      [300n, null, null, null],
+      [100n, null, null, null],
+    ]);
+    expect(await store.rebuild(null)).toBe(3);
+    expect(await ledger.query(all)).toEqual(live);
+  });
+
   it('names the action by chargeback.action, updates the row for a late span, and never writes a trace without calls', async () => {
     const { ledger, stage, advance, send } = await setup();
     const t = trace(2);
@@ -123,10 +178,22 @@ describe('roll-up: one action per trace', () => {
     const rows = await actions(ledger);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ action: 'support.answer', calls: 2, unpriced_calls: 1, cost: '0.000280000', complete: true });
-    expect(stage.counters).toMatchObject({ actionsWritten: 1, lateUpdates: 1, lateSpans: 1 });
+    expect(stage.counters).toMatchObject({ actionsWritten: 1, lateUpdates: 1, lateSpans: 1, actionsReadBack: 1 });
   });
 
-  it('keeps root text and times exactly through the JSON rows it binds', async () => {
+  it('reads a trace back from the ledger when a call arrives again (a client retry): each call counted once', async () => {
+    const { ledger, stage, advance, send } = await setup();
+    const t = trace(13);
+    const first = call(t, '0000000000000001', 'f'.repeat(16), 'priced-chat', 100, 10);
+    await send([root(t, 'POST /api/chat'), first]);
+    await send([first, call(t, '0000000000000002', 'f'.repeat(16), 'priced-chat', 200, 20)]);
+    advance(5_000);
+    await stage.tick();
+    expect((await actions(ledger)).map((a) => [a.calls, a.input_tokens, a.cost])).toEqual([[2, 300n, '0.000840000']]);
+    expect(stage.counters).toMatchObject({ actionsWritten: 1, actionsReadBack: 1 });
+  });
+
+  it('keeps root text and times exactly through the JSON rows it stages', async () => {
     const { ledger, stage, advance, send } = await setup();
     const t = trace(9);
     const nasty = 'POST /api/"quoted", back\\slash, comma,\nnew line, ünïcødé 漢字 🚀';
@@ -156,9 +223,9 @@ describe('roll-up: one action per trace', () => {
     const again = { rootSpanName: 'POST /api/chat', serviceName: 'search-api', startTime: new Date(1_763_800_000_000), endTime: new Date(1_763_800_002_000), originTraceId: null, team: 'support', project: null, feature: null, customer: null, user_id: null, environment: null, action: null };
     await store.write(
       [
-        { traceId: t, root: again, complete: true },
-        { traceId: t, root: { ...again, team: 'growth' }, complete: true },
-        { traceId: t, root: null, complete: true },
+        { traceId: t, root: again, complete: true, calls: null },
+        { traceId: t, root: { ...again, team: 'growth' }, complete: true, calls: null },
+        { traceId: t, root: null, complete: true, calls: null },
       ],
       1_763_800_000_000,
     );

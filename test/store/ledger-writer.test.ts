@@ -106,8 +106,11 @@ describe('LedgerWriter', () => {
       const { db, writer } = await setup();
       const first = await writer.write([row('1'), row('1')]);
       expect(first.inserted).toHaveLength(1);
+      // Both copies arrived in this write: neither was in the ledger before it.
+      expect(first.repeated).toEqual([]);
       const [a, b] = await Promise.all([writer.write([row('1'), row('2')]), writer.write([row('2'), row('3')])]);
       expect(a.inserted.map((r) => r.span_id).concat(b.inserted.map((r) => r.span_id)).sort()).toEqual(['0000000000000002', '0000000000000003']);
+      expect(a.repeated.map((r) => r.span_id)).toEqual(['0000000000000001']);
       expect(await ledger(db)).toHaveLength(3);
     });
 
@@ -120,7 +123,7 @@ describe('LedgerWriter', () => {
       const earlyInner = row('21', { parent_span_id: lateOuter.span_id });
       expect((await writer.write([earlyInner])).inserted).toHaveLength(1);
       const later = await writer.write([lateOuter]);
-      expect(later).toEqual({ inserted: [], nested: 1 });
+      expect(later).toEqual({ inserted: [], nested: 1, repeated: [] });
       expect((await ledger(db)).map((r) => r.span_id)).toEqual([outer.span_id, earlyInner.span_id]);
     });
 

@@ -4,7 +4,7 @@ import { teamRefused } from '../auth/team-binding.js';
 import type { LlmCall } from '../ledger/llm-call.js';
 import { toGenAiCall } from '../normalize/genai-call.js';
 import type { DecodedSpan, DecodedTraces } from '../otlp/types.js';
-import type { LedgerWriter } from '../store/ledger-writer.js';
+import type { LedgerWriter, WriteResult } from '../store/ledger-writer.js';
 import { priceRequestOf, toLlmCall, type PriceCall } from './to-llm-call.js';
 import type { ExportContext, ExportOutcome, TraceSink } from './trace-sink.js';
 
@@ -19,6 +19,8 @@ export interface StoredBatch {
   spans: DecodedSpan[];
   /** Calls new to the ledger in this batch (retried copies are not repeated). */
   inserted: LlmCall[];
+  /** Calls the ledger held before this batch (retries, replays). */
+  repeated: LlmCall[];
   /** Every call row the batch produced, new or not, keyed by `traceId/spanId`. */
   calls: Map<string, LlmCall>;
   context: ExportContext;
@@ -83,7 +85,7 @@ export class IngestPipeline implements TraceSink {
     const write = this.deps.writer.writeDurably(rows);
     await write.durable;
     const published = write.committed.then(
-      ({ inserted, nested }) => this.publish(traces, context, rows, inserted, nested),
+      (result) => this.publish(traces, context, rows, result),
       // Acknowledged from the journal and not committed before a stop: the next start replays it.
       () => undefined,
     );
@@ -93,13 +95,13 @@ export class IngestPipeline implements TraceSink {
   }
 
   /** Counts the committed batch and hands it to the later stages. */
-  private publish(traces: DecodedTraces, context: ExportContext, rows: LlmCall[], inserted: LlmCall[], nested: number): void {
+  private publish(traces: DecodedTraces, context: ExportContext, rows: LlmCall[], { inserted, nested, repeated }: WriteResult): void {
     this.count(inserted, rows.length - inserted.length - nested, nested);
     if (this.listeners.length === 0) return;
     const calls = new Map(rows.map((row) => [`${row.trace_id}/${row.span_id}`, row]));
     for (const listener of this.listeners) {
       try {
-        listener.onStored({ spans: traces.spans, inserted, calls, context });
+        listener.onStored({ spans: traces.spans, inserted, repeated, calls, context });
       } catch (error) {
         // The batch is durable already; a later stage failing must not turn that into a client error.
         this.deps.logger.error({ err: error, requestId: context.requestId }, 'post-store stage failed');

@@ -1,8 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { DuckDBTimestampValue, type DuckDBConnection, type DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { queriesDir } from '../store/database.js';
 import { timestamp } from '../store/llm-call-appender.js';
+import { StagingDir, sqlPath } from '../store/staging-dir.js';
 import { inTransaction } from '../store/transaction.js';
+import { toActionRow, type ActionRow } from './action-row.js';
+import type { CallTotals } from './call-totals.js';
 import type { TraceRoot } from './trace-buffer.js';
 
 export interface ActionWrite {
@@ -10,6 +13,8 @@ export interface ActionWrite {
   root: TraceRoot | null;
   /** The root arrived and the trace went quiet within max_age. */
   complete: boolean;
+  /** Totals of the trace's calls when the roll-up saw each one stored; null: they are read from the ledger. */
+  calls: CallTotals | null;
 }
 
 export interface ActionWriteResult {
@@ -18,6 +23,8 @@ export interface ActionWriteResult {
   startedFrom: Date;
   /** Traces whose action row existed already: late spans updated it. */
   updated: Set<string>;
+  /** Traces whose action was computed from their calls in the ledger. */
+  readBack: number;
 }
 
 interface RootWrite extends ActionWrite {
@@ -26,19 +33,20 @@ interface RootWrite extends ActionWrite {
 
 /**
  * A trace queued twice (late spans arrived while its first write waited for a retry) is written once, with the
- * latest root it had: with no key on the tables, two rows of one trace would count its calls twice.
+ * latest root it had and its calls read from the ledger: with no key on the tables, two rows of one trace would
+ * count its calls twice.
  */
 function latestPerTrace(writes: ActionWrite[]): ActionWrite[] {
   const byTrace = new Map<string, ActionWrite>();
   for (const write of writes) {
     const earlier = byTrace.get(write.traceId);
-    byTrace.set(write.traceId, { ...write, root: write.root ?? earlier?.root ?? null });
+    byTrace.set(write.traceId, earlier === undefined ? write : { ...write, root: write.root ?? earlier.root, calls: null });
   }
   return [...byTrace.values()];
 }
 
-/** `trace_roots` columns as they are read from the JSON rows `recordRoots` binds (times as epoch milliseconds). */
-const rootRowType = JSON.stringify({
+/** `trace_roots` columns as `recordRoots` stages them in JSON (times as epoch milliseconds). */
+const rootColumns = {
   trace_id: 'VARCHAR',
   root_span_name: 'VARCHAR',
   service_name: 'VARCHAR',
@@ -53,11 +61,59 @@ const rootRowType = JSON.stringify({
   end_ms: 'BIGINT',
   origin_trace_id: 'VARCHAR',
   complete: 'BOOLEAN',
-});
+};
 
-const insertRoots = `INSERT INTO trace_roots BY NAME
-  SELECT * EXCLUDE (start_ms, end_ms), epoch_ms(start_ms) AS start_time, epoch_ms(end_ms) AS end_time, $updated_at AS updated_at
-  FROM (SELECT unnest(from_json($roots, '[${rootRowType}]'), recursive := true))`;
+/** `actions` columns as `ActionRow` stages them in JSON (costs as decimal text, times as epoch milliseconds). */
+const actionColumns: Record<keyof ActionRow, string> = {
+  trace_id: 'VARCHAR',
+  action: 'VARCHAR',
+  root_span_name: 'VARCHAR',
+  service_name: 'VARCHAR',
+  team: 'VARCHAR',
+  project: 'VARCHAR',
+  feature: 'VARCHAR',
+  customer: 'VARCHAR',
+  user_id: 'VARCHAR',
+  environment: 'VARCHAR',
+  start_ms: 'BIGINT',
+  end_ms: 'BIGINT',
+  calls: 'INTEGER',
+  failed_calls: 'INTEGER',
+  unpriced_calls: 'INTEGER',
+  input_tokens: 'BIGINT',
+  output_tokens: 'BIGINT',
+  cache_read_tokens: 'BIGINT',
+  cache_write_tokens: 'BIGINT',
+  reasoning_tokens: 'BIGINT',
+  cost_usd: 'VARCHAR',
+  failed_cost_usd: 'VARCHAR',
+  models: 'VARCHAR[]',
+  complete: 'BOOLEAN',
+};
+
+/** Rows staged one JSON object a line, read with these column types (nothing auto-detected). */
+function readStaged(file: string, columns: Record<string, string>): string {
+  const types = Object.entries(columns).map(([name, type]) => `'${name}': '${type}'`).join(', ');
+  return `read_json(${sqlPath(file)}, format = 'newline_delimited', columns = {${types}})`;
+}
+
+function insertRoots(file: string): string {
+  return `INSERT INTO trace_roots BY NAME
+    SELECT * EXCLUDE (start_ms, end_ms), epoch_ms(start_ms) AS start_time, epoch_ms(end_ms) AS end_time, $updated_at AS updated_at
+    FROM ${readStaged(file, rootColumns)}`;
+}
+
+function insertActionRows(file: string): string {
+  return `INSERT INTO actions BY NAME
+    SELECT * EXCLUDE (start_ms, end_ms, cost_usd, failed_cost_usd), epoch_ms(start_ms) AS start_time, epoch_ms(end_ms) AS end_time,
+           cost_usd::DECIMAL(18, 9) AS cost_usd, failed_cost_usd::DECIMAL(18, 9) AS failed_cost_usd, now()::TIMESTAMP AS updated_at
+    FROM ${readStaged(file, actionColumns)}`;
+}
+
+/** One JSON object a line: JSON.stringify escapes line breaks inside values. */
+function jsonLines(rows: object[]): string {
+  return rows.map((row) => JSON.stringify(row)).join('\n');
+}
 
 /**
  * Trace ids bound as one comma-separated string, split by DuckDB: binding a list converts every element to a
@@ -71,12 +127,16 @@ function traceList(traceIds: string[]): string {
 const tracesIn = "(SELECT unnest(string_split($traces, ',')))";
 
 /**
- * Writes `trace_roots` and computes `actions` with queries/rollup-actions.sql. Every path that produces
- * actions (live, crash recovery, rebuild) goes through `recompute`, so they produce the same rows.
+ * Writes `trace_roots` and `actions`. A trace whose calls the roll-up saw stored, one by one, gets its action row
+ * from their totals (rollup/action-row.ts); every other trace (late spans, retried calls, crash recovery, rebuild)
+ * is recomputed from the ledger with queries/rollup-actions.sql, which computes the same row. Reading the calls
+ * back cost the live roll-up a hash join over the newest ledger rows on every write: a quarter of ingest
+ * throughput in `npm run bench`, and the buffer handles those joins leave behind in DuckDB were most of the
+ * soak's RSS growth.
  *
- * A live write is three statements on its own connection (five when late spans update traces written before), the
- * traces and roots bound as one string parameter each (a list of ids, JSON rows) rather than staged in temporary
- * tables re-created on every write.
+ * A live write is three or four statements on its own connection (more when late spans update traces written
+ * before): the trace ids bound as one string parameter, the roots and rows staged as JSON files for DuckDB's
+ * reader, rather than temporary tables re-created on every write.
  * trace_id is unique in both tables because this class is their one writer: it deletes a trace's rows before it
  * writes them again (queries/schema.sql says why that is not left to a primary key).
  */
@@ -86,6 +146,9 @@ export class ActionStore {
     private readonly rollupSql: string,
     private readonly chunkTraces: number,
   ) {}
+
+  /** Roots and action rows of a live write, staged for DuckDB's JSON reader. */
+  private readonly staging = new StagingDir();
 
   /** `chunkTraces`: recovery and rebuild recompute this many traces per statement, each scanning only their calls. */
   static async open(instance: DuckDBInstance, options: { chunkTraces?: number } = {}): Promise<ActionStore> {
@@ -100,7 +163,7 @@ export class ActionStore {
    * existing action row reaches further back. Together they bound the ledger scan to the rows that matter.
    */
   async write(queued: ActionWrite[], earliestStartMs: number): Promise<ActionWriteResult> {
-    if (queued.length === 0) return { written: 0, updated: new Set(), startedFrom: new Date(earliestStartMs) };
+    if (queued.length === 0) return { written: 0, updated: new Set(), readBack: 0, startedFrom: new Date(earliestStartMs) };
     const writes = latestPerTrace(queued);
     const traces = traceList(writes.map((write) => write.traceId));
     return inTransaction(this.connection, async () => {
@@ -116,12 +179,18 @@ export class ActionStore {
         await this.deleteTraces('trace_roots', roots.map((write) => write.traceId).filter((id) => updated.has(id)));
       }
       await this.recordRoots(roots);
+      // A trace written before may have calls the roll-up did not see in this write: those are read back.
+      const fromCalls = writes.filter((write) => write.calls !== null && !updated.has(write.traceId));
+      const fromLedger = writes.filter((write) => write.calls === null || updated.has(write.traceId));
+      await this.insertActionRows(fromCalls);
       // Each root starts at or after `since`: a root written now is among the spans `earliestStartMs` covers, and
       // one recorded before came with an action row whose start (found above) is no later than the root's.
       const startedFrom = new Date(existing.reduce((min, row) => Math.min(min, Number(row.start_ms)), earliestStartMs));
-      const since = timestamp(startedFrom);
-      await this.recompute(traces, since, DuckDBTimestampValue.PosInf, since);
-      return { written: writes.length, updated, startedFrom };
+      if (fromLedger.length > 0) {
+        const since = timestamp(startedFrom);
+        await this.recompute(traceList(fromLedger.map((write) => write.traceId)), since, DuckDBTimestampValue.PosInf, since);
+      }
+      return { written: writes.length, updated, readBack: fromLedger.length, startedFrom };
     });
   }
 
@@ -149,6 +218,7 @@ export class ActionStore {
 
   close(): void {
     this.connection.closeSync();
+    this.staging.remove();
   }
 
   /**
@@ -198,7 +268,8 @@ export class ActionStore {
   /** A trace written again without its root (late spans) keeps the root recorded before: only new roots are written. */
   private async recordRoots(writes: RootWrite[]): Promise<void> {
     if (writes.length === 0) return;
-    const roots = JSON.stringify(
+    const file = this.staging.file('roots.json');
+    const roots = jsonLines(
       writes.map(({ traceId, root, complete }) => ({
         trace_id: traceId,
         root_span_name: root.rootSpanName,
@@ -216,7 +287,16 @@ export class ActionStore {
         complete,
       })),
     );
-    await this.connection.run(insertRoots, { roots, updated_at: timestamp(new Date()) });
+    await writeFile(file, roots);
+    await this.connection.run(insertRoots(file), { updated_at: timestamp(new Date()) });
+  }
+
+  private async insertActionRows(writes: ActionWrite[]): Promise<void> {
+    const rows = writes.flatMap(({ traceId, root, complete, calls }) => (calls === null ? [] : [toActionRow(traceId, root, complete, calls)]));
+    if (rows.length === 0) return;
+    const file = this.staging.file('actions.json');
+    await writeFile(file, jsonLines(rows));
+    await this.connection.run(insertActionRows(file));
   }
 
   private async deleteTraces(table: 'actions' | 'trace_roots', traceIds: string[]): Promise<void> {

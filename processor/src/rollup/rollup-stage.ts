@@ -3,7 +3,7 @@ import type { CompiledRule } from '../attribution/resolve-attribution.js';
 import type { StoredBatch, StoredBatchListener } from '../pipeline/ingest.js';
 import type { ActionStore, ActionWrite } from './action-store.js';
 import { toTraceRoot } from './root-span.js';
-import type { BufferedTrace, ObservedSpan, TraceBuffer } from './trace-buffer.js';
+import type { BufferedTrace, ObservedSpan, TraceBuffer, TraceCalls } from './trace-buffer.js';
 
 export interface RollupCounters {
   actionsWritten: number;
@@ -11,6 +11,8 @@ export interface RollupCounters {
   tracesEvicted: number;
   lateSpans: number;
   lateUpdates: number;
+  /** Actions (new or updated) computed from the ledger rather than from the calls the roll-up saw. */
+  actionsReadBack: number;
   writeFailures: number;
 }
 
@@ -40,6 +42,7 @@ export class RollupStage implements StoredBatchListener {
     tracesEvicted: 0,
     lateSpans: 0,
     lateUpdates: 0,
+    actionsReadBack: 0,
     writeFailures: 0,
   };
   private pending: PendingTrace[] = [];
@@ -79,12 +82,13 @@ export class RollupStage implements StoredBatchListener {
   }
 
   onStored(batch: StoredBatch): void {
-    const observed: ObservedSpan[] = batch.spans.map((span) => ({
-      traceId: span.traceId,
-      startMs: Number(span.startTimeUnixNano / 1_000_000n),
-      root: toTraceRoot(span, this.rules),
-      isCall: batch.calls.has(`${span.traceId}/${span.spanId}`),
-    }));
+    const callsByTrace = callsOfTraces(batch);
+    const observed: ObservedSpan[] = batch.spans.map((span) => {
+      const calls = callsByTrace.get(span.traceId);
+      // On the trace's first span only, so each call is added once.
+      if (calls !== undefined) callsByTrace.delete(span.traceId);
+      return { traceId: span.traceId, startMs: Number(span.startTimeUnixNano / 1_000_000n), root: toTraceRoot(span, this.rules), calls };
+    });
     const evicted = this.buffer.add(observed, this.now());
     if (evicted.length > 0) {
       this.counters.tracesEvicted += evicted.length;
@@ -129,11 +133,18 @@ export class RollupStage implements StoredBatchListener {
     while (this.pending.length > 0) {
       const batch = this.pending;
       this.pending = [];
-      const writes: ActionWrite[] = batch.map(({ trace, complete }) => ({ traceId: trace.traceId, root: trace.root, complete }));
+      const writes: ActionWrite[] = batch.map(({ trace, complete }) => ({
+        traceId: trace.traceId,
+        root: trace.root,
+        complete,
+        // Late spans and retried calls: the ledger holds calls these totals lack.
+        calls: trace.late || trace.repeatedCalls ? null : trace.totals,
+      }));
       try {
         const earliest = batch.reduce((min, { trace }) => Math.min(min, trace.minStartMs), Infinity);
-        const { written, updated, startedFrom } = await this.store.write(writes, earliest);
+        const { written, updated, readBack, startedFrom } = await this.store.write(writes, earliest);
         this.counters.actionsWritten += written - updated.size;
+        this.counters.actionsReadBack += readBack;
         this.counters.actionsIncomplete += batch.filter((p) => !p.complete).length;
         this.counters.lateUpdates += updated.size;
         for (const { trace } of batch) if (updated.has(trace.traceId)) this.counters.lateSpans += trace.spans;
@@ -148,4 +159,19 @@ export class RollupStage implements StoredBatchListener {
       }
     }
   }
+}
+
+/** The batch's call rows by trace: which are new to the ledger, and whether any was in it before. */
+function callsOfTraces(batch: StoredBatch): Map<string, TraceCalls> {
+  const byTrace = new Map<string, TraceCalls>();
+  const of = (traceId: string): TraceCalls => {
+    let calls = byTrace.get(traceId);
+    if (calls === undefined) byTrace.set(traceId, (calls = { stored: [], repeated: false }));
+    return calls;
+  };
+  // Nested second reports are calls too (the trace has one), though not stored.
+  for (const call of batch.calls.values()) of(call.trace_id);
+  for (const call of batch.inserted) of(call.trace_id).stored.push(call);
+  for (const call of batch.repeated) of(call.trace_id).repeated = true;
+  return byTrace;
 }

@@ -1,4 +1,6 @@
 import type { Attribution } from '../attribution/keys.js';
+import type { LlmCall } from '../ledger/llm-call.js';
+import { addCall, emptyCallTotals, type CallTotals } from './call-totals.js';
 
 /** What the roll-up keeps of a root span: the originating request (its name and its attribution). */
 export interface TraceRoot extends Attribution {
@@ -20,6 +22,10 @@ export interface BufferedTrace {
   /** Its action was written already: these are late spans, complete once quiet (the root came before). */
   late: boolean;
   hasCalls: boolean;
+  /** The calls stored while the trace was buffered, null until one was. */
+  totals: CallTotals | null;
+  /** The ledger held some of its calls before (a retry): `totals` lacks them. */
+  repeatedCalls: boolean;
   spans: number;
   bytes: number;
 }
@@ -31,15 +37,26 @@ export interface TraceBufferLimits {
   maxBytes: number;
 }
 
+/** The call rows one batch produced for a trace. */
+export interface TraceCalls {
+  /** Calls new to the ledger. */
+  stored: LlmCall[];
+  /** Some were in the ledger already. */
+  repeated: boolean;
+}
+
 export interface ObservedSpan {
   traceId: string;
   startMs: number;
   root: TraceRoot | null;
-  isCall: boolean;
+  /** The batch's calls of this trace, on one of its spans. */
+  calls: TraceCalls | undefined;
 }
 
 /** Fixed cost of a buffered trace in bytes (the object, its Map entry, the id): `npm run bench` measured ~570 with a root. */
 const traceOverheadBytes = 400;
+/** A trace's call totals: the object, its token sums and a few attribution values (estimated, not measured). */
+const callTotalsBytes = 800;
 
 /**
  * Groups spans by trace in memory until each trace is complete (root arrived, then quiet for `wait`) or too
@@ -77,6 +94,8 @@ export class TraceBuffer {
           root: null,
           late: this.written.has(span.traceId),
           hasCalls: false,
+          totals: null,
+          repeatedCalls: false,
           spans: 0,
           bytes: traceOverheadBytes + span.traceId.length * 2,
         };
@@ -86,7 +105,7 @@ export class TraceBuffer {
       trace.lastSpanMs = nowMs;
       trace.spans += 1;
       trace.minStartMs = Math.min(trace.minStartMs, span.startMs);
-      trace.hasCalls ||= span.isCall;
+      if (span.calls !== undefined) this.addCalls(trace, span.calls);
       if (span.root !== null && trace.root === null) {
         trace.root = span.root;
         const rootBytes = rootSize(span.root);
@@ -135,6 +154,18 @@ export class TraceBuffer {
     this.traces.clear();
     this.bytes = 0;
     return all;
+  }
+
+  private addCalls(trace: BufferedTrace, calls: TraceCalls): void {
+    trace.hasCalls = true;
+    trace.repeatedCalls ||= calls.repeated;
+    if (calls.stored.length === 0) return;
+    if (trace.totals === null) {
+      trace.totals = emptyCallTotals();
+      trace.bytes += callTotalsBytes;
+      this.bytes += callTotalsBytes;
+    }
+    for (const call of calls.stored) addCall(trace.totals, call);
   }
 
   private removeOldest(): BufferedTrace | undefined {

@@ -1,7 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { listValue, type DuckDBConnection, type DuckDBInstance } from '@duckdb/node-api';
 import type { Logger } from 'pino';
 import type { LlmCall } from '../ledger/llm-call.js';
@@ -12,6 +9,7 @@ import type { LedgerJournal } from './ledger-journal.js';
 import { llmCallCsvLine, selectStagedCalls } from './llm-call-csv.js';
 import { RecentCallKeys, callHashSql, type RecentCallKeysOptions } from './recent-call-keys.js';
 import type { DailySpend } from './spend-daily.js';
+import { StagingDir, sweepStagingLeftovers } from './staging-dir.js';
 import { inTransaction } from './transaction.js';
 
 export interface LedgerWriterOptions {
@@ -38,6 +36,8 @@ export interface WriteResult {
   inserted: LlmCall[];
   /** Rows dropped as a nested second report of a call already counted. */
   nested: number;
+  /** Rows the ledger held before this commit (retries, replays). */
+  repeated: LlmCall[];
 }
 
 /** A write's two moments: its rows survive a crash (`durable`), and they are in `llm_calls` (`committed`). */
@@ -74,12 +74,6 @@ interface StagedGroup {
   starts: StartRange;
 }
 
-/**
- * Staged groups are CSV files on tmpfs when there is one (memory, not disk), else in the temp directory; the
- * directory is named for the process so a later start can sweep what a killed one left.
- */
-const stagingRoot = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-const stagingPrefix = 'genai-chargeback-stage-';
 const defaultRecentKeys: RecentCallKeysOptions = { windowMs: 10 * 60_000, maxKeys: 1_000_000 };
 
 /**
@@ -111,8 +105,8 @@ export class LedgerWriter {
   private committing: Promise<void> | null = null;
   private closed = false;
 
-  /** Commit mode's staging files, made on first use: journal mode stages in the journal. */
-  private stagingDir: string | null = null;
+  /** Commit mode's staging files: journal mode stages in the journal. */
+  private readonly staging = new StagingDir();
 
   private constructor(
     private readonly connection: DuckDBConnection,
@@ -155,7 +149,7 @@ export class LedgerWriter {
 
   writeDurably(rows: LlmCall[]): DurableWrite {
     if (this.closed) return refused(new RetryableError('the processor is shutting down', 5));
-    if (rows.length === 0) return { durable: Promise.resolve(), committed: Promise.resolve({ inserted: [], nested: 0 }) };
+    if (rows.length === 0) return { durable: Promise.resolve(), committed: Promise.resolve({ inserted: [], nested: 0, repeated: [] }) };
     if (this.queuedRows > 0 && this.queuedRows + rows.length > this.options.maxQueuedRows) {
       return refused(new RetryableError(`write queue full (${this.queuedRows} rows waiting to be committed)`, 1, 429));
     }
@@ -184,7 +178,7 @@ export class LedgerWriter {
     this.closed = true;
     while (this.draining !== null || this.committing !== null) await (this.draining ?? this.committing);
     this.connection.closeSync();
-    if (this.stagingDir !== null) rmSync(this.stagingDir, { recursive: true, force: true });
+    this.staging.remove();
   }
 
   private kick(): void {
@@ -206,8 +200,7 @@ export class LedgerWriter {
           for (const task of this.betweenCommits.splice(0)) await task();
           continue;
         }
-        this.stagingDir ??= mkdtempSync(join(stagingRoot, `${stagingPrefix}${process.pid}-`));
-        const file = join(this.stagingDir, `group-${fileIndex}.csv`);
+        const file = this.staging.file(`group-${fileIndex}.csv`);
         const staged = await this.stage(this.takeGroup(), async (csv) => {
           await writeFile(file, csv);
           return file;
@@ -375,6 +368,7 @@ export class LedgerWriter {
         write.committed.resolve({
           inserted: write.rows.filter((row) => inserted.delete(rowKey(row))),
           nested: write.rows.filter((row) => group.nestedKeys.has(rowKey(row))).length,
+          repeated: stored.size === 0 ? [] : write.rows.filter((row) => stored.has(rowKey(row))),
         });
       }
     }
@@ -486,24 +480,6 @@ async function replayJournal(connection: DuckDBConnection, journal: LedgerJourna
 
 function rowKey(row: LlmCall): string {
   return `${row.trace_id}/${row.span_id}`;
-}
-
-/** Removes staging directories of processes that no longer run (a kill -9 leaves its last two files). */
-function sweepStagingLeftovers(): void {
-  for (const name of readdirSync(stagingRoot)) {
-    if (!name.startsWith(stagingPrefix)) continue;
-    const pid = Number(name.slice(stagingPrefix.length).split('-')[0]);
-    if (Number.isInteger(pid) && !isRunning(pid)) rmSync(join(stagingRoot, name), { recursive: true, force: true });
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

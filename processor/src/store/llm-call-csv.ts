@@ -1,5 +1,6 @@
 import type { LlmCall } from '../ledger/llm-call.js';
 import { formatNanos } from '../ledger/money.js';
+import { sqlPath } from './staging-dir.js';
 
 /**
  * `llm_calls` rows as CSV for DuckDB's `read_csv`, the writer's staging format. Written by hand: building one
@@ -65,7 +66,7 @@ export function selectStagedCalls(paths: string[]): string {
   const columns = csvColumns.map(([name, type]) => `'${name}': '${type}'`).join(', ');
   const select = csvColumns.map(([name]) => (timestampColumns.has(name) ? `make_timestamp(${name}) AS ${name}` : name)).join(', ');
   return (
-    `SELECT ${select} FROM read_csv([${paths.map((path) => `'${path.replaceAll("'", "''")}'`).join(', ')}], header = false, delim = ',', quote = '"', escape = '"', ` +
+    `SELECT ${select} FROM read_csv([${paths.map(sqlPath).join(', ')}], header = false, delim = ',', quote = '"', escape = '"', ` +
     `new_line = '\\n', allow_quoted_nulls = false, auto_detect = false, strict_mode = true, columns = {${columns}})`
   );
 }
