@@ -47,7 +47,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   // Refuses a non-loopback host without tokens and reads token files before anything else opens.
   const ops = await createOperations(config, logger);
   const priceBook = await loadPriceBook(config.prices);
-  const db = await openDatabase(config.storage.db, { memoryLimitMib: config.storage.memory_limit_mib });
+  const db = await openDatabase(config.storage.db, { memoryLimitMib: config.storage.memory_limit_mib, threads: config.storage.threads });
   const dailySpend = await DailySpend.open(db.connection);
   const writer = await LedgerWriter.open(db.instance, {
     maxBatchRows: config.storage.max_batch_rows,

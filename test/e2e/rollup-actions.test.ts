@@ -87,6 +87,9 @@ describe('roll-up with a real processor process', () => {
     const metrics = await scrapeMetrics(processor.httpUrl);
     expect(metrics.get('genai_chargeback_late_spans_total')).toBe(1);
     expect(metrics.get('genai_chargeback_traces_buffered')).toBe(0);
+    // The first row from the 20 calls the roll-up saw stored; the update read back from the ledger.
+    expect(metrics.get('genai_chargeback_actions_written_total')).toBe(1);
+    expect(metrics.get('genai_chargeback_actions_read_back_total')).toBe(1);
     expect(await processor.stop()).toBe(0);
     // gpt-4.1-mini: $0.40 in, $1.60 out per million → 1000 in + 100 out = $0.00056 a call; the late one $0.00028
     expect(await actionsIn(processor.dbPath)).toEqual([

@@ -181,6 +181,19 @@ describe('roll-up: one action per trace', () => {
     expect(stage.counters).toMatchObject({ actionsWritten: 1, lateUpdates: 1, lateSpans: 1, actionsReadBack: 1 });
   });
 
+  it('writes a burst of traces completing together in parts, every one once', async () => {
+    const { ledger, stage, advance, send } = await setup({ maxTraces: 5_000 });
+    const burst = Array.from({ length: 2_500 }, (_, i) => [root(trace(1_000 + i), 'POST /batch'), call(trace(1_000 + i), '0000000000000001', 'f'.repeat(16), 'priced-chat', 100, 10)]);
+    await send(burst.flat());
+    advance(5_000);
+    await stage.tick();
+    expect(await ledger.query('SELECT count(*)::INTEGER AS n, count(DISTINCT trace_id)::INTEGER AS traces, sum(cost_usd)::VARCHAR AS cost FROM actions')).toEqual([
+      // 2,500 × (100 × $2/M + 10 × $8/M)
+      { n: 2_500, traces: 2_500, cost: '0.700000000' },
+    ]);
+    expect(stage.counters).toMatchObject({ actionsWritten: 2_500, actionsReadBack: 0 });
+  });
+
   it('reads a trace back from the ledger when a call arrives again (a client retry): each call counted once', async () => {
     const { ledger, stage, advance, send } = await setup();
     const t = trace(13);

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { authSchema } from '../auth/auth-config.js';
 import { limitsSchema } from '../limits/limits-config.js';
@@ -24,6 +25,8 @@ export function toMilliseconds(value: number | string): number {
 
 const port = z.number().int().min(0).max(65_535);
 
+const defaultDuckDbThreads = Math.max(1, availableParallelism() - 1);
+
 export const storageSchema = z
   .object({
     db: z.string().default('./genai-chargeback.duckdb'),
@@ -39,6 +42,12 @@ export const storageSchema = z
     ack: z.enum(['commit', 'journal'], "'commit' or 'journal'").default('commit'),
     /** DuckDB's own memory (its cache of the ledger included); DuckDB's default is 80% of the machine's RAM. */
     memory_limit_mib: z.number().int().min(64, 'at least 64 (MiB), e.g. 2048').default(2048),
+    /**
+     * DuckDB's worker threads. The default leaves one core to the JavaScript thread, which decodes and answers every
+     * request: with DuckDB on all cores its commits took CPU from it (2 cores, `npm run bench`: (a) 33–37k spans/s
+     * with 2 threads, 42–45k with 1).
+     */
+    threads: z.number().int().min(1, 'at least 1, e.g. 4').default(defaultDuckDbThreads),
     /** Day-partitioned Parquet snapshots of llm_calls and actions for analysts (store/parquet-snapshots.ts); off when absent. */
     parquet: z
       .object({
@@ -53,7 +62,7 @@ export const storageSchema = z
     message: "ack 'journal' needs a database file (db), not ':memory:'",
     path: ['ack'],
   })
-  .default({ db: './genai-chargeback.duckdb', max_batch_rows: 50_000, max_queued_spans: 200_000, ack: 'commit', memory_limit_mib: 2048 });
+  .default({ db: './genai-chargeback.duckdb', max_batch_rows: 50_000, max_queued_spans: 200_000, ack: 'commit', memory_limit_mib: 2048, threads: defaultDuckDbThreads });
 
 export const receiversSchema = z
   .object({

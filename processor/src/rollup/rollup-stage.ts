@@ -25,6 +25,12 @@ export type ActionsWrittenListener = (traceIds: string[], startedFrom: Date) => 
 /** Notified with traces that leave the buffer with no action to write. */
 export type TracesWithoutActionListener = (traceIds: string[]) => void;
 
+/**
+ * A write's rows are built on the JavaScript thread, which requests wait for: a burst of traces completing
+ * together (the end of a load peak) is written in parts, so no single write holds the thread for long.
+ */
+const maxTracesPerWrite = 1_024;
+
 interface PendingTrace {
   trace: BufferedTrace;
   complete: boolean;
@@ -131,8 +137,7 @@ export class RollupStage implements StoredBatchListener {
 
   private async writePending(): Promise<void> {
     while (this.pending.length > 0) {
-      const batch = this.pending;
-      this.pending = [];
+      const batch = this.pending.splice(0, maxTracesPerWrite);
       const writes: ActionWrite[] = batch.map(({ trace, complete }) => ({
         traceId: trace.traceId,
         root: trace.root,
