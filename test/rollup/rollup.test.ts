@@ -141,8 +141,9 @@ describe('roll-up: one action per trace', () => {
       at(b, '0000000000000002', 5, { 'gen_ai.request.model': 'priced-ｚ', 'chargeback.team': 'growth', 'chargeback.action': 'nightly', 'user.id': 'u-1' }),
       at(b, '0000000000000003', 9, { 'gen_ai.request.model': 'priced-ｚ', 'chargeback.team': 'ads', 'gen_ai.response.model': 'priced-ｚ-2026' }),
     ]);
-    // c: only unpriced calls, so its cost is NULL, not 0.
-    await send([root(c, 'GET /x'), at(c, '0000000000000001', 1, { 'gen_ai.request.model': 'house-model' })]);
+    // c: only unpriced calls, so its cost is NULL, not 0; its earlier call arrives second and gives the team.
+    await send([root(c, 'GET /x'), at(c, '0000000000000001', 50, { 'gen_ai.request.model': 'house-model', 'chargeback.feature': 'second' })]);
+    await send([at(c, '0000000000000002', 1, { 'gen_ai.request.model': 'house-model', 'chargeback.feature': 'first' })]);
     advance(5_000);
     await stage.tick();
     advance(60_000);
@@ -154,12 +155,12 @@ describe('roll-up: one action per trace', () => {
       // 300 in × $2/M + 35 out × $8/M; the failed call: 100 × $2/M + 5 × $8/M
       ['ask', 'search', 'lower-span', null, 3, 1, 1, '0.000680000', '0.000240000', ['house-model', 'priced-chat'], true],
       ['nightly', 'growth', null, 'u-1', 3, 0, 0, '0.000600000', '0.000000000', ['priced-ｚ', 'priced-ｚ-2026', 'priced-𝒳'], false],
-      ['GET /x', null, null, null, 1, 0, 1, null, '0.000000000', ['house-model'], true],
+      ['GET /x', null, 'first', null, 2, 0, 2, null, '0.000000000', ['house-model'], true],
     ]);
     expect(live.map((row) => [row.input_tokens, row.output_tokens, row.cache_read_tokens, row.reasoning_tokens])).toEqual([
       [300n, 35n, 40n, null],
       [300n, null, null, null],
-      [100n, null, null, null],
+      [200n, null, null, null],
     ]);
     expect(await store.rebuild(null)).toBe(3);
     expect(await ledger.query(all)).toEqual(live);
@@ -233,7 +234,7 @@ describe('roll-up: one action per trace', () => {
     expect((await actions(ledger)).map((a) => [a.action, a.calls])).toEqual([['support.answer', 2]]);
     // The same trace queued three times in one write (late spans while its first write waited for a retry): the
     // latest root wins.
-    const again = { rootSpanName: 'POST /api/chat', serviceName: 'search-api', startTime: new Date(1_763_800_000_000), endTime: new Date(1_763_800_002_000), originTraceId: null, team: 'support', project: null, feature: null, customer: null, user_id: null, environment: null, action: null };
+    const again = { rootSpanName: 'POST /api/chat', serviceName: 'search-api', startMs: 1_763_800_000_000, endMs: 1_763_800_002_000, originTraceId: null, team: 'support', project: null, feature: null, customer: null, user_id: null, environment: null, action: null };
     await store.write(
       [
         { traceId: t, root: again, complete: true, calls: null },

@@ -1,5 +1,5 @@
 import { formatNanos } from '../ledger/money.js';
-import type { CallAttributionColumn, CallTotals } from './call-totals.js';
+import { earliestValue, type CallAttributionColumn, type CallTotals } from './call-totals.js';
 import type { TraceRoot } from './trace-buffer.js';
 
 /** An `actions` row as `ActionStore` binds it in JSON: times as epoch milliseconds, costs as exact decimal text. */
@@ -54,7 +54,7 @@ function inCodePointOrder(unit: number): number {
  * `trace_roots` and `llm_calls` (attribution from the root, else the earliest call that has it).
  */
 export function toActionRow(traceId: string, root: TraceRoot | null, complete: boolean, totals: CallTotals): ActionRow {
-  const fromCalls = (column: CallAttributionColumn): string | null => totals.earliest[column]?.value ?? null;
+  const fromCalls = (column: CallAttributionColumn): string | null => earliestValue(totals, column);
   return {
     trace_id: traceId,
     action: root?.action ?? fromCalls('action') ?? root?.rootSpanName ?? 'unknown',
@@ -66,15 +66,15 @@ export function toActionRow(traceId: string, root: TraceRoot | null, complete: b
     customer: root?.customer ?? fromCalls('customer'),
     user_id: root?.user_id ?? fromCalls('user_id'),
     environment: root?.environment ?? fromCalls('environment'),
-    start_ms: Math.min(totals.minStartMs, root?.startTime.getTime() ?? Infinity),
-    end_ms: Math.max(totals.maxEndMs, root?.endTime.getTime() ?? -Infinity),
+    start_ms: Math.min(totals.minStartMs, root?.startMs ?? Infinity),
+    end_ms: Math.max(totals.maxEndMs, root?.endMs ?? -Infinity),
     calls: totals.calls,
     failed_calls: totals.failedCalls,
     unpriced_calls: totals.unpricedCalls,
     ...totals.tokens,
     cost_usd: totals.costNanos === null ? null : formatNanos(totals.costNanos),
     failed_cost_usd: formatNanos(totals.failedCostNanos),
-    models: [...totals.models].sort(byCodePoint),
+    models: totals.models.toSorted(byCodePoint),
     complete: root !== null && complete,
   };
 }

@@ -7,8 +7,8 @@ export type CallAttributionColumn = (typeof callAttributionColumns)[number];
 const tokenColumns = ['input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'reasoning_tokens'] as const;
 export type TokenColumn = (typeof tokenColumns)[number];
 
-interface EarliestValue {
-  value: string;
+/** Where a call stands in the SQL's order: by start time, then span id. */
+interface CallOrder {
   startMs: number;
   spanId: string;
 }
@@ -16,7 +16,8 @@ interface EarliestValue {
 /**
  * What `actions` needs of a trace's calls, summed as they are stored, so the roll-up can write an action without
  * reading the calls back from the ledger. Mirrors queries/rollup-actions.sql column for column; a test compares
- * the two on the same traces.
+ * the two on the same traces. The trace buffer holds one per open trace with calls, so it is kept small (`npm run
+ * bench` measures it).
  */
 export interface CallTotals {
   calls: number;
@@ -29,8 +30,14 @@ export interface CallTotals {
   /** Priced calls' cost in nano-dollars, null while none was priced. */
   costNanos: bigint | null;
   failedCostNanos: bigint;
-  models: Set<string>;
-  earliest: Partial<Record<CallAttributionColumn, EarliestValue>>;
+  models: string[];
+  /** Per attribution column (indexed like `callAttributionColumns`): the value of the earliest call that has one. */
+  earliestValues: Array<string | null>;
+  /**
+   * Which call gave each value: one `CallOrder` while a single call gave all of them (the usual case, and one
+   * object instead of eight), per column once they come from different calls.
+   */
+  sources: CallOrder | Array<CallOrder | null> | null;
 }
 
 export function emptyCallTotals(): CallTotals {
@@ -43,8 +50,9 @@ export function emptyCallTotals(): CallTotals {
     tokens: { input_tokens: null, output_tokens: null, cache_read_tokens: null, cache_write_tokens: null, reasoning_tokens: null },
     costNanos: null,
     failedCostNanos: 0n,
-    models: new Set(),
-    earliest: {},
+    models: [],
+    earliestValues: [null, null, null, null, null, null, null, null],
+    sources: null,
   };
 }
 
@@ -65,13 +73,40 @@ export function addCall(totals: CallTotals, call: LlmCall): void {
     if (call.status === 'error') totals.failedCostNanos += call.cost_nanos;
   }
   const model = call.response_model ?? call.request_model;
-  if (model !== null) totals.models.add(model);
-  for (const column of callAttributionColumns) {
+  // concat allocates the exact length; push or a spread would make room for 16 models (~130 bytes more).
+  if (model !== null && !totals.models.includes(model)) totals.models = totals.models.concat(model);
+  let order: CallOrder | null = null;
+  callAttributionColumns.forEach((column, i) => {
     const value = call[column];
-    if (value === null) continue;
-    const current = totals.earliest[column];
-    if (current === undefined || startMs < current.startMs || (startMs === current.startMs && call.span_id < current.spanId)) {
-      totals.earliest[column] = { value, startMs, spanId: call.span_id };
+    if (value === null) return;
+    const source = sourceOf(totals, i);
+    if (source === null || startMs < source.startMs || (startMs === source.startMs && call.span_id < source.spanId)) {
+      order ??= { startMs, spanId: call.span_id };
+      setSource(totals, i, order);
+      totals.earliestValues[i] = value;
     }
+  });
+}
+
+function sourceOf(totals: CallTotals, column: number): CallOrder | null {
+  const { sources } = totals;
+  if (Array.isArray(sources)) return sources[column] ?? null;
+  return totals.earliestValues[column] === null ? null : sources;
+}
+
+function setSource(totals: CallTotals, column: number, order: CallOrder): void {
+  const { sources } = totals;
+  if (sources === null || sources === order) {
+    totals.sources = order;
+    return;
   }
+  const perColumn = Array.isArray(sources) ? sources : totals.earliestValues.map((value) => (value === null ? null : sources));
+  perColumn[column] = order;
+  // Back to one object when every value now comes from this call (an earlier call arriving later took them all).
+  totals.sources = perColumn.every((source) => source === null || source === order) ? order : perColumn;
+}
+
+/** The value `column` takes from the calls: the earliest call's that has one. */
+export function earliestValue(totals: CallTotals, column: CallAttributionColumn): string | null {
+  return totals.earliestValues[callAttributionColumns.indexOf(column)] ?? null;
 }

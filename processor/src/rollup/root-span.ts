@@ -16,8 +16,8 @@ export function toTraceRoot(span: DecodedSpan, rules: CompiledRule[]): TraceRoot
     rootSpanName: span.name,
     serviceName: readString(span.resource, 'service.name'),
     ...attribution,
-    startTime: new Date(Number(span.startTimeUnixNano / nanosPerMilli)),
-    endTime: new Date(Number(span.endTimeUnixNano / nanosPerMilli)),
+    startMs: Number(span.startTimeUnixNano / nanosPerMilli),
+    endMs: Number(span.endTimeUnixNano / nanosPerMilli),
     originTraceId: span.links.find((link) => link.traceId !== span.traceId)?.traceId ?? null,
   };
 }
