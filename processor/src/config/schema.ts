@@ -44,7 +44,7 @@ export const storageSchema = z
     memory_limit_mib: z.number().int().min(64, 'at least 64 (MiB), e.g. 2048').default(2048),
     /**
      * DuckDB's worker threads. The default leaves one core to the JavaScript thread, which decodes and answers every
-     * request: with DuckDB on all cores its commits took CPU from it (2 cores, `npm run bench`: (a) 33–37k spans/s
+     * request: with DuckDB on all cores its commits took CPU from it (2 cores, `npm run bench`: (a) 33–41k spans/s
      * with 2 threads, 42–45k with 1).
      */
     threads: z.number().int().min(1, 'at least 1, e.g. 4').default(defaultDuckDbThreads),

@@ -1,29 +1,19 @@
+import type { Attribution } from '../attribution/keys.js';
 import { formatNanos } from '../ledger/money.js';
-import { earliestValue, type CallAttributionColumn, type CallTotals } from './call-totals.js';
+import { earliestValue, type CallAttributionColumn, type CallTotals, type TokenColumn } from './call-totals.js';
 import type { TraceRoot } from './trace-buffer.js';
 
-/** An `actions` row as `ActionStore` binds it in JSON: times as epoch milliseconds, costs as exact decimal text. */
-export interface ActionRow {
+/** An `actions` row as `ActionStore` stages it in JSON: times as epoch milliseconds, costs as exact decimal text. */
+export interface ActionRow extends Omit<Attribution, 'action'>, Record<TokenColumn, number | null> {
   trace_id: string;
   action: string;
   root_span_name: string | null;
   service_name: string | null;
-  team: string | null;
-  project: string | null;
-  feature: string | null;
-  customer: string | null;
-  user_id: string | null;
-  environment: string | null;
   start_ms: number;
   end_ms: number;
   calls: number;
   failed_calls: number;
   unpriced_calls: number;
-  input_tokens: number | null;
-  output_tokens: number | null;
-  cache_read_tokens: number | null;
-  cache_write_tokens: number | null;
-  reasoning_tokens: number | null;
   cost_usd: string | null;
   failed_cost_usd: string;
   models: string[];

@@ -45,36 +45,26 @@ function latestPerTrace(writes: ActionWrite[]): ActionWrite[] {
   return [...byTrace.values()];
 }
 
-/** `trace_roots` columns as `recordRoots` stages them in JSON (times as epoch milliseconds). */
-const rootColumns = {
+/** Text columns `trace_roots` and `actions` share: the trace, its root and its attribution. */
+const sharedColumns = {
   trace_id: 'VARCHAR',
+  action: 'VARCHAR',
   root_span_name: 'VARCHAR',
   service_name: 'VARCHAR',
-  action: 'VARCHAR',
   team: 'VARCHAR',
   project: 'VARCHAR',
   feature: 'VARCHAR',
   customer: 'VARCHAR',
   user_id: 'VARCHAR',
   environment: 'VARCHAR',
-  start_ms: 'BIGINT',
-  end_ms: 'BIGINT',
-  origin_trace_id: 'VARCHAR',
-  complete: 'BOOLEAN',
 };
+
+/** `trace_roots` columns as `recordRoots` stages them in JSON (times as epoch milliseconds). */
+const rootColumns = { ...sharedColumns, start_ms: 'BIGINT', end_ms: 'BIGINT', origin_trace_id: 'VARCHAR', complete: 'BOOLEAN' };
 
 /** `actions` columns as `ActionRow` stages them in JSON (costs as decimal text, times as epoch milliseconds). */
 const actionColumns: Record<keyof ActionRow, string> = {
-  trace_id: 'VARCHAR',
-  action: 'VARCHAR',
-  root_span_name: 'VARCHAR',
-  service_name: 'VARCHAR',
-  team: 'VARCHAR',
-  project: 'VARCHAR',
-  feature: 'VARCHAR',
-  customer: 'VARCHAR',
-  user_id: 'VARCHAR',
-  environment: 'VARCHAR',
+  ...sharedColumns,
   start_ms: 'BIGINT',
   end_ms: 'BIGINT',
   calls: 'INTEGER',
@@ -130,9 +120,8 @@ const tracesIn = "(SELECT unnest(string_split($traces, ',')))";
  * Writes `trace_roots` and `actions`. A trace whose calls the roll-up saw stored, one by one, gets its action row
  * from their totals (rollup/action-row.ts); every other trace (late spans, retried calls, crash recovery, rebuild)
  * is recomputed from the ledger with queries/rollup-actions.sql, which computes the same row. Reading the calls
- * back cost the live roll-up a hash join over the newest ledger rows on every write: a quarter of ingest
- * throughput in `npm run bench`, and the buffer handles those joins leave behind in DuckDB were most of the
- * soak's RSS growth.
+ * back cost the live roll-up a hash join over the newest ledger rows on every write: about a quarter of ingest
+ * throughput in `npm run bench`, and a part of the soak's RSS rise (processor/src/ops/README.md).
  *
  * A live write is three or four statements on its own connection (more when late spans update traces written
  * before): the trace ids bound as one string parameter, the roots and rows staged as JSON files for DuckDB's
