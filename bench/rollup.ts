@@ -5,7 +5,7 @@
  * Run: npm run bench (or: npm run build && node --expose-gc --import tsx bench/rollup.ts)
  */
 import { request, Agent } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
@@ -117,6 +117,7 @@ async function latencyUnderLoad(spansPerSecond: number, seconds: number, waitMs:
   const db = await openDatabase(processor.dbPath);
   const rows = (await db.connection.runAndReadAll('SELECT trace_id, epoch_ms(updated_at) AS at FROM actions WHERE complete')).getRowObjectsJS();
   await db.close();
+  rmSync(dir, { recursive: true, force: true });
   const delays = rows.flatMap((row) => {
     const sent = lastSpanAt.get(String(row.trace_id));
     return sent === undefined ? [] : [Number(row.at) - sent];
