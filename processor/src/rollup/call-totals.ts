@@ -51,7 +51,7 @@ export function emptyCallTotals(): CallTotals {
     costNanos: null,
     failedCostNanos: 0n,
     models: [],
-    earliestValues: [null, null, null, null, null, null, null, null],
+    earliestValues: callAttributionColumns.map(() => null),
     sources: null,
   };
 }
