@@ -76,16 +76,17 @@ export function addCall(totals: CallTotals, call: LlmCall): void {
   // concat allocates the exact length; push or a spread would make room for 16 models (~130 bytes more).
   if (model !== null && !totals.models.includes(model)) totals.models = totals.models.concat(model);
   let order: CallOrder | null = null;
-  callAttributionColumns.forEach((column, i) => {
-    const value = call[column];
-    if (value === null) return;
+  // An indexed loop: addCall runs once per stored call on the request path, and a callback allocates a closure.
+  for (let i = 0; i < callAttributionColumns.length; i++) {
+    const value = call[callAttributionColumns[i] as CallAttributionColumn];
+    if (value === null) continue;
     const source = sourceOf(totals, i);
     if (source === null || startMs < source.startMs || (startMs === source.startMs && call.span_id < source.spanId)) {
       order ??= { startMs, spanId: call.span_id };
       setSource(totals, i, order);
       totals.earliestValues[i] = value;
     }
-  });
+  }
 }
 
 function sourceOf(totals: CallTotals, column: number): CallOrder | null {
