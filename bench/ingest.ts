@@ -1,10 +1,12 @@
 /**
  * Ingest benchmark (issue 2): end to end over OTLP/HTTP protobuf into a real processor process, all stages on,
  * beside the limits measured in the same run on the same payloads (decode only, Appender only, and the CSV
- * staging the ledger writer uses, alone).
+ * staging the ledger writer uses, alone), and the processor's CPU time per span (its JavaScript thread, and all its
+ * threads), which unlike spans/s does not depend on how much of the machine the clients take.
  *   (a) every span a GenAI call   (b) 1 span in 10 a GenAI call
  * Run: npm run bench (or: npm run build && node --import tsx bench/ingest.ts)
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,6 +88,19 @@ async function secondsUntilCommitted(baseUrl: string, rolledUp = false): Promise
   }
 }
 
+/** The process's CPU time in clock ticks: its main (JavaScript) thread, and all its threads. Linux's /proc. */
+function cpuTicks(pid: number): { main: number; all: number } {
+  // Fields 14 and 15 (utime, stime) of stat, counted after the command name, which may hold spaces.
+  const ticksOf = (path: string) => {
+    const stat = readFileSync(path, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  };
+  return { main: ticksOf(`/proc/${pid}/task/${pid}/stat`), all: ticksOf(`/proc/${pid}/stat`) };
+}
+
+const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
 function peakRssMib(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const match = /VmHWM:\s+(\d+) kB/.exec(status);
@@ -160,7 +175,9 @@ async function main(): Promise<void> {
       let pacedRate: number;
       let pacedLatencies: number[];
       let rss: number;
+      let cpu: { main: number; all: number };
       try {
+        const ticksBefore = cpuTicks(pid);
         run = await load.saturate(processor.httpUrl, bodies);
         // Acknowledged is not yet committed in journal mode: the rate counts until the last row is committed.
         const committedSeconds = run.seconds + (await secondsUntilCommitted(processor.httpUrl));
@@ -168,6 +185,15 @@ async function main(): Promise<void> {
         pacedRate = Math.max(1, Math.floor((spansPerSecond * 0.5) / spansPerRequest));
         // Below saturation means the peak is digested: the paced run starts once the peak's traces are rolled up.
         await secondsUntilCommitted(processor.httpUrl, true);
+        // CPU per span of the whole saturated run, roll-up included: unlike spans/s, it does not depend on how
+        // busy the clients keep the other core, so it compares machines and changes.
+        const ticksAfter = cpuTicks(pid);
+        const microsPerTick = 1e6 / ticksPerSecond;
+        const spans = bodies.length * spansPerRequest;
+        cpu = {
+          main: ((ticksAfter.main - ticksBefore.main) * microsPerTick) / spans,
+          all: ((ticksAfter.all - ticksBefore.all) * microsPerTick) / spans,
+        };
         pacedLatencies = await paced(processor.httpUrl, pacedBodies, pacedRate);
         rss = peakRssMib(pid);
       } finally {
@@ -184,6 +210,7 @@ async function main(): Promise<void> {
         'paced at': `${(pacedRate * spansPerRequest).toLocaleString('en-US')} spans/s`,
         'p50 ms (paced)': percentile(pacedLatencies, 50).toFixed(1),
         'p99 ms (paced)': percentile(pacedLatencies, 99).toFixed(1),
+        'processor CPU µs/span (main thread / all)': `${cpu.main.toFixed(1)} / ${cpu.all.toFixed(1)}`,
         'peak RSS MiB': rss.toFixed(0),
         'retried (429, 503, reset)': String(run.refused),
         'decode-only spans/s': Math.round(decodeRate).toLocaleString('en-US'),
