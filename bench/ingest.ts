@@ -2,7 +2,7 @@
  * Ingest benchmark (issue 2): end to end over OTLP/HTTP protobuf into a real processor process, all stages on,
  * beside the limits measured in the same run on the same payloads (decode only, Appender only, and the CSV
  * staging the ledger writer uses, alone), and the processor's CPU time per span (its JavaScript thread, and all its
- * threads), which unlike spans/s does not depend on how much of the machine the clients take.
+ * threads), which unlike spans/s does not depend on how much of the cores the clients take.
  *   (a) every span a GenAI call   (b) 1 span in 10 a GenAI call
  * Run: npm run bench (or: npm run build && node --import tsx bench/ingest.ts)
  */
@@ -185,8 +185,7 @@ async function main(): Promise<void> {
         pacedRate = Math.max(1, Math.floor((spansPerSecond * 0.5) / spansPerRequest));
         // Below saturation means the peak is digested: the paced run starts once the peak's traces are rolled up.
         await secondsUntilCommitted(processor.httpUrl, true);
-        // CPU per span of the whole saturated run, roll-up included: unlike spans/s, it does not depend on how
-        // busy the clients keep the other core, so it compares machines and changes.
+        // CPU per span of the whole saturated run, roll-up included.
         const ticksAfter = cpuTicks(pid);
         const microsPerTick = 1e6 / ticksPerSecond;
         const spans = bodies.length * spansPerRequest;
