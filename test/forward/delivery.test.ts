@@ -88,6 +88,8 @@ describe('forwarding delivery: retries, refusals, outages, shutdown', () => {
     await downstream.waitForSpans(4, 5_000);
     const [hung, retried] = downstream.received;
     expect(retried!.at - hung!.at).toBeGreaterThanOrEqual(190);
+    // The downstream has the spans before the sender has read its answer and counted them sent.
+    await until(() => processor.forwarding.metrics.snapshot()[0]!.otelcol_exporter_sent_spans === 4);
     expect(processor.forwarding.metrics.snapshot()[0]).toMatchObject({ otelcol_exporter_sent_spans: 4, genai_chargeback_forward_retries: 1 });
   });
 
