@@ -99,7 +99,7 @@ function cpuTicks(pid: number): { main: number; all: number } {
   return { main: ticksOf(`/proc/${pid}/task/${pid}/stat`), all: ticksOf(`/proc/${pid}/stat`) };
 }
 
-const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+const microsPerTick = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 function peakRssMib(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -187,7 +187,6 @@ async function main(): Promise<void> {
         await secondsUntilCommitted(processor.httpUrl, true);
         // CPU per span of the whole saturated run, roll-up included.
         const ticksAfter = cpuTicks(pid);
-        const microsPerTick = 1e6 / ticksPerSecond;
         const spans = bodies.length * spansPerRequest;
         cpu = {
           main: ((ticksAfter.main - ticksBefore.main) * microsPerTick) / spans,
