@@ -2,6 +2,8 @@
  * Roll-up benchmark (issue 4).
  *  1. Memory of the trace buffer: heap per buffered trace and per buffered span (in process, exposed GC).
  *  2. Time from a trace's last span to its `actions` row, through a real processor at a steady span rate.
+ *  3. One write's time over a large `actions` table: finding which traces have a row already, searched among the
+ *     rows after a bound (the traces' roots) and, as for traces without one, among all rows.
  * Run: npm run bench (or: npm run build && node --expose-gc --import tsx bench/rollup.ts)
  */
 import { request, Agent } from 'node:http';
@@ -12,7 +14,9 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { SpanKind, context, trace } from '@opentelemetry/api';
-import { TraceBuffer, type ObservedSpan, type TraceCalls } from '../processor/src/rollup/trace-buffer.js';
+import { ActionStore, type ActionWrite } from '../processor/src/rollup/action-store.js';
+import { addCall, emptyCallTotals } from '../processor/src/rollup/call-totals.js';
+import { TraceBuffer, type ObservedSpan, type TraceCalls, type TraceRoot } from '../processor/src/rollup/trace-buffer.js';
 import { openDatabase } from '../processor/src/store/database.js';
 import { llmCallRow } from '../test/support/llm-call-row.js';
 import { startProcessor } from '../test/support/processor-process.js';
@@ -125,6 +129,47 @@ async function latencyUnderLoad(spansPerSecond: number, seconds: number, waitMs:
   return { achieved, traces: lastSpanAt.size, written: delays.length, p50: percentile(delays, 50), p95: percentile(delays, 95), max: Math.max(...delays) };
 }
 
+/**
+ * `actions` rows already in the ledger, with random trace ids (as real ones are: nothing narrows a search by id),
+ * started over the 30 days before now; then timed writes of `tracesPerWrite` new traces with a root each, the
+ * search for their existing rows bounded by their roots' start or, as for traces without a root, unbounded.
+ */
+async function writeOverLargeLedger(existingActions: number, tracesPerWrite: number, writesPerScenario: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'gc-bench-rollup-'));
+  const db = await openDatabase(join(dir, 'ledger.duckdb'), { threads: 1 });
+  const nowMs = Date.now();
+  const thirtyDaysMs = 30 * 86_400_000;
+  await db.connection.run(`
+    INSERT INTO actions
+    SELECT md5(i::VARCHAR), 'POST /api/search', 'POST /api/search', 'search-api', 'search', NULL, NULL, NULL, NULL, 'prod',
+           epoch_ms(${nowMs - thirtyDaysMs} + i * ${thirtyDaysMs} // ${existingActions}) AS start_time, start_time + INTERVAL 2 SECOND,
+           2, 0, 0, 1600, 180, 0, 0, 0, 0.001, 0, ['gpt-4.1-mini'], true, start_time + INTERVAL 10 SECOND
+    FROM range(${existingActions}) r(i)`);
+  await db.connection.run('CHECKPOINT');
+  const store = await ActionStore.open(db.instance);
+  const timings: Record<string, number[]> = { 'bounded by the roots': [], 'every row (no bound)': [] };
+  let serial = 0;
+  for (let w = 0; w < writesPerScenario; w++) {
+    for (const [scenario, bounded] of [['bounded by the roots', true], ['every row (no bound)', false]] as const) {
+      const startMs = Date.now() - 2_000;
+      const writes: ActionWrite[] = Array.from({ length: tracesPerWrite }, () => {
+        const traceId = (serial++).toString(16).padStart(32, 'b');
+        const root: TraceRoot = { rootSpanName: 'POST /api/search', serviceName: 'search-api', team: 'search', project: null, feature: null, customer: null, action: null, user_id: null, environment: 'prod', startMs, endMs: startMs + 1_500, originTraceId: null };
+        const calls = emptyCallTotals();
+        addCall(calls, llmCallRow(new Date(startMs + 100), { trace_id: traceId }));
+        return { traceId, root, complete: true, calls, existingRowStartsFromMs: bounded ? startMs - 10 * 60_000 : -Infinity };
+      });
+      const began = performance.now();
+      await store.write(writes, startMs);
+      timings[scenario]?.push(performance.now() - began);
+    }
+  }
+  store.close();
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+  return Object.entries(timings).map(([scenario, ms]) => ({ scenario, p50: percentile(ms, 50), p95: percentile(ms, 95) }));
+}
+
 const traces = 100_000;
 const oneSpan = bufferMemory(traces, 1, false);
 const tenSpans = bufferMemory(traces, 10, false);
@@ -132,6 +177,9 @@ const tenSpansTwoCalls = bufferMemory(traces, 10, true);
 const waitMs = 5_000;
 const load = await latencyUnderLoad(Number(process.env.BENCH_ROLLUP_SPANS ?? 20_000), Number(process.env.BENCH_ROLLUP_SECONDS ?? 20), waitMs);
 agent.destroy();
+const existingActions = Number(process.env.BENCH_ROLLUP_ACTIONS ?? 2_000_000);
+const tracesPerWrite = 100;
+const largeLedger = await writeOverLargeLedger(existingActions, tracesPerWrite, 20);
 
 printTable(`Roll-up: trace buffer memory (${traces.toLocaleString('en-US')} traces, heap after GC${gc ? '' : ' — run with --expose-gc for exact figures'})`, [
   { measure: 'bytes per buffered trace (1 span)', value: (oneSpan / traces).toFixed(0), target: '< 1024 beyond its spans' },
@@ -142,4 +190,8 @@ printTable(`Roll-up: trace buffer memory (${traces.toLocaleString('en-US')} trac
 printTable(
   `Roll-up: last span → actions row, ${load.achieved.toFixed(0)} spans/s achieved (target rate ${process.env.BENCH_ROLLUP_SPANS ?? 20_000}), wait ${waitMs} ms; ${cpus().length} cores, Node ${process.version}`,
   [{ traces: String(load.traces), 'actions written': String(load.written), 'p50 ms': load.p50.toFixed(0), 'p95 ms': load.p95.toFixed(0), 'max ms': load.max.toFixed(0), target: `p95 ≤ ${waitMs + 2000}` }],
+);
+printTable(
+  `Roll-up: one write of ${tracesPerWrite} new traces over ${existingActions.toLocaleString('en-US')} existing actions (random trace ids, 30 days), 20 writes each, one DuckDB thread`,
+  largeLedger.map(({ scenario, p50, p95 }) => ({ 'search for existing rows': scenario, 'p50 ms': p50.toFixed(1), 'p95 ms': p95.toFixed(1) })),
 );

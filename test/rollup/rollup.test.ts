@@ -237,9 +237,9 @@ describe('roll-up: one action per trace', () => {
     const again = { rootSpanName: 'POST /api/chat', serviceName: 'search-api', startMs: 1_763_800_000_000, endMs: 1_763_800_002_000, originTraceId: null, team: 'support', project: null, feature: null, customer: null, user_id: null, environment: null, action: null };
     await store.write(
       [
-        { traceId: t, root: again, complete: true, calls: null },
-        { traceId: t, root: { ...again, team: 'growth' }, complete: true, calls: null },
-        { traceId: t, root: null, complete: true, calls: null },
+        { traceId: t, root: again, complete: true, calls: null, existingRowStartsFromMs: -Infinity },
+        { traceId: t, root: { ...again, team: 'growth' }, complete: true, calls: null, existingRowStartsFromMs: -Infinity },
+        { traceId: t, root: null, complete: true, calls: null, existingRowStartsFromMs: -Infinity },
       ],
       1_763_800_000_000,
     );
@@ -248,6 +248,56 @@ describe('roll-up: one action per trace', () => {
     const rows = await actions(ledger);
     // 300 input × $2/M + 30 output × $8/M
     expect(rows.map((a) => [a.trace_id, a.calls, a.input_tokens, a.cost, a.team])).toEqual([[t, 2, 300n, '0.000840000', 'growth']]);
+  });
+
+  it('finds a trace\'s existing action among the rows after its root (less clock skew) or its last write, and compares all rows only without either', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'gc-rollup-')), 'ledger.duckdb');
+    const [t, skewed, late] = [trace(13), trace(15), trace(16)];
+    const chat = (traceId: string, spanId: string, input: number) => call(traceId, spanId, 'f'.repeat(16), 'priced-chat', input, 10);
+    const rows = async (ledger: Ledger) => (await actions(ledger)).map((a) => [a.trace_id, a.calls, a.input_tokens, a.cost]);
+    {
+      const { ledger, stage, advance, send } = await setup({ path });
+      await send([root(t, 'POST /api/chat'), chat(t, '0000000000000001', 100)]);
+      await send([root(skewed, 'POST /api/chat'), chat(skewed, '0000000000000001', 10)]);
+      await send([root(late, 'POST /api/chat'), chat(late, '0000000000000001', 50)]);
+      advance(5_000);
+      await stage.tick();
+      // A late call: the roll-up remembers writing the trace, and from when its row starts.
+      await send([chat(t, '0000000000000002', 200)]);
+      advance(5_000);
+      await stage.tick();
+      expect(stage.counters.lateUpdates).toBe(1);
+      expect(stage.counters.writesSearchingAllActions).toBe(0);
+      // 300 input × $2/M + 20 output × $8/M
+      expect((await rows(ledger))[0]).toEqual([t, 2, 300n, '0.000760000']);
+      await cleanups.pop()?.();
+    }
+    // Restarted, the roll-up remembers nothing it wrote.
+    const { ledger, stage, advance, send } = await setup({ path });
+    // The documented limit: a root reported more than twice the allowed clock skew (2 × 5 min) after the start of
+    // its trace's row is trusted, and that row is not found: the trace gets a second row (written alone: one write
+    // searches from its earliest bound).
+    const tenMinutesLater = start + 10n * 60_000_000_000n + 1_000_000n;
+    await send([makeSpan({ ...root(skewed, 'POST /api/chat'), startTimeUnixNano: tenMinutesLater, endTimeUnixNano: tenMinutesLater + 1n }), chat(skewed, '0000000000000002', 10)]);
+    advance(5_000);
+    await stage.tick();
+    // The root sent again (a client retry) with a new call: the root's start bounds the search, which finds the row.
+    await send([root(t, 'POST /api/chat'), chat(t, '0000000000000003', 400)]);
+    advance(5_000);
+    await stage.tick();
+    expect(stage.counters.writesSearchingAllActions).toBe(0);
+    // A late call without its root, for a trace written before the restart: nothing bounds where its row starts,
+    // so every row is compared.
+    await send([chat(late, '0000000000000002', 50)]);
+    advance(60_000);
+    await stage.tick();
+    expect(stage.counters.writesSearchingAllActions).toBe(1);
+    expect(await rows(ledger)).toEqual([
+      [t, 3, 700n, '0.001640000'],
+      [skewed, 1, 10n, '0.000100000'],
+      [skewed, 1, 10n, '0.000100000'],
+      [late, 2, 100n, '0.000360000'],
+    ]);
   });
 
   it('writes a trace without root after max age, incomplete, and the oldest trace when the buffer is full', async () => {

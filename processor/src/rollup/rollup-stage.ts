@@ -13,6 +13,8 @@ export interface RollupCounters {
   lateUpdates: number;
   /** Actions (new or updated) computed from the ledger rather than from the calls the roll-up saw. */
   actionsReadBack: number;
+  /** Writes that compared every row of `actions` to find which of their traces had one (no bound for a trace). */
+  writesSearchingAllActions: number;
   writeFailures: number;
 }
 
@@ -30,6 +32,14 @@ export type TracesWithoutActionListener = (traceIds: string[]) => void;
  * together (the end of a load peak) is written in parts, so no single write holds the thread for long.
  */
 const maxTracesPerWrite = 1_024;
+
+/**
+ * How far a host's clock may run ahead of or behind true time, for the bound below. A trace's spans all start
+ * after its root does (the root caused them), so every span, and so any action row of the trace, starts no
+ * earlier than `root start − 2 × skew` as the hosts report it. A host off by more, on a trace written twice
+ * beyond the roll-up's memory of written traces, could get a second action row for that trace.
+ */
+const maxClockSkewMs = 5 * 60_000;
 
 interface PendingTrace {
   trace: BufferedTrace;
@@ -49,6 +59,7 @@ export class RollupStage implements StoredBatchListener {
     lateSpans: 0,
     lateUpdates: 0,
     actionsReadBack: 0,
+    writesSearchingAllActions: 0,
     writeFailures: 0,
   };
   private pending: PendingTrace[] = [];
@@ -144,17 +155,19 @@ export class RollupStage implements StoredBatchListener {
         complete,
         // Late spans and retried calls: the ledger holds calls these totals lack.
         calls: trace.late || trace.repeatedCalls ? null : trace.totals,
+        existingRowStartsFromMs: this.existingRowStartsFrom(trace),
       }));
       try {
         const earliest = batch.reduce((min, { trace }) => Math.min(min, trace.minStartMs), Infinity);
-        const { written, updated, readBack, startedFrom } = await this.store.write(writes, earliest);
+        const { written, updated, readBack, startedFrom, searchedAllActions } = await this.store.write(writes, earliest);
         this.counters.actionsWritten += written - updated.size;
         this.counters.actionsReadBack += readBack;
+        if (searchedAllActions) this.counters.writesSearchingAllActions += 1;
         this.counters.actionsIncomplete += batch.filter((p) => !p.complete).length;
         this.counters.lateUpdates += updated.size;
         for (const { trace } of batch) if (updated.has(trace.traceId)) this.counters.lateSpans += trace.spans;
         const traceIds = writes.map((w) => w.traceId);
-        this.buffer.markWritten(traceIds);
+        this.buffer.markWritten(traceIds, startedFrom.getTime());
         for (const listener of this.listeners) listener(traceIds, startedFrom);
       } catch (error) {
         this.counters.writeFailures += 1;
@@ -163,6 +176,18 @@ export class RollupStage implements StoredBatchListener {
         return;
       }
     }
+  }
+
+  /**
+   * A time any action row the trace already has starts at or after: from its root (see maxClockSkewMs) and from
+   * the roll-up's memory of the traces it wrote. A trace with neither (its root never reached this processor, or
+   * its spans came after the roll-up forgot writing it) may have a row anywhere: -Infinity.
+   */
+  private existingRowStartsFrom(trace: BufferedTrace): number {
+    const fromRoot = trace.root === null ? Infinity : trace.root.startMs - 2 * maxClockSkewMs;
+    const fromWritten = this.buffer.writtenRowStartsFrom(trace.traceId) ?? Infinity;
+    const bound = Math.min(fromRoot, fromWritten);
+    return bound === Infinity ? -Infinity : bound;
   }
 }
 

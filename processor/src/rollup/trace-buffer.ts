@@ -67,8 +67,11 @@ const callTotalsBytes = 512;
  */
 export class TraceBuffer {
   private readonly traces = new Map<string, BufferedTrace>();
-  /** Recently written trace ids (bounded), to recognise late spans. */
-  private readonly written = new Set<string>();
+  /**
+   * Recently written trace ids (bounded), to recognise late spans, each with a time its action row starts at or
+   * after (epoch ms): a later write of the trace looks for that row among the newer rows only.
+   */
+  private readonly written = new Map<string, number>();
   private bytes = 0;
 
   constructor(private readonly limits: TraceBufferLimits) {}
@@ -134,19 +137,25 @@ export class TraceBuffer {
     return { complete, expired };
   }
 
-  markWritten(traceIds: string[]): void {
+  /** `rowsStartFromMs`: the action rows of these traces, just written, start at or after it. */
+  markWritten(traceIds: string[], rowsStartFromMs: number): void {
     for (const traceId of traceIds) {
       this.written.delete(traceId);
-      this.written.add(traceId);
+      this.written.set(traceId, rowsStartFromMs);
     }
     const excess = this.written.size - this.limits.maxTraces;
     if (excess > 0) {
       let dropped = 0;
-      for (const traceId of this.written) {
+      for (const traceId of this.written.keys()) {
         if (dropped++ >= excess) break;
         this.written.delete(traceId);
       }
     }
+  }
+
+  /** When the trace's action row was written recently: a time that row starts at or after. */
+  writtenRowStartsFrom(traceId: string): number | undefined {
+    return this.written.get(traceId);
   }
 
   /** Everything still buffered (shutdown: written as it stands). */
