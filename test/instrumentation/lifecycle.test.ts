@@ -74,7 +74,9 @@ describe('flushing spans when the process ends', () => {
     });
     expect(run.code).toBe(0);
     expect(run.lines.map((line) => line['call'])).toEqual([1, 2, 3]);
-    expect(run.durationMs).toBeLessThan(5000);
+    // Under the exporter's default timeout (10 s) the retries alone would outlast this; start-up took up to ~4 s
+    // while the rest of the suite ran on the same 2 cores (5.8 s in all, once).
+    expect(run.durationMs).toBeLessThan(8000);
   });
 
   it('reports bad settings as warnings naming the variable, and keeps instrumenting with the defaults', async () => {
