@@ -64,17 +64,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const actionStore = await ActionStore.open(db.instance);
   const recovered = await actionStore.recoverMissing();
   if (recovered > 0) logger.warn({ actions: recovered }, 'wrote incomplete actions for calls left without one by an earlier stop');
-  const rollup = new RollupStage(
-    new TraceBuffer({
-      waitMs: config.rollup.wait,
-      maxAgeMs: config.rollup.max_age,
-      maxTraces: config.rollup.max_traces,
-      maxBytes: config.rollup.max_buffer_mib * mib,
-    }),
-    actionStore,
-    rules,
-    logger,
+  const buffer = new TraceBuffer(
+    { waitMs: config.rollup.wait, maxAgeMs: config.rollup.max_age, maxTraces: config.rollup.max_traces, maxBytes: config.rollup.max_buffer_mib * mib },
+    Date.now(),
   );
+  const rollup = new RollupStage(buffer, actionStore, rules, logger);
   pipeline.addListener(rollup);
   rollup.start(Math.max(50, Math.min(1_000, config.rollup.wait / 4)));
 

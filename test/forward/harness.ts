@@ -36,7 +36,7 @@ export async function startForwardingProcessor(forward: unknown[], options: { ro
   let actionStore: ActionStore | null = null;
   if (options.rollup === true) {
     actionStore = await ActionStore.open(ledger.db.instance);
-    const buffer = new TraceBuffer({ waitMs: 5_000, maxAgeMs: 60_000, maxTraces: 1_000, maxBytes: 64 << 20 });
+    const buffer = new TraceBuffer({ waitMs: 5_000, maxAgeMs: 60_000, maxTraces: 1_000, maxBytes: 64 << 20 }, clock);
     rollup = new RollupStage(buffer, actionStore, ledger.rules, ledger.logger, () => clock);
     ledger.pipeline.addListener(rollup);
     rollup.onActionsWritten(forwarding.onActionsWritten);

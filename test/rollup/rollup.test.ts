@@ -15,11 +15,12 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(options: { maxTraces?: number; path?: string; chunkTraces?: number } = {}) {
+/** `clockMs`: the roll-up's clock when it starts (default 10 s after the spans below start). */
+async function setup(options: { maxTraces?: number; path?: string; chunkTraces?: number; clockMs?: number } = {}) {
   const ledger = await openLedger(options.path);
   const store = await ActionStore.open(ledger.db.instance, options);
-  let clock = 1_000_000;
-  const buffer = new TraceBuffer({ waitMs: 5_000, maxAgeMs: 60_000, maxTraces: options.maxTraces ?? 1000, maxBytes: 64 << 20 });
+  let clock = options.clockMs ?? 1_763_800_010_000;
+  const buffer = new TraceBuffer({ waitMs: 5_000, maxAgeMs: 60_000, maxTraces: options.maxTraces ?? 1000, maxBytes: 64 << 20 }, clock);
   const stage = new RollupStage(buffer, store, ledger.rules, ledger.logger, () => clock);
   ledger.pipeline.addListener(stage);
   cleanups.push(async () => {
@@ -250,13 +251,17 @@ describe('roll-up: one action per trace', () => {
     expect(rows.map((a) => [a.trace_id, a.calls, a.input_tokens, a.cost, a.team])).toEqual([[t, 2, 300n, '0.000840000', 'growth']]);
   });
 
-  it('finds a trace\'s existing action among the rows after its root (less clock skew) or its last write, and compares all rows only without either', async () => {
+  it('searches a trace\'s existing action only among rows after its root (less clock skew) or its last write, not at all for a root after the roll-up started, all rows only without either', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'gc-rollup-')), 'ledger.duckdb');
     const [t, skewed, late] = [trace(13), trace(15), trace(16)];
     const chat = (traceId: string, spanId: string, input: number) => call(traceId, spanId, 'f'.repeat(16), 'priced-chat', input, 10);
     const rows = async (ledger: Ledger) => (await actions(ledger)).map((a) => [a.trace_id, a.calls, a.input_tokens, a.cost]);
+    const minute = 60_000;
+    const startMs = Number(start / 1_000_000n);
     {
-      const { ledger, stage, advance, send } = await setup({ path });
+      // Started 6 minutes before the traces: their roots began over 5 minutes (the clock skew allowed) after it.
+      const { ledger, stage, advance, send } = await setup({ path, clockMs: startMs - 6 * minute });
+      advance(6 * minute + 10_000);
       await send([root(t, 'POST /api/chat'), chat(t, '0000000000000001', 100)]);
       await send([root(skewed, 'POST /api/chat'), chat(skewed, '0000000000000001', 10)]);
       await send([root(late, 'POST /api/chat'), chat(late, '0000000000000001', 50)]);
@@ -267,37 +272,50 @@ describe('roll-up: one action per trace', () => {
       advance(5_000);
       await stage.tick();
       expect(stage.counters.lateUpdates).toBe(1);
-      expect(stage.counters.writesSearchingAllActions).toBe(0);
+      expect(stage.counters.writesBySearch).toEqual({ none: 1, recent: 1, all: 0 });
       // 300 input × $2/M + 20 output × $8/M
       expect((await rows(ledger))[0]).toEqual([t, 2, 300n, '0.000760000']);
       await cleanups.pop()?.();
     }
-    // Restarted, the roll-up remembers nothing it wrote.
-    const { ledger, stage, advance, send } = await setup({ path });
-    // The documented limit: a root reported more than twice the allowed clock skew (2 × 5 min) after the start of
-    // its trace's row is trusted, and that row is not found: the trace gets a second row (written alone: one write
-    // searches from its earliest bound).
-    const tenMinutesLater = start + 10n * 60_000_000_000n + 1_000_000n;
-    await send([makeSpan({ ...root(skewed, 'POST /api/chat'), startTimeUnixNano: tenMinutesLater, endTimeUnixNano: tenMinutesLater + 1n }), chat(skewed, '0000000000000002', 10)]);
-    advance(5_000);
-    await stage.tick();
-    // The root sent again (a client retry) with a new call: the root's start bounds the search, which finds the row.
+    // Restarted a minute after the traces began, the roll-up remembers nothing it wrote.
+    const { ledger, stage, advance, send } = await setup({ path, clockMs: startMs + minute });
+    // The root sent again (a client retry) with a new call: it started before the restart, so the search is
+    // needed, and its start bounds it.
     await send([root(t, 'POST /api/chat'), chat(t, '0000000000000003', 400)]);
     advance(5_000);
     await stage.tick();
-    expect(stage.counters.writesSearchingAllActions).toBe(0);
+    expect(stage.counters.writesBySearch).toEqual({ none: 0, recent: 1, all: 0 });
     // A late call without its root, for a trace written before the restart: nothing bounds where its row starts,
     // so every row is compared.
     await send([chat(late, '0000000000000002', 50)]);
     advance(60_000);
     await stage.tick();
-    expect(stage.counters.writesSearchingAllActions).toBe(1);
+    expect(stage.counters.writesBySearch).toEqual({ none: 0, recent: 1, all: 1 });
+    // The documented limit: a root reported as starting more than the allowed skew after the restart, though its
+    // trace was written before, is taken as new: the trace gets a second row.
+    const tenMinutesLater = start + 10n * 60_000_000_000n;
+    await send([makeSpan({ ...root(skewed, 'POST /api/chat'), startTimeUnixNano: tenMinutesLater, endTimeUnixNano: tenMinutesLater + 1n }), chat(skewed, '0000000000000002', 10)]);
+    advance(5_000);
+    await stage.tick();
+    expect(stage.counters.writesBySearch).toEqual({ none: 1, recent: 1, all: 1 });
     expect(await rows(ledger)).toEqual([
       [t, 3, 700n, '0.001640000'],
       [skewed, 1, 10n, '0.000100000'],
       [skewed, 1, 10n, '0.000100000'],
       [late, 2, 100n, '0.000360000'],
     ]);
+  });
+
+  it('remembers every write since it started until max_traces later writes push the oldest out', () => {
+    const buffer = new TraceBuffer({ waitMs: 5_000, maxAgeMs: 60_000, maxTraces: 2, maxBytes: 64 << 20 }, 1_000);
+    buffer.markWritten([trace(1)], 500, 2_000);
+    buffer.markWritten([trace(2)], 600, 3_000);
+    expect(buffer.writesRememberedFrom).toBe(1_000);
+    buffer.markWritten([trace(1)], 700, 4_000);
+    expect([buffer.writesRememberedFrom, buffer.writtenRowStartsFrom(trace(1))]).toEqual([1_000, 700]);
+    buffer.markWritten([trace(3)], 800, 5_000);
+    // trace 2, written at 3,000, is forgotten: a trace not remembered may have been written up to then.
+    expect([buffer.writesRememberedFrom, buffer.writtenRowStartsFrom(trace(2)), buffer.writtenRowStartsFrom(trace(1))]).toEqual([3_001, undefined, 700]);
   });
 
   it('writes a trace without root after max age, incomplete, and the oldest trace when the buffer is full', async () => {

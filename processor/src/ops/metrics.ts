@@ -114,10 +114,10 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
   counter('genai_chargeback_actions_written_total', 'Action rows written by the roll-up.', [], one(() => sources.rollup.counters.actionsWritten));
   counter('genai_chargeback_actions_read_back_total', 'Action rows the roll-up computed by reading their calls back from the ledger (late spans, retried calls).', [], one(() => sources.rollup.counters.actionsReadBack));
   counter(
-    'genai_chargeback_action_writes_searching_all_total',
-    'Roll-up writes that compared every actions row to find which of their traces had one (a trace with neither its root nor a recent write to bound the search).',
-    [],
-    one(() => sources.rollup.counters.writesSearchingAllActions),
+    'genai_chargeback_action_writes_total',
+    'Roll-up writes, by which actions rows they searched for their traces\' existing ones: none (every trace surely new), recent (after a bound), all (a trace had no bound: a cost growing with the ledger).',
+    ['search'],
+    () => Object.entries(sources.rollup.counters.writesBySearch).map(([search, writes]): [Labels, number] => [{ search }, writes]),
   );
   counter('genai_chargeback_limits_rejected_spans_total', 'Spans rejected by a cap (limits section).', [], one(() => sources.limits.rejectedSpans));
   counter('genai_chargeback_limits_truncated_values_total', 'Values truncated to a cap (limits section).', [], one(() => sources.limits.truncatedValues));

@@ -17,7 +17,7 @@ export interface ActionWrite {
   calls: CallTotals | null;
   /**
    * An action row the trace has already starts at or after this (epoch ms), so only newer rows are searched for
-   * it; -Infinity when nothing bounds it and every row must be compared.
+   * it; -Infinity when nothing bounds it and every row must be compared; Infinity when it surely has none.
    */
   existingRowStartsFromMs: number;
 }
@@ -30,9 +30,11 @@ export interface ActionWriteResult {
   updated: Set<string>;
   /** Traces whose action was computed from their calls in the ledger. */
   readBack: number;
-  /** Whether finding the traces' existing rows compared every row of `actions` (a trace had no bound). */
-  searchedAllActions: boolean;
+  /** Which `actions` rows were searched for the traces' existing ones: none (all surely new), recent ones, or all. */
+  searched: ActionSearch;
 }
+
+export type ActionSearch = 'none' | 'recent' | 'all';
 
 interface RootWrite extends ActionWrite {
   root: TraceRoot;
@@ -136,6 +138,11 @@ interface RowRange {
 
 const allRows: RowRange = { where: '', params: {} };
 
+function searchOf(existingFromMs: number): ActionSearch {
+  if (existingFromMs === Infinity) return 'none';
+  return existingFromMs === -Infinity ? 'all' : 'recent';
+}
+
 /** Rows starting at or after `fromMs`; every row when it is not finite. */
 function startingFrom(fromMs: number): RowRange {
   return Number.isFinite(fromMs) ? { where: ' AND start_time >= $from', params: { from: timestamp(new Date(fromMs)) } } : allRows;
@@ -177,23 +184,27 @@ export class ActionStore {
    * existing action row reaches further back. Together they bound the ledger scan to the rows that matter.
    *
    * Which traces have an action row already is looked up among the rows that start at or after the writes'
-   * earliest `existingRowStartsFromMs` (zone maps skip older row groups). Without a bound every `trace_id` is
-   * compared, which random ids cannot narrow: measured 41 ms per write over 1 million actions and 430 ms over 10
-   * million, growing with the ledger for as long as the service runs.
+   * earliest `existingRowStartsFromMs` (zone maps skip older row groups), and not at all when every trace surely
+   * has none. Without a bound every `trace_id` is compared, which random ids cannot narrow: measured 41 ms per
+   * write over 1 million actions and 430 ms over 10 million, growing with the ledger for as long as the service
+   * runs. The lookup's hash join also leaves DuckDB bookkeeping behind (processor/src/ops/README.md, soak).
    */
   async write(queued: ActionWrite[], earliestStartMs: number): Promise<ActionWriteResult> {
-    if (queued.length === 0) return { written: 0, updated: new Set(), readBack: 0, startedFrom: new Date(earliestStartMs), searchedAllActions: false };
+    if (queued.length === 0) return { written: 0, updated: new Set(), readBack: 0, startedFrom: new Date(earliestStartMs), searched: 'none' };
     const writes = latestPerTrace(queued);
     const traces = traceList(writes.map((write) => write.traceId));
     const existingFromMs = writes.reduce((min, write) => Math.min(min, write.existingRowStartsFromMs), Infinity);
     const existingRange = startingFrom(existingFromMs);
     return inTransaction(this.connection, async () => {
-      const existing = (
-        await this.connection.runAndReadAll(`SELECT trace_id, epoch_ms(start_time) AS start_ms FROM actions WHERE trace_id IN ${tracesIn}${existingRange.where}`, {
-          traces,
-          ...existingRange.params,
-        })
-      ).getRowObjectsJS();
+      const existing =
+        searchOf(existingFromMs) === 'none'
+          ? []
+          : (
+              await this.connection.runAndReadAll(`SELECT trace_id, epoch_ms(start_time) AS start_ms FROM actions WHERE trace_id IN ${tracesIn}${existingRange.where}`, {
+                traces,
+                ...existingRange.params,
+              })
+            ).getRowObjectsJS();
       const updated = new Set(existing.map((row) => String(row.trace_id)));
       const roots = writes.filter((write): write is RootWrite => write.root !== null);
       if (updated.size > 0) {
@@ -215,7 +226,7 @@ export class ActionStore {
         const since = timestamp(startedFrom);
         await this.recompute(traceList(fromLedger.map((write) => write.traceId)), since, DuckDBTimestampValue.PosInf, since);
       }
-      return { written: writes.length, updated, readBack: fromLedger.length, startedFrom, searchedAllActions: existingRange === allRows };
+      return { written: writes.length, updated, readBack: fromLedger.length, startedFrom, searched: searchOf(existingFromMs) };
     });
   }
 

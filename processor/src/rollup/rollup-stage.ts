@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { CompiledRule } from '../attribution/resolve-attribution.js';
 import type { StoredBatch, StoredBatchListener } from '../pipeline/ingest.js';
-import type { ActionStore, ActionWrite } from './action-store.js';
+import type { ActionSearch, ActionStore, ActionWrite } from './action-store.js';
 import { toTraceRoot } from './root-span.js';
 import type { BufferedTrace, ObservedSpan, TraceBuffer, TraceCalls } from './trace-buffer.js';
 
@@ -13,8 +13,8 @@ export interface RollupCounters {
   lateUpdates: number;
   /** Actions (new or updated) computed from the ledger rather than from the calls the roll-up saw. */
   actionsReadBack: number;
-  /** Writes that compared every row of `actions` to find which of their traces had one (no bound for a trace). */
-  writesSearchingAllActions: number;
+  /** Writes by which `actions` rows they searched for their traces' existing ones (all: a trace had no bound). */
+  writesBySearch: Record<ActionSearch, number>;
   writeFailures: number;
 }
 
@@ -34,10 +34,10 @@ export type TracesWithoutActionListener = (traceIds: string[]) => void;
 const maxTracesPerWrite = 1_024;
 
 /**
- * How far a host's clock may run ahead of or behind true time, for the bound below. A trace's spans all start
- * after its root does (the root caused them), so every span, and so any action row of the trace, starts no
- * earlier than `root start − 2 × skew` as the hosts report it. A host off by more, on a trace written twice
- * beyond the roll-up's memory of written traces, could get a second action row for that trace.
+ * How far a host's clock may run ahead of or behind true time, for the bounds below. A trace's spans all start
+ * after its root does (the root caused them) and reach the processor after they start, so any action row of the
+ * trace was written after `root start − skew` and starts no earlier than `root start − 2 × skew`, as the hosts
+ * report them. A host off by more can give a trace written twice a second action row.
  */
 const maxClockSkewMs = 5 * 60_000;
 
@@ -59,7 +59,7 @@ export class RollupStage implements StoredBatchListener {
     lateSpans: 0,
     lateUpdates: 0,
     actionsReadBack: 0,
-    writesSearchingAllActions: 0,
+    writesBySearch: { none: 0, recent: 0, all: 0 },
     writeFailures: 0,
   };
   private pending: PendingTrace[] = [];
@@ -159,15 +159,15 @@ export class RollupStage implements StoredBatchListener {
       }));
       try {
         const earliest = batch.reduce((min, { trace }) => Math.min(min, trace.minStartMs), Infinity);
-        const { written, updated, readBack, startedFrom, searchedAllActions } = await this.store.write(writes, earliest);
+        const { written, updated, readBack, startedFrom, searched } = await this.store.write(writes, earliest);
         this.counters.actionsWritten += written - updated.size;
         this.counters.actionsReadBack += readBack;
-        if (searchedAllActions) this.counters.writesSearchingAllActions += 1;
+        this.counters.writesBySearch[searched] += 1;
         this.counters.actionsIncomplete += batch.filter((p) => !p.complete).length;
         this.counters.lateUpdates += updated.size;
         for (const { trace } of batch) if (updated.has(trace.traceId)) this.counters.lateSpans += trace.spans;
         const traceIds = writes.map((w) => w.traceId);
-        this.buffer.markWritten(traceIds, startedFrom.getTime());
+        this.buffer.markWritten(traceIds, startedFrom.getTime(), this.now());
         for (const listener of this.listeners) listener(traceIds, startedFrom);
       } catch (error) {
         this.counters.writeFailures += 1;
@@ -180,14 +180,15 @@ export class RollupStage implements StoredBatchListener {
 
   /**
    * A time any action row the trace already has starts at or after: from its root (see maxClockSkewMs) and from
-   * the roll-up's memory of the traces it wrote. A trace with neither (its root never reached this processor, or
-   * its spans came after the roll-up forgot writing it) may have a row anywhere: -Infinity.
+   * the roll-up's memory of the actions it wrote. Infinity: it has none, as its root started after the roll-up
+   * began remembering every write, and it wrote none for the trace. -Infinity: nothing bounds it (its root never
+   * reached this processor, or its spans came after the roll-up forgot writing it), every row is compared.
    */
   private existingRowStartsFrom(trace: BufferedTrace): number {
-    const fromRoot = trace.root === null ? Infinity : trace.root.startMs - 2 * maxClockSkewMs;
-    const fromWritten = this.buffer.writtenRowStartsFrom(trace.traceId) ?? Infinity;
-    const bound = Math.min(fromRoot, fromWritten);
-    return bound === Infinity ? -Infinity : bound;
+    const fromWritten = this.buffer.writtenRowStartsFrom(trace.traceId);
+    if (trace.root === null) return fromWritten ?? -Infinity;
+    if (fromWritten === undefined && trace.root.startMs - maxClockSkewMs >= this.buffer.writesRememberedFrom) return Infinity;
+    return Math.min(trace.root.startMs - 2 * maxClockSkewMs, fromWritten ?? Infinity);
   }
 }
 

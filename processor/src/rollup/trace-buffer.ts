@@ -31,6 +31,12 @@ export interface BufferedTrace {
   bytes: number;
 }
 
+/** One write of actions: when, and a time all its rows start at or after (epoch ms). */
+interface WrittenAction {
+  rowsStartFromMs: number;
+  writtenAtMs: number;
+}
+
 export interface TraceBufferLimits {
   waitMs: number;
   maxAgeMs: number;
@@ -67,14 +73,19 @@ const callTotalsBytes = 512;
  */
 export class TraceBuffer {
   private readonly traces = new Map<string, BufferedTrace>();
-  /**
-   * Recently written trace ids (bounded), to recognise late spans, each with a time its action row starts at or
-   * after (epoch ms): a later write of the trace looks for that row among the newer rows only.
-   */
-  private readonly written = new Map<string, number>();
+  /** Recently written trace ids (bounded), to recognise late spans, each with when and what its write was. */
+  private readonly written = new Map<string, WrittenAction>();
+  /** Every action written at or after this time (by the caller's clock) has its trace in `written`. */
+  private writesRememberedFromMs: number;
   private bytes = 0;
 
-  constructor(private readonly limits: TraceBufferLimits) {}
+  /** `nowMs`: from now on, it remembers every action written (until `maxTraces` later ones push it out). */
+  constructor(
+    private readonly limits: TraceBufferLimits,
+    nowMs: number,
+  ) {
+    this.writesRememberedFromMs = nowMs;
+  }
 
   get size(): number {
     return this.traces.size;
@@ -138,24 +149,33 @@ export class TraceBuffer {
   }
 
   /** `rowsStartFromMs`: the action rows of these traces, just written, start at or after it. */
-  markWritten(traceIds: string[], rowsStartFromMs: number): void {
+  markWritten(traceIds: string[], rowsStartFromMs: number, nowMs: number): void {
+    // One object for the whole write: a map entry costs no more than with a Set.
+    const write: WrittenAction = { rowsStartFromMs, writtenAtMs: nowMs };
     for (const traceId of traceIds) {
       this.written.delete(traceId);
-      this.written.set(traceId, rowsStartFromMs);
+      this.written.set(traceId, write);
     }
     const excess = this.written.size - this.limits.maxTraces;
     if (excess > 0) {
       let dropped = 0;
-      for (const traceId of this.written.keys()) {
+      for (const [traceId, forgotten] of this.written) {
         if (dropped++ >= excess) break;
         this.written.delete(traceId);
+        // Later writes of the same millisecond may be kept; earlier ones are all gone.
+        this.writesRememberedFromMs = Math.max(this.writesRememberedFromMs, forgotten.writtenAtMs + 1);
       }
     }
   }
 
   /** When the trace's action row was written recently: a time that row starts at or after. */
   writtenRowStartsFrom(traceId: string): number | undefined {
-    return this.written.get(traceId);
+    return this.written.get(traceId)?.rowsStartFromMs;
+  }
+
+  /** Since when every action written is remembered: a trace not written since, and not remembered, had none then. */
+  get writesRememberedFrom(): number {
+    return this.writesRememberedFromMs;
   }
 
   /** Everything still buffered (shutdown: written as it stands). */
