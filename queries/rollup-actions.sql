@@ -40,7 +40,7 @@ SELECT
   list_sort(list(DISTINCT coalesce(c.response_model, c.request_model))
             FILTER (WHERE coalesce(c.response_model, c.request_model) IS NOT NULL))   AS models,
   coalesce(any_value(r.complete), false)                                               AS complete,
-  now()::TIMESTAMP                                                                     AS updated_at
+  now() AT TIME ZONE 'UTC'                                                             AS updated_at
 FROM llm_calls c
 LEFT JOIN (SELECT * FROM trace_roots WHERE start_time >= $roots_since) r ON r.trace_id = c.trace_id
 WHERE c.trace_id IN (SELECT unnest(string_split($traces, ','))) AND c.start_time BETWEEN $since AND $until

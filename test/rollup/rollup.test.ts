@@ -306,6 +306,24 @@ describe('roll-up: one action per trace', () => {
     ]);
   });
 
+  it('stamps updated_at in UTC, as every other time in the ledger, on a host in another time zone', async () => {
+    const { ledger, stage, advance, send } = await setup();
+    await ledger.query("SET GLOBAL TimeZone = 'America/New_York'");
+    const t = trace(17);
+    await send([root(t, 'POST /api/chat'), call(t, '0000000000000001', 'f'.repeat(16), 'priced-chat', 100, 10)]);
+    advance(5_000);
+    await stage.tick();
+    const offsetMs = async () => Number((await ledger.query('SELECT epoch_ms(updated_at) AS at FROM actions'))[0]?.at) - Date.now();
+    // Rows from the calls the roll-up saw; New York is 4 or 5 hours from UTC.
+    expect(Math.abs(await offsetMs())).toBeLessThan(60_000);
+    await send([call(t, '0000000000000002', 'f'.repeat(16), 'priced-chat', 100, 10)]);
+    advance(5_000);
+    await stage.tick();
+    // Rows read back from the ledger (a late call).
+    expect(stage.counters.lateUpdates).toBe(1);
+    expect(Math.abs(await offsetMs())).toBeLessThan(60_000);
+  });
+
   it('remembers every write since it started until max_traces later writes push the oldest out', () => {
     const buffer = new TraceBuffer({ waitMs: 5_000, maxAgeMs: 60_000, maxTraces: 2, maxBytes: 64 << 20 }, 1_000);
     buffer.markWritten([trace(1)], 500, 2_000);
