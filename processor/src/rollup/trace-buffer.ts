@@ -173,7 +173,7 @@ export class TraceBuffer {
     return this.written.get(traceId)?.rowsStartFromMs;
   }
 
-  /** Since when every action written is remembered: a trace not written since, and not remembered, had none then. */
+  /** Every action written since this time is remembered: a trace not remembered got none since then. */
   get writesRememberedFrom(): number {
     return this.writesRememberedFromMs;
   }
