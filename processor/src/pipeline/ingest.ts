@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
 import { resolveAttribution, type CompiledRule } from '../attribution/resolve-attribution.js';
 import { teamRefused } from '../auth/team-binding.js';
+import { ledgerRangeProblem } from '../ledger/column-ranges.js';
 import type { LlmCall } from '../ledger/llm-call.js';
 import { toGenAiCall } from '../normalize/genai-call.js';
 import type { DecodedSpan, DecodedTraces } from '../otlp/types.js';
 import type { LedgerWriter, WriteResult } from '../store/ledger-writer.js';
+import { rejectSpans } from './span-pass.js';
 import { priceRequestOf, toLlmCall, type PriceCall } from './to-llm-call.js';
 import type { ExportContext, ExportOutcome, TraceSink } from './trace-sink.js';
 
@@ -71,27 +73,33 @@ export class IngestPipeline implements TraceSink {
 
   async export(traces: DecodedTraces, context: ExportContext): Promise<ExportOutcome> {
     const receivedAt = new Date();
-    const rows = traces.spans.flatMap((span) => {
+    const rows: LlmCall[] = [];
+    const unstorable = new Map<number, string>();
+    traces.spans.forEach((span, index) => {
       const call = toGenAiCall(span);
-      if (call === null) return [];
+      if (call === null) return;
       const attribution = resolveAttribution(span.attributes, span.resource, this.deps.rules);
       // The token's team binding refused the span's team; a rule must not set it again.
       if (teamRefused(span)) attribution.team = null;
-      return [toLlmCall(call, attribution, this.deps.priceCall(priceRequestOf(call)), receivedAt)];
+      const row = toLlmCall(call, attribution, this.deps.priceCall(priceRequestOf(call)), receivedAt);
+      const problem = ledgerRangeProblem(row);
+      if (problem === null) rows.push(row);
+      else unstorable.set(index, `span ${span.spanId}: ${problem}`);
     });
     this.counters.spansReceived += traces.spans.length;
+    const accepted = rejectSpans(traces, unstorable);
     this.counters.callsReceived += rows.length;
 
     const write = this.deps.writer.writeDurably(rows);
     await write.durable;
     const published = write.committed.then(
-      (result) => this.publish(traces, context, rows, result),
+      (result) => this.publish(accepted, context, rows, result),
       // Acknowledged from the journal and not committed before a stop: the next start replays it.
       () => undefined,
     );
     // Without a journal the batch is committed already; its later stages run before the answer, as they always did.
     if (!this.deps.writer.acknowledgesBeforeCommit) await published;
-    return { rejectedSpans: traces.rejectedSpans, errorMessage: traces.rejectionMessage };
+    return { rejectedSpans: accepted.rejectedSpans, errorMessage: accepted.rejectionMessage };
   }
 
   /** Counts the committed batch and hands it to the later stages. */
