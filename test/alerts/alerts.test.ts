@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { webhookLabel } from '../../processor/src/alerts/webhook-sender.js';
 import { callSpan, openBudgets, TestClock, type BudgetHarness } from '../budgets/harness.js';
 import { startWebhookReceiver } from './webhook-receiver.js';
 
@@ -119,8 +120,12 @@ describe('webhook delivery', () => {
     expect(hooks.received).toHaveLength(4);
     expect(hooks.received.find((r) => r.path === '/flaky')?.headers.authorization).toBe('Bearer t0ken');
     expect(await alertRows(h)).toEqual([
-      expect.objectContaining({ kind: 'budget_threshold', subject: 'ads-daily', delivery: 'failed', delivery_attempts: 4, delivery_error: `${hooks.url}/wrong: HTTP 400` }),
+      expect.objectContaining({ kind: 'budget_threshold', subject: 'ads-daily', delivery: 'failed', delivery_attempts: 4, delivery_error: `alerts.webhooks[1] (${hooks.url}): HTTP 400` }),
     ]);
+  });
+
+  it('names a webhook in logs and the alerts table by its place in the config and its host, never its secret path', () => {
+    expect(webhookLabel('https://hooks.slack.com/services/T000/B000/XXXXsecret?x=1', 2)).toBe('alerts.webhooks[2] (https://hooks.slack.com)');
   });
 
   it('a webhook that is down never slows ingest; what was not sent before a stop is sent at the next start', async () => {

@@ -4,7 +4,7 @@ import type { AlertsConfig } from '../config/schema.js';
 import { alertKey, type Alert } from './alert.js';
 import { AlertStore, type DeliveryResult } from './alert-store.js';
 import { alertPayload } from './webhook-body.js';
-import { WebhookSender } from './webhook-sender.js';
+import { WebhookSender, webhookLabel } from './webhook-sender.js';
 
 export interface AlertCenterDeps {
   logger: Logger;
@@ -45,9 +45,10 @@ export class AlertCenter {
       timeoutMs: config.delivery.timeout,
       queueSize: config.delivery.queue,
     };
-    this.senders = config.webhooks.map(
-      (webhook) => new WebhookSender(webhook, policy, deps.logger, (alert, result) => this.settle(alert, webhook.url, result)),
-    );
+    this.senders = config.webhooks.map((webhook, index) => {
+      const label = webhookLabel(webhook.url, index);
+      return new WebhookSender(webhook, label, policy, deps.logger, (alert, result) => this.settle(alert, label, result));
+    });
   }
 
   static async open(instance: DuckDBInstance, config: AlertsConfig, deps: AlertCenterDeps): Promise<AlertCenter> {
@@ -106,19 +107,19 @@ export class AlertCenter {
   private send(alert: Alert): void {
     this.unsettled.set(alertKey(alert), { remaining: this.senders.length, attempts: 0, errors: [] });
     for (const sender of this.senders) {
-      if (!sender.enqueue(alert)) this.settle(alert, sender.webhook.url, { delivered: false, attempts: 0, error: 'delivery queue full' });
+      if (!sender.enqueue(alert)) this.settle(alert, sender.label, { delivered: false, attempts: 0, error: 'delivery queue full' });
     }
   }
 
-  private settle(alert: Alert, url: string, result: DeliveryResult): void {
+  private settle(alert: Alert, webhook: string, result: DeliveryResult): void {
     const key = alertKey(alert);
     const entry = this.unsettled.get(key);
     if (entry === undefined) return;
     entry.remaining -= 1;
     entry.attempts += result.attempts;
     if (!result.delivered) {
-      entry.errors.push(`${url}: ${result.error ?? 'failed'}`);
-      this.deps.logger.error({ alert: key, webhook: url, attempts: result.attempts, error: result.error }, 'alert could not be delivered to a webhook');
+      entry.errors.push(`${webhook}: ${result.error ?? 'failed'}`);
+      this.deps.logger.error({ alert: key, webhook, attempts: result.attempts, error: result.error }, 'alert could not be delivered to a webhook');
     }
     if (entry.remaining > 0) return;
     this.unsettled.delete(key);

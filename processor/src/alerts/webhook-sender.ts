@@ -19,6 +19,14 @@ export interface DeliveryPolicy {
   queueSize: number;
 }
 
+/**
+ * A webhook as logs and `alerts.delivery_error` name it: its place in the config and its host. The path and query
+ * are left out because an incoming-webhook URL (Slack's, for one) is itself the secret that lets anyone post.
+ */
+export function webhookLabel(url: string, index: number): string {
+  return `alerts.webhooks[${index}] (${new URL(url).origin})`;
+}
+
 type Attempt = { ok: true } | { ok: false; retry: boolean; error: string; retryAfterMs?: number };
 
 /**
@@ -34,7 +42,9 @@ export class WebhookSender {
   private wake: (() => void) | null = null;
 
   constructor(
-    readonly webhook: Webhook,
+    private readonly webhook: Webhook,
+    /** How logs and the alerts table name this webhook (webhookLabel). */
+    readonly label: string,
     private readonly policy: DeliveryPolicy,
     private readonly logger: Logger,
     private readonly settled: (alert: Alert, result: DeliveryResult) => void,
@@ -87,7 +97,7 @@ export class WebhookSender {
       lastError = outcome.error;
       if (!outcome.retry || attempt === this.policy.attempts) return { delivered: false, attempts: attempt, error: lastError };
       const delay = Math.max(this.backoff(attempt), Math.min(outcome.retryAfterMs ?? 0, this.policy.maxBackoffMs));
-      this.logger.debug({ webhook: this.webhook.url, attempt, delayMs: delay, error: outcome.error }, 'alert webhook failed; retrying');
+      this.logger.debug({ webhook: this.label, attempt, delayMs: delay, error: outcome.error }, 'alert webhook failed; retrying');
       await this.sleep(delay);
       if (this.closed) return null;
     }
