@@ -64,6 +64,21 @@ describe('genai-chargeback prices', () => {
     expect(stdout).toContain('gcp.vertex_ai → gcp.gemini:');
   });
 
+  it('applies the files a config lists, as serve does, before --prices files', async () => {
+    const config = join(dir, 'config.json');
+    await writeFile(config, JSON.stringify({ prices: [good] }));
+    const gpt41 = (stdout: string) => stdout.split('\n').filter((line) => /^openai\s+gpt-4\.1\s/.test(line));
+    const fromConfig = await genaiChargeback('prices', '--config', config);
+    expect(fromConfig.code).toBe(0);
+    expect(gpt41(fromConfig.stdout).map((line) => line.split(/\s+/).slice(2, 4))).toStrictEqual([
+      ['2025-01-01', '1.5'],
+      ['2026-01-01', '1.2'],
+    ]);
+    const overridden = await genaiChargeback('prices', '--config', config, '--prices', bad);
+    expect(overridden.code).toBe(2);
+    expect(overridden.stderr).toContain(`${bad}: prices[0] (openai gpt-4.1): input_per_mtok:`);
+  });
+
   it('check: exit 0 with the entry count for a valid file', async () => {
     const { code, stdout } = await genaiChargeback('prices', 'check', good);
     expect(code).toBe(0);

@@ -116,6 +116,6 @@ describe('team binding and pseudonymization in the running processor', () => {
     const config = writeConfig(dir, { receivers: { host: '0.0.0.0', http: { port: 0 }, grpc: { port: 0 } } });
     const run = spawnSync(process.execPath, [cliPath, 'serve', '--config', config, '--db', join(dir, 'ledger.duckdb')], { encoding: 'utf8', timeout: 20_000 });
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain('genai-chargeback: refusing to start: receivers.host is "0.0.0.0", not loopback, and auth.ingest and auth.read have no tokens');
+    expect(run.stderr).toContain(`genai-chargeback: ${config}: refusing to start: receivers.host is "0.0.0.0", not loopback, and auth.ingest and auth.read have no tokens`);
   });
 });

@@ -1,24 +1,28 @@
 import type { Command } from 'commander';
+import { loadConfig } from '../../config/load-config.js';
 import { PriceBookError } from '../../pricing/errors.js';
 import { loadPriceBook, readPriceBookFile, type PriceEntry, type TierDisplay } from '../../pricing/price-book.js';
 import { UsageError } from '../errors.js';
 
 /**
- * `genai-chargeback prices [--prices FILE]...` prints the effective price book;
+ * `genai-chargeback prices [--config FILE] [--prices FILE]...` prints the effective price book (the one `serve`
+ * would use with the same options);
  * `genai-chargeback prices check FILE...` validates price-book files (exit 2 naming the file and field).
  */
 export function registerPricesCommand(program: Command): void {
   const prices = program
     .command('prices')
-    .description('show the effective price book: the built-in book with --prices files applied')
+    .description('show the effective price book: the built-in book with the config\'s and --prices files applied')
+    .option('--config <file>', 'config file whose `prices` files apply first, as `serve` applies them')
     .option(
       '--prices <file>',
       'a price-book JSON file; it replaces the built-in timeline of every (provider, model) it names (repeatable)',
       (file: string, files: string[]) => [...files, file],
       [] as string[],
     )
-    .action(async (options: { prices: string[] }) => {
-      const book = await loadPriceBook(options.prices).catch(asUsageError);
+    .action(async (options: { config?: string; prices: string[] }) => {
+      const fromConfig = options.config === undefined ? [] : (await loadConfig(options.config)).prices;
+      const book = await loadPriceBook([...fromConfig, ...options.prices]).catch(asUsageError);
       process.stdout.write(renderTable(book.entries()));
       const aliases = book.providerAliases();
       if (aliases.length > 0) {

@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { UnsafeExposureError } from '../../auth/exposure.js';
+import { AuthConfigError } from '../../auth/load-tokens.js';
 import { ConfigError, loadConfig } from '../../config/load-config.js';
 import { createLogger } from '../../logging.js';
 import { startService } from '../../service.js';
@@ -32,7 +34,14 @@ export function registerServe(program: Command): void {
       if (options.grpcPort !== undefined) config.receivers.grpc.port = parsePortOption('--grpc-port', options.grpcPort);
 
       const logger = createLogger();
-      const service = await startService(config, logger);
+      const service = await startService(config, logger).catch((error: unknown) => {
+        // Tokens and exposure are checked as the service starts, after the file was read: name the file, as the
+        // config's own messages do.
+        if (options.config !== undefined && (error instanceof AuthConfigError || error instanceof UnsafeExposureError)) {
+          throw new ConfigError(`${options.config}: ${error.message}`);
+        }
+        throw error;
+      });
       let signals = 0;
       const shutdown = (signal: NodeJS.Signals) => {
         signals += 1;
