@@ -1,3 +1,4 @@
+import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { ExportResultCode } from '@opentelemetry/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startProcessor, type ProcessorProcess } from '../support/processor-process.js';
@@ -11,6 +12,34 @@ import { callBatch, exportWith, makeExporter, memoryOf, prng, readLedger, scrape
 
 const bodyLimitBytes = 1024 * 1024;
 const mib = 1024 * 1024;
+
+/** Each body as one OTLP/gRPC Export call, 8 at a time, raw bytes as the exporter sends them; the status code of each. */
+async function exportRawGrpc(address: string, bodies: Uint8Array[]): Promise<Array<status | 'ok'>> {
+  const client = new Client(address, credentials.createInsecure());
+  const codes: Array<status | 'ok'> = new Array(bodies.length);
+  let next = 0;
+  try {
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < bodies.length) {
+          const index = next++;
+          codes[index] = await new Promise((resolve) =>
+            client.makeUnaryRequest(
+              '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+              (bytes: Buffer) => bytes,
+              (bytes: Buffer) => bytes,
+              Buffer.from(bodies[index]!),
+              (error: ServiceError | null) => resolve(error === null ? 'ok' : error.code),
+            ),
+          );
+        }
+      }),
+    );
+  } finally {
+    client.close();
+  }
+  return codes;
+}
 
 describe('malformed input', () => {
   let processor: ProcessorProcess | undefined;
@@ -99,6 +128,16 @@ describe('malformed input', () => {
     expect((await fetch(`${processor.httpUrl}/healthz`)).status).toBe(200);
     expect((await fetch(`${processor.httpUrl}/readyz`)).status).toBe(200);
     expect(after.rss - baseline).toBeLessThan(slack);
+
+    // The gRPC receiver shares the decoder: the corpus's uncompressed protobuf requests, sent as Export calls, are
+    // refused with INVALID_ARGUMENT (RESOURCE_EXHAUSTED past the size limit), never a code a client would retry.
+    const grpcBodies = corpus.filter((request) => request.contentType === 'application/x-protobuf' && request.contentEncoding === undefined).map((request) => request.body);
+    expect(grpcBodies.length).toBeGreaterThanOrEqual(450);
+    const grpcCodes = await exportRawGrpc(processor.grpcAddress, grpcBodies);
+    const codeCounts = Object.fromEntries([...new Set(grpcCodes)].map((code) => [code, grpcCodes.filter((c) => c === code).length]));
+    console.log(`malformed input over gRPC: ${JSON.stringify({ requests: grpcBodies.length, codes: codeCounts })}`);
+    expect(grpcCodes.filter((code) => code !== status.INVALID_ARGUMENT && code !== status.RESOURCE_EXHAUSTED)).toEqual([]);
+    expect(processor.child.exitCode).toBeNull();
 
     const metrics = await scrapeMetrics(processor.httpUrl);
     expect(metrics.get('genai_chargeback_calls_received_total')).toBe(storedBefore);

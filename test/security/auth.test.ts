@@ -112,11 +112,15 @@ describe('receivers with auth', () => {
   });
   beforeEach(() => sink.reset());
 
+  // A request the sink would take: refusing it must be the token's doing.
+  const spans = JSON.stringify({
+    resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'c'.repeat(32), spanId: 'd'.repeat(16), name: 'chat', attributes: [{ key: 'gen_ai.usage.input_tokens', value: { intValue: '10' } }] }] }] }],
+  });
   const post = (authorization?: string) =>
     fetch(`${http.url}/v1/traces`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(authorization === undefined ? {} : { authorization }) },
-      body: JSON.stringify({ resourceSpans: [] }),
+      body: spans,
     });
 
   it('answers 401 with a challenge and a google.rpc.Status, and stores nothing, without a valid token', async () => {
@@ -129,6 +133,8 @@ describe('receivers with auth', () => {
     }
     expect((await post(`Bearer ${readToken}`)).status).toBe(403);
     expect(sink.exports).toEqual([]);
+    expect((await post(`Bearer ${ingestToken}`)).status).toBe(200);
+    expect(sink.spans).toHaveLength(1);
   });
 
   it('lets a valid ingest token in and hands its holder to the pipeline', async () => {

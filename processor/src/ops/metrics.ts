@@ -72,7 +72,7 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
   const ledger = { exporter: 'duckdb', data_type: 'traces' };
 
   counter('otelcol_receiver_accepted_spans', 'Spans accepted by the OTLP receivers and handed to the pipeline.', ['receiver', 'transport'], perTransport('accepted'));
-  counter('otelcol_receiver_refused_spans', 'Spans refused with a retryable error (queue full, storage failure); clients retry them.', ['receiver', 'transport'], perTransport('refused'));
+  counter('otelcol_receiver_refused_spans', 'Spans refused with a retryable error (queue full, storage failure); clients retry them. Requests refused before decoding (memory limit, auth) have no span count: see genai_chargeback_receiver_requests_total.', ['receiver', 'transport'], perTransport('refused'));
   counter('genai_chargeback_receiver_rejected_spans_total', 'Spans rejected as invalid or over a cap (OTLP partial success; not retried).', ['receiver', 'transport'], perTransport('rejected'));
   counter('genai_chargeback_receiver_requests_total', 'OTLP requests by transport, signal and outcome.', ['transport', 'signal', 'outcome'], () =>
     sources.receiver.snapshot().requests.map((r): [Labels, number] => [{ transport: r.transport, signal: r.signal, outcome: r.outcome }, r.count]),
