@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { decodeTracesJson } from '../../processor/src/otlp/decode-json.js';
 import type { DecodedSpan } from '../../processor/src/otlp/types.js';
 import { ActionStore } from '../../processor/src/rollup/action-store.js';
 import { RollupStage } from '../../processor/src/rollup/rollup-stage.js';
@@ -220,6 +221,44 @@ describe('roll-up: one action per trace', () => {
       { root_span_name: nasty, team, start_ms: 1_763_800_000_000n, end_ms: 1_763_800_002_000n, complete: true },
     ]);
     expect(await actions(ledger)).toMatchObject([{ action: nasty, team, calls: 1 }]);
+  });
+
+  it('writes the action of an OTLP/JSON trace whose strings carry lone surrogates (\\ud800 escapes), as U+FFFD', async () => {
+    const { ledger, stage, advance, send } = await setup();
+    const t = trace(10);
+    const value = (text: string) => ({ stringValue: text });
+    const json = (spanId: string, parent: string, name: string, attributes: Record<string, string | number>) => ({
+      traceId: t,
+      spanId,
+      parentSpanId: parent,
+      name,
+      startTimeUnixNano: String(start),
+      endTimeUnixNano: String(start + 1_000_000_000n),
+      attributes: Object.entries(attributes).map(([key, v]) => ({ key, value: typeof v === 'number' ? { intValue: v } : value(v) })),
+    });
+    // JSON.stringify writes a lone surrogate as the escape a client would send.
+    const body = JSON.stringify({
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: value('search-api') }] },
+          scopeSpans: [
+            {
+              spans: [
+                json('f'.repeat(16), '', 'POST /api/\ud800search', { 'chargeback.team': 'se\udc00arch' }),
+                json('0000000000000001', 'f'.repeat(16), 'chat', { 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'priced-chat', 'gen_ai.usage.input_tokens': 100, 'gen_ai.usage.output_tokens': 10, 'chargeback.feature': '\ud83d' }),
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    expect(body).toContain('\\ud800');
+    await send(decodeTracesJson(body).spans);
+    advance(5_000);
+    await stage.tick();
+    expect(stage.counters.writeFailures).toBe(0);
+    expect(await actions(ledger)).toMatchObject([{ action: 'POST /api/\ufffdsearch', team: 'se\ufffdarch', calls: 1, cost: '0.000280000' }]);
+    expect(await ledger.query(`SELECT feature, json_valid(attributes) AS valid FROM llm_calls`)).toEqual([{ feature: '\ufffd', valid: true }]);
   });
 
   it('replaces a trace written again (late call, root sent twice): one actions row and one trace_roots row, each call once', async () => {

@@ -289,8 +289,13 @@ function optionalArray(value: unknown, field: string): unknown[] {
   throw new FieldError(field, `expected a JSON array, got ${describe(value)}`);
 }
 
+/**
+ * JSON.parse lets a `\ud800` escape through as a lone surrogate, which no UTF-8 text can hold: DuckDB's JSON reader
+ * refuses the roll-up's staged rows over it, and a retried write would never succeed. It becomes U+FFFD, as invalid
+ * UTF-8 does in the protobuf decoder.
+ */
 function expectString(value: unknown, field: string): string {
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string') return value.isWellFormed() ? value : value.toWellFormed();
   throw new FieldError(field, `expected a string, got ${describe(value)}`);
 }
 
