@@ -16,6 +16,8 @@ export interface RollupCounters {
   /** Writes by which `actions` rows they searched for their traces' existing ones (all: a trace had no bound). */
   writesBySearch: Record<ActionSearch, number>;
   writeFailures: number;
+  /** Traces whose action row DuckDB refused while it wrote others: not retried (dropUnwritable). */
+  actionsDropped: number;
 }
 
 /**
@@ -41,6 +43,9 @@ const maxTracesPerWrite = 1_024;
  */
 const maxClockSkewMs = 5 * 60_000;
 
+/** Traces tried alone that all fail, none written: the database is failing, not their rows (dropUnwritable). */
+const tracesFailingBeforeOutage = 8;
+
 interface PendingTrace {
   trace: BufferedTrace;
   complete: boolean;
@@ -49,7 +54,8 @@ interface PendingTrace {
 /**
  * Roll-up stage: buffers the spans of each stored batch by trace and writes one `actions` row per trace with
  * at least one GenAI call, once the trace is complete, too old, or evicted. Writes are serialised on one
- * connection; a failed write is retried on the next tick (the ledger has the calls, so nothing is lost).
+ * connection; a failed write is retried on the next tick (the ledger has the calls, so nothing is lost), after
+ * setting aside any trace whose row alone DuckDB refuses.
  */
 export class RollupStage implements StoredBatchListener {
   readonly counters: RollupCounters = {
@@ -61,6 +67,7 @@ export class RollupStage implements StoredBatchListener {
     actionsReadBack: 0,
     writesBySearch: { none: 0, recent: 0, all: 0 },
     writeFailures: 0,
+    actionsDropped: 0,
   };
   private pending: PendingTrace[] = [];
   private writing: Promise<void> | null = null;
@@ -149,33 +156,75 @@ export class RollupStage implements StoredBatchListener {
   private async writePending(): Promise<void> {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, maxTracesPerWrite);
-      const writes: ActionWrite[] = batch.map(({ trace, complete }) => ({
-        traceId: trace.traceId,
-        root: trace.root,
-        complete,
-        // Late spans and retried calls: the ledger holds calls these totals lack.
-        calls: trace.late || trace.repeatedCalls ? null : trace.totals,
-        existingRowStartsFromMs: this.existingRowStartsFrom(trace),
-      }));
       try {
-        const earliest = batch.reduce((min, { trace }) => Math.min(min, trace.minStartMs), Infinity);
-        const { written, updated, readBack, startedFrom, searched } = await this.store.write(writes, earliest);
-        this.counters.actionsWritten += written - updated.size;
-        this.counters.actionsReadBack += readBack;
-        this.counters.writesBySearch[searched] += 1;
-        this.counters.actionsIncomplete += batch.filter((p) => !p.complete).length;
-        this.counters.lateUpdates += updated.size;
-        for (const { trace } of batch) if (updated.has(trace.traceId)) this.counters.lateSpans += trace.spans;
-        const traceIds = writes.map((w) => w.traceId);
-        this.buffer.markWritten(traceIds, startedFrom.getTime(), this.now());
-        for (const listener of this.listeners) listener(traceIds, startedFrom);
+        await this.write(batch);
       } catch (error) {
         this.counters.writeFailures += 1;
-        this.logger.error({ err: error, traces: writes.length }, 'writing actions failed; retrying on the next tick');
+        if (batch.length > 1 && (await this.dropUnwritable(batch, error))) continue;
+        this.logger.error({ err: error, traces: batch.length }, 'writing actions failed; retrying on the next tick');
         this.pending.unshift(...batch);
         return;
       }
     }
+  }
+
+  private async write(batch: PendingTrace[]): Promise<void> {
+    const writes: ActionWrite[] = batch.map(({ trace, complete }) => ({
+      traceId: trace.traceId,
+      root: trace.root,
+      complete,
+      // Late spans and retried calls: the ledger holds calls these totals lack.
+      calls: trace.late || trace.repeatedCalls ? null : trace.totals,
+      existingRowStartsFromMs: this.existingRowStartsFrom(trace),
+    }));
+    const earliest = batch.reduce((min, { trace }) => Math.min(min, trace.minStartMs), Infinity);
+    const { written, updated, readBack, startedFrom, searched } = await this.store.write(writes, earliest);
+    this.counters.actionsWritten += written - updated.size;
+    this.counters.actionsReadBack += readBack;
+    this.counters.writesBySearch[searched] += 1;
+    this.counters.actionsIncomplete += batch.filter((p) => !p.complete).length;
+    this.counters.lateUpdates += updated.size;
+    for (const { trace } of batch) if (updated.has(trace.traceId)) this.counters.lateSpans += trace.spans;
+    const traceIds = writes.map((w) => w.traceId);
+    this.buffer.markWritten(traceIds, startedFrom.getTime(), this.now());
+    for (const listener of this.listeners) listener(traceIds, startedFrom);
+  }
+
+  /**
+   * A failed write is tried again one trace at a time (twice each), so that one trace whose row DuckDB refuses
+   * (a sum past DECIMAL(18, 9), say) cannot hold up every trace after it forever. When some traces are written
+   * alone and others still fail, the database works and those rows never will: they are dropped, counted and
+   * logged; their calls stay in the ledger, for `rebuild-actions` once the cause is gone. When none is written, the
+   * database itself is failing (or the first traces tried all fail): false, and the caller retries the whole batch
+   * later.
+   */
+  private async dropUnwritable(batch: PendingTrace[], batchError: unknown): Promise<boolean> {
+    const unwritable: PendingTrace[] = [];
+    let lastError = batchError;
+    for (const [tried, pending] of batch.entries()) {
+      if (tried === tracesFailingBeforeOutage && unwritable.length === tried) return false;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.write([pending]);
+          break;
+        } catch (error) {
+          this.counters.writeFailures += 1;
+          lastError = error;
+          if (attempt === 2) {
+            unwritable.push(pending);
+            break;
+          }
+        }
+      }
+    }
+    if (unwritable.length === batch.length) return false;
+    if (unwritable.length > 0) {
+      this.counters.actionsDropped += unwritable.length;
+      const traceIds = unwritable.map(({ trace }) => trace.traceId);
+      this.logger.error({ err: lastError, traceIds }, 'action rows DuckDB refuses were dropped; their calls stay in llm_calls');
+      for (const listener of this.withoutActionListeners) listener(traceIds);
+    }
+    return true;
   }
 
   /**
