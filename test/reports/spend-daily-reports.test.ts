@@ -7,7 +7,7 @@ import type { ReportCell } from '../../processor/src/reports/report-result.js';
 import { runReport } from '../../processor/src/reports/runner.js';
 import { prepareReport } from '../../processor/src/reports/execute-report.js';
 import { openDatabase } from '../../processor/src/store/database.js';
-import { DailySpend } from '../../processor/src/store/spend-daily.js';
+import { DailySpend, dayOf } from '../../processor/src/store/spend-daily.js';
 import { isoDay, nanos, openSeededLedger, testNow, usd, type SeededLedger } from './report-fixture.js';
 import { insertSeed, type SeedCall } from './seed-ledger.js';
 
@@ -134,8 +134,7 @@ describe('spend reports over the daily spend cache', () => {
     expect(nanos(await total(whole)) - nanos(wholeBefore)).toBe(BigInt(tamperedRows));
     expect(await total(partial)).toBe(partialBefore);
     // Stale, the day is read from llm_calls again; refreshed, the cache is right again.
-    const start = Date.parse(`${day}T00:00:00Z`);
-    await spend.touch(ledger.db.connection, start, start);
+    await spend.touch(ledger.db.connection, [dayOf(Date.parse(`${day}T00:00:00Z`))]);
     expect(await total(whole)).toBe(wholeBefore);
     expect(await spend.refresh(ledger.db.connection, testNow)).toBe(1);
     expect(await total(whole)).toBe(wholeBefore);
@@ -145,8 +144,7 @@ describe('spend reports over the daily spend cache', () => {
     const days = seedDays();
     // The first and last days, and days at the edges and inside the windows above.
     for (const day of [days[0], days[10], days[11], days[20], days.at(-1)] as string[]) {
-      const start = Date.parse(`${day}T00:00:00Z`);
-      await spend.touch(ledger.db.connection, start, start + 3_600_000);
+      await spend.touch(ledger.db.connection, [dayOf(Date.parse(`${day}T00:00:00Z`))]);
     }
     expect((await freshDays()).length).toBe(days.length - 5);
     expectSame(await runAll(), truth);
@@ -159,7 +157,7 @@ describe('spend reports over the daily spend cache', () => {
     const template = ledger.calls.find((c) => c.team === null && c.cost_nanos !== null) as SeedCall;
     const late: SeedCall = { ...template, span_id: 'b'.repeat(16), start: new Date(`${day}T17:00:00Z`), cost_nanos: 123_456_789n };
     expect(await freshDays()).toContain(day);
-    await spend.touch(ledger.db.connection, late.start.getTime(), late.start.getTime());
+    await spend.touch(ledger.db.connection, [dayOf(late.start.getTime())]);
     expect(await freshDays()).not.toContain(day);
     await insertSeed(ledger.db.connection, { calls: [late], actions: [] });
     try {
@@ -177,7 +175,7 @@ describe('spend reports over the daily spend cache', () => {
       );
     } finally {
       await ledger.db.connection.run(`DELETE FROM llm_calls WHERE span_id = '${'b'.repeat(16)}'`);
-      await spend.touch(ledger.db.connection, late.start.getTime(), late.start.getTime());
+      await spend.touch(ledger.db.connection, [dayOf(late.start.getTime())]);
       await spend.refresh(ledger.db.connection, testNow);
     }
   });

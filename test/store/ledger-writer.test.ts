@@ -200,6 +200,14 @@ describe('LedgerWriter', () => {
     await writer.runBetweenCommits((connection) => dailySpend.refresh(connection, new Date('2026-11-22T00:00:00Z')));
     expect(await days()).toEqual([{ day: '2026-11-20', fresh: true }]);
     expect(await cached()).toEqual([{ requests: 4, cost: '0.011200000' }]);
+
+    // A call with an unset start time (1970-01-01) beside one of today marks those two days, not every day between.
+    await writer.write([row('5', { start_time: new Date(0), end_time: new Date(0) }), row('6')]);
+    expect(await days()).toEqual([
+      { day: '1970-01-01', fresh: false },
+      { day: '2026-11-20', fresh: false },
+    ]);
+    expect(dailySpend.staleDayCount).toBe(2);
   });
 
   it('refuses with a retryable 429 when the queue is full, and takes the data once it drains', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../processor/src/store/database.js';
-import { DailySpend } from '../../processor/src/store/spend-daily.js';
+import { DailySpend, dayOf } from '../../processor/src/store/spend-daily.js';
 import { groupBy, isoDay, sumNanos, usd } from '../reports/report-fixture.js';
 import { buildSeed, insertSeed, sumOrNull, type SeedCall } from '../reports/seed-ledger.js';
 
@@ -111,24 +111,26 @@ describe('DailySpend', () => {
     expect((await days(db.connection)).every((d) => d.fresh)).toBe(true);
   });
 
-  it('touch marks the days of a range not fresh, days without calls included, and skips the SQL when they are marked', async () => {
+  it('touch marks the given days not fresh, only those, and skips the SQL when they are marked', async () => {
     const { connection, statements } = counting(db.connection);
     const first = Date.parse(`${seedDays[3]}T23:59:59.999Z`);
-    await spend.touch(connection, first, first + dayMs + 1);
+    // A call at 1970-01-01 (an unset start time) beside one of seedDays[3]: two days, not the ~20,000 between.
+    await spend.touch(connection, new Set([dayOf(first), dayOf(first + 1), dayOf(0)]));
     expect(statements()).toBe(1);
-    const touched = [seedDays[3], isoDay(new Date(first + 1)), isoDay(new Date(first + dayMs + 1))];
+    const touched = [seedDays[3], isoDay(new Date(first + 1)), '1970-01-01'];
     const rows = await days(db.connection);
     for (const day of touched) expect(rows.find((d) => d.day === day)).toEqual({ day, fresh: false });
     expect(rows.filter((d) => !d.fresh)).toHaveLength(3);
+    expect(spend.staleDayCount).toBe(3);
 
-    await spend.touch(connection, first + 5, first + dayMs);
+    await spend.touch(connection, [dayOf(first + 5), dayOf(first + 1)]);
     expect(statements()).toBe(1);
-    // A partly known range runs the SQL again; an empty or inverted one never does.
-    await spend.touch(connection, first - dayMs, first);
+    // A partly known set runs the SQL again; an empty one never does.
+    await spend.touch(connection, [dayOf(first - dayMs), dayOf(first)]);
     expect(statements()).toBe(2);
-    await spend.touch(connection, Infinity, -Infinity);
-    await spend.touch(connection, first + dayMs, first);
+    await spend.touch(connection, []);
     expect(statements()).toBe(2);
+    await db.connection.run(`DELETE FROM spend_daily_days WHERE day = DATE '1970-01-01'`);
   });
 
   it('a late call in a fresh day: stale after touch, counted after refresh', async () => {
@@ -136,7 +138,7 @@ describe('DailySpend', () => {
     const day = seedDays[10] as string;
     const late: SeedCall = { ...(seed.calls.find((c) => isoDay(c.start) === day) as SeedCall), span_id: 'a'.repeat(16), cost_nanos: 1n };
     late.start = new Date(`${day}T23:00:00Z`);
-    await spend.touch(db.connection, late.start.getTime(), late.start.getTime());
+    await spend.touch(db.connection, [dayOf(late.start.getTime())]);
     expect((await days(db.connection)).find((d) => d.day === day)).toEqual({ day, fresh: false });
     await insertSeed(db.connection, { calls: [late], actions: [] });
     expect(await spend.refresh(db.connection, new Date('2027-01-01T00:00:00Z'))).toBe(1);
@@ -149,7 +151,7 @@ describe('DailySpend', () => {
     } finally {
       seed.calls.pop();
       await db.connection.run(`DELETE FROM llm_calls WHERE span_id = '${'a'.repeat(16)}'`);
-      await spend.touch(db.connection, late.start.getTime(), late.start.getTime());
+      await spend.touch(db.connection, [dayOf(late.start.getTime())]);
       await spend.refresh(db.connection, new Date('2027-01-01T00:00:00Z'));
     }
   });

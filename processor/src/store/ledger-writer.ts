@@ -8,7 +8,7 @@ import { timestamp } from './llm-call-appender.js';
 import type { LedgerJournal } from './ledger-journal.js';
 import { llmCallCsvLine, selectStagedCalls } from './llm-call-csv.js';
 import { RecentCallKeys, callHashSql, type RecentCallKeysOptions } from './recent-call-keys.js';
-import type { DailySpend } from './spend-daily.js';
+import { dayOf, type DailySpend } from './spend-daily.js';
 import { StagingDir, sweepStagingLeftovers } from './staging-dir.js';
 import { inTransaction } from './transaction.js';
 
@@ -71,7 +71,8 @@ interface StagedGroup {
   /** The CSV file holding the group's rows; null when none was left to insert. */
   file: string | null;
   /** Start times of the unique rows, for the daily spend cache. */
-  starts: StartRange;
+  /** UTC days (dayOf) of the group's calls, for the daily spend cache. */
+  days: Set<number>;
 }
 
 const defaultRecentKeys: RecentCallKeysOptions = { windowMs: 10 * 60_000, maxKeys: 1_000_000 };
@@ -314,7 +315,7 @@ export class LedgerWriter {
       remembered: this.options.nestedCalls.remember(rows),
       maybeStored: [],
       file: null,
-      starts: new StartRange(),
+      days: new Set(),
     };
     const surelyNew: LlmCall[] = [];
     let csv = '';
@@ -324,7 +325,7 @@ export class LedgerWriter {
       group.keptKeys.add(key);
       if (this.recentKeys.isSurelyNew(row)) surelyNew.push(row);
       else group.maybeStored.push(row);
-      group.starts.include(row);
+      group.days.add(dayOf(row.start_time.getTime()));
       csv += llmCallCsvLine(row);
     }
     try {
@@ -349,9 +350,7 @@ export class LedgerWriter {
     const files = groups.flatMap((group) => (group.file === null ? [] : [group.file]));
     const uniqueRows = groups.reduce((sum, group) => sum + group.keptKeys.size, 0);
     if (uniqueRows > stored.size) {
-      const starts = new StartRange();
-      for (const group of groups) starts.merge(group.starts);
-      await this.options.dailySpend?.touch(this.connection, starts.minMs, starts.maxMs);
+      await this.options.dailySpend?.touch(this.connection, new Set(groups.flatMap((group) => [...group.days])));
       // One statement: atomic and durable when it returns. Commits never overlap, so no other writer can slip a
       // row in between the lookup above and this insert.
       const insert = `INSERT INTO llm_calls ${selectStagedCalls(files)}`;
@@ -415,11 +414,6 @@ class StartRange {
     if (start < this.minMs) this.minMs = start;
     if (start > this.maxMs) this.maxMs = start;
   }
-
-  merge(other: StartRange): void {
-    this.minMs = Math.min(this.minMs, other.minMs);
-    this.maxMs = Math.max(this.maxMs, other.maxMs);
-  }
 }
 
 /**
@@ -457,11 +451,14 @@ async function replayJournal(connection: DuckDBConnection, journal: LedgerJourna
     let inserted: number;
     let rows: number;
     try {
-      const range = await connection.runAndReadAll(`SELECT epoch_ms(min(start_time)), epoch_ms(max(start_time)), count(*) FROM (${staged})`);
-      const [minMs, maxMs, count] = (range.getRows()[0] ?? []).map((value) => (value === null ? NaN : Number(value)));
-      rows = count ?? 0;
+      const range = await connection.runAndReadAll(
+        `SELECT epoch_ms(min(start_time)), epoch_ms(max(start_time)), count(*), string_agg(DISTINCT (start_time::DATE - DATE '1970-01-01')::VARCHAR, ',') FROM (${staged})`,
+      );
+      const [minValue, maxValue, count, days] = range.getRows()[0] ?? [];
+      const [minMs, maxMs] = [minValue, maxValue].map((value) => (value === null ? NaN : Number(value)));
+      rows = Number(count ?? 0);
       inserted = await inTransaction(connection, async () => {
-        await options.dailySpend?.touch(connection, minMs ?? NaN, maxMs ?? NaN);
+        await options.dailySpend?.touch(connection, typeof days === 'string' ? days.split(',').map(Number) : []);
         const result = await connection.run(
           `INSERT INTO llm_calls SELECT s.* FROM (${staged}) s
            ANTI JOIN (SELECT trace_id, span_id FROM llm_calls WHERE start_time BETWEEN $min AND $max) l

@@ -7,7 +7,7 @@ import { inTransaction } from './transaction.js';
 const dayMs = 86_400_000;
 
 /** UTC day number (days since 1970-01-01) of a time in epoch milliseconds. */
-function dayOf(ms: number): number {
+export function dayOf(ms: number): number {
   return Math.floor(ms / dayMs);
 }
 
@@ -60,23 +60,20 @@ export class DailySpend {
   }
 
   /**
-   * Marks the UTC days of [minStartMs, maxStartMs] not fresh, before calls of those days are inserted. Runs no
-   * SQL when every one of those days is already marked (the usual case: all calls are today's).
+   * Marks these UTC days (day numbers, see dayOf) not fresh, before calls of those days are inserted. Runs no SQL
+   * when every one is already marked (the usual case: all calls are today's). Only days that get calls: a batch
+   * with one call dated 1970 (an unset start time) and the rest today marks two days, not the 20,000 between.
    */
-  async touch(connection: DuckDBConnection, minStartMs: number, maxStartMs: number): Promise<void> {
-    if (!Number.isFinite(minStartMs) || !Number.isFinite(maxStartMs) || minStartMs > maxStartMs) return;
-    const first = dayOf(minStartMs);
-    const last = dayOf(maxStartMs);
-    let known = true;
-    for (let day = first; day <= last && known; day++) known = this.staleDays.has(day);
-    if (known) return;
+  async touch(connection: DuckDBConnection, days: Iterable<number>): Promise<void> {
+    const unmarked = [...days].filter((day) => Number.isSafeInteger(day) && !this.staleDays.has(day));
+    if (unmarked.length === 0) return;
     await connection.run(
       `INSERT INTO spend_daily_days
-       SELECT range::DATE, false, NULL FROM range($first::TIMESTAMP, $last::TIMESTAMP + INTERVAL 1 DAY, INTERVAL 1 DAY)
+       SELECT DATE '1970-01-01' + day::INTEGER, false, NULL FROM unnest(string_split($days, ',')) AS days(day)
        ON CONFLICT (day) DO UPDATE SET fresh = false`,
-      { first: dayStart(first), last: dayStart(last) },
+      { days: unmarked.join(',') },
     );
-    for (let day = first; day <= last; day++) this.staleDays.add(day);
+    for (const day of unmarked) this.staleDays.add(day);
   }
 
   /**
