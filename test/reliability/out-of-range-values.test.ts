@@ -1,11 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../processor/src/store/database.js';
 import { startProcessor, type ProcessorProcess } from '../support/processor-process.js';
 import { readLedger, scrapeMetrics, tempDir, writeConfig } from './support.js';
 
 // A span can be valid OTLP and still carry numbers no ledger column holds: a token count past 2^53 (or 2^63), a
 // cost of a billion dollars, a retry count past INTEGER. One such row would fail its group's INSERT on every retry
 // (and, acknowledged from the journal, hold up every commit after it). The receiver rejects the span instead, by
-// partial success, and the rest of the request and every later one is stored.
+// partial success, and the rest of the request and every later one is stored. Attributes too long for one staged
+// row are left out of the stored `attributes` (counted there), the call kept.
 
 const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
 const intValue = (value: string) => ({ intValue: value });
@@ -43,6 +45,16 @@ const outOfRange = [
   span('00000000000000b5', 'gpt-4.1', { 'gen_ai.usage.input_tokens': intValue('10'), 'chargeback.attempts': intValue('3000000000') }),
 ];
 
+/** Within the default caps (1,024 array entries of 8,192 characters): a CSV line of ~2.5 MB if stored whole. */
+const bulky = {
+  ...fits('00000000000000c1'),
+  attributes: [
+    ...fits('00000000000000c1').attributes,
+    { key: 'http.route', value: stringValue('/api/search') },
+    { key: 'tags', value: { arrayValue: { values: Array.from({ length: 300 }, (_, i) => stringValue(`${i}`.padEnd(8_192, 'x'))) } } },
+  ],
+};
+
 let processor: ProcessorProcess | undefined;
 afterEach(async () => {
   await processor?.stop('SIGKILL');
@@ -57,7 +69,7 @@ describe('numbers past the ledger columns', () => {
   it.each(['commit', 'journal'])('are rejected by partial success, and the ledger goes on storing (storage.ack: %s)', async (ack) => {
     processor = await startProcessor({ args: ['--config', writeConfig(tempDir('gc-range-'), { storage: { ack } })] });
 
-    const mixed = await post(processor.httpUrl, request([fits('00000000000000a1'), ...outOfRange]));
+    const mixed = await post(processor.httpUrl, request([fits('00000000000000a1'), bulky, ...outOfRange]));
     expect(mixed.status).toBe(200);
     expect(mixed.body).toStrictEqual({
       partialSuccess: {
@@ -72,7 +84,14 @@ describe('numbers past the ledger columns', () => {
     expect(metrics.get('genai_chargeback_receiver_rejected_spans_total{receiver="otlp",transport="http"}')).toBe(5);
     expect(await processor.stop('SIGTERM')).toBe(0);
     const ledger = await readLedger(processor.dbPath);
-    expect([...ledger.ids].sort()).toStrictEqual([`${traceId}/00000000000000a1`, `${traceId}/00000000000000a2`]);
-    expect(ledger.costNanos).toBe(5_600_000n);
+    expect([...ledger.ids].sort()).toStrictEqual([`${traceId}/00000000000000a1`, `${traceId}/00000000000000a2`, `${traceId}/00000000000000c1`]);
+    expect(ledger.costNanos).toBe(8_400_000n);
+    const db = await openDatabase(processor.dbPath, { readOnly: true });
+    try {
+      const stored = await db.connection.runAndReadAll(`SELECT attributes FROM llm_calls WHERE span_id = '00000000000000c1'`);
+      expect(JSON.parse(String(stored.getRows()[0]?.[0]))).toStrictEqual({ 'http.route': '/api/search', 'chargeback.attributes_dropped': 1 });
+    } finally {
+      await db.close();
+    }
   });
 });

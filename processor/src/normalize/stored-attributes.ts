@@ -56,14 +56,35 @@ export function isContentAttribute(key: string): boolean {
   return contentKeyPattern.test(key);
 }
 
-/** The span's remaining non-content attributes as a JSON object string (the `attributes` column). */
+/** Characters of the `attributes` JSON kept per call; beyond it whole attributes are left out (see below). */
+export const maxStoredAttributesChars = 65_536;
+/** Room kept for the `chargeback.attributes_dropped` entry. */
+const droppedEntryReserve = 48;
+
+/**
+ * The span's remaining non-content attributes as a JSON object string (the `attributes` column), at most
+ * `maxStoredAttributesChars` long: attributes that would pass it are left out whole, in key order, and
+ * `chargeback.attributes_dropped` says how many. Within the caps a span may carry ~256 values of 8,192 characters,
+ * which JSON escaping can make 6 times longer: more than DuckDB's CSV reader takes on one line (2,000,000 bytes),
+ * and a row it refuses fails its whole group's commit on every retry. Built from the encoded entries, so a key
+ * like `__proto__` is kept as data rather than set as an object's prototype.
+ */
 export function storedAttributesJson(attributes: Attributes): string {
-  const kept: Record<string, unknown> = {};
+  const entries: string[] = [];
+  let length = 2;
+  let dropped = 0;
   for (const [key, value] of Object.entries(attributes)) {
     if (columnKeys.has(key) || isContentAttribute(key)) continue;
-    kept[key] = toJson(value);
+    const entry = `${JSON.stringify(key)}:${JSON.stringify(toJson(value))}`;
+    if (length + entry.length + 1 > maxStoredAttributesChars - droppedEntryReserve) {
+      dropped += 1;
+      continue;
+    }
+    entries.push(entry);
+    length += entry.length + 1;
   }
-  return JSON.stringify(kept);
+  if (dropped > 0) entries.push(`"chargeback.attributes_dropped":${dropped}`);
+  return `{${entries.join(',')}}`;
 }
 
 function toJson(value: AttributeValue): unknown {

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { maxStoredAttributesChars, storedAttributesJson } from '../../processor/src/normalize/stored-attributes.js';
+import type { Attributes } from '../../processor/src/otlp/types.js';
+
+describe('the stored attributes (llm_calls.attributes)', () => {
+  it('keeps the remaining attributes as JSON: no content, no column keys; bigints as text, bytes as base64, __proto__ as data', () => {
+    const attributes: Attributes = {
+      'gen_ai.request.model': 'gpt-4.1',
+      'gen_ai.prompt.0.content': 'secret question',
+      'gen_ai.input.messages': '[{"role":"user"}]',
+      'http.route': '/api/search',
+      'retry.count': 12345678901234567890n,
+      'payload.digest': Uint8Array.of(1, 2, 255),
+      'nested': { a: [1, 'b'], inner: 7n },
+      'ratio': Number.NaN,
+    };
+    Object.defineProperty(attributes, '__proto__', { value: 'kept', enumerable: true });
+    expect(JSON.parse(storedAttributesJson(attributes))).toStrictEqual(
+      JSON.parse('{"http.route":"/api/search","retry.count":"12345678901234567890","payload.digest":"AQL/","nested":{"a":[1,"b"],"inner":"7"},"ratio":null,"__proto__":"kept"}'),
+    );
+  });
+
+  it(`leaves whole attributes out past ${maxStoredAttributesChars} characters, in key order, and counts them`, () => {
+    // Control characters are escaped as \u00XX: 6 characters of JSON each.
+    const attributes: Attributes = { first: 'kept' };
+    for (let i = 0; i < 12; i++) attributes[`value.${i}`] = '\u0001'.repeat(1_000);
+    attributes.last = 'short, but after the budget ran out';
+    const json = storedAttributesJson(attributes);
+    expect(json.length).toBeLessThanOrEqual(maxStoredAttributesChars);
+    const stored = JSON.parse(json) as Record<string, unknown>;
+    // 10 escaped values of 6,000 characters fit in 65,536 with the first; the 11th and 12th do not; a short one after them does.
+    expect(Object.keys(stored)).toStrictEqual(['first', ...Array.from({ length: 10 }, (_, i) => `value.${i}`), 'last', 'chargeback.attributes_dropped']);
+    expect(stored['chargeback.attributes_dropped']).toBe(2);
+  });
+});
