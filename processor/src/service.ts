@@ -17,6 +17,7 @@ import { RollupStage } from './rollup/rollup-stage.js';
 import { TraceBuffer } from './rollup/trace-buffer.js';
 import { openDatabase, type Database } from './store/database.js';
 import { LedgerJournal } from './store/ledger-journal.js';
+import { isDataError } from './store/duckdb-errors.js';
 import { LedgerWriter } from './store/ledger-writer.js';
 import { DailySpend } from './store/spend-daily.js';
 
@@ -62,7 +63,13 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const pipeline = new IngestPipeline({ writer, priceCall: (request) => priceCall(priceBook, request), rules, logger });
 
   const actionStore = await ActionStore.open(db.instance);
-  const recovered = await actionStore.recoverMissing();
+  // Calls whose trace DuckDB cannot give an action row (a cost sum past DECIMAL(18, 9)) must not keep the service
+  // from starting on every restart: their calls are in the ledger, and the roll-up drops such a trace too.
+  const recovered = await actionStore.recoverMissing().catch((error: unknown) => {
+    if (!isDataError(error)) throw error;
+    logger.error({ err: error }, 'recovering actions for calls left without one failed over their data; starting without them');
+    return 0;
+  });
   if (recovered > 0) logger.warn({ actions: recovered }, 'wrote incomplete actions for calls left without one by an earlier stop');
   const buffer = new TraceBuffer(
     { waitMs: config.rollup.wait, maxAgeMs: config.rollup.max_age, maxTraces: config.rollup.max_traces, maxBytes: config.rollup.max_buffer_mib * mib },

@@ -94,4 +94,18 @@ describe('numbers past the ledger columns', () => {
       await db.close();
     }
   });
+
+  it('a trace whose calls fit the ledger but whose costs sum past actions.cost_usd does not stop a restart', async () => {
+    processor = await startProcessor();
+    // Two reported costs of $600 million: each fits DECIMAL(18, 9), their sum does not.
+    const reported = (spanId: string) => span(spanId, 'no-such-model', { 'gen_ai.usage.cost': doubleValue(6e8) });
+    expect(await post(processor.httpUrl, request([reported('00000000000000d1'), reported('00000000000000d2')]))).toStrictEqual({ status: 200, body: {} });
+    // Killed before the roll-up wrote the trace: the next start recovers actions for calls left without one.
+    await processor.stop('SIGKILL');
+    processor = await startProcessor({ dbPath: processor.dbPath });
+    expect(processor.logs.some((line) => line.msg === 'recovering actions for calls left without one failed over their data; starting without them')).toBe(true);
+    expect((await post(processor.httpUrl, request([fits('00000000000000d3')]))).status).toBe(200);
+    expect(await processor.stop('SIGTERM')).toBe(0);
+    expect((await readLedger(processor.dbPath)).rows).toBe(3);
+  });
 });

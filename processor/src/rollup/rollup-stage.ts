@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { CompiledRule } from '../attribution/resolve-attribution.js';
 import type { StoredBatch, StoredBatchListener } from '../pipeline/ingest.js';
+import { isDataError } from '../store/duckdb-errors.js';
 import type { ActionSearch, ActionStore, ActionWrite } from './action-store.js';
 import { toTraceRoot } from './root-span.js';
 import type { BufferedTrace, ObservedSpan, TraceBuffer, TraceCalls } from './trace-buffer.js';
@@ -16,7 +17,7 @@ export interface RollupCounters {
   /** Writes by which `actions` rows they searched for their traces' existing ones (all: a trace had no bound). */
   writesBySearch: Record<ActionSearch, number>;
   writeFailures: number;
-  /** Traces whose action row DuckDB refused while it wrote others: not retried (dropUnwritable). */
+  /** Traces whose action row DuckDB refused over its data: not retried (writeOneByOne). */
   actionsDropped: number;
 }
 
@@ -43,9 +44,6 @@ const maxTracesPerWrite = 1_024;
  */
 const maxClockSkewMs = 5 * 60_000;
 
-/** Traces tried alone that all fail, none written: the database is failing, not their rows (dropUnwritable). */
-const tracesFailingBeforeOutage = 8;
-
 interface PendingTrace {
   trace: BufferedTrace;
   complete: boolean;
@@ -55,7 +53,7 @@ interface PendingTrace {
  * Roll-up stage: buffers the spans of each stored batch by trace and writes one `actions` row per trace with
  * at least one GenAI call, once the trace is complete, too old, or evicted. Writes are serialised on one
  * connection; a failed write is retried on the next tick (the ledger has the calls, so nothing is lost), after
- * setting aside any trace whose row alone DuckDB refuses.
+ * setting aside any trace whose row DuckDB refuses over its data.
  */
 export class RollupStage implements StoredBatchListener {
   readonly counters: RollupCounters = {
@@ -160,10 +158,12 @@ export class RollupStage implements StoredBatchListener {
         await this.write(batch);
       } catch (error) {
         this.counters.writeFailures += 1;
-        if (batch.length > 1 && (await this.dropUnwritable(batch, error))) continue;
-        this.logger.error({ err: error, traces: batch.length }, 'writing actions failed; retrying on the next tick');
-        this.pending.unshift(...batch);
-        return;
+        const unwritten = await this.writeOneByOne(batch);
+        if (unwritten.length > 0) {
+          this.logger.error({ err: error, traces: unwritten.length }, 'writing actions failed; retrying on the next tick');
+          this.pending.unshift(...unwritten);
+          return;
+        }
       }
     }
   }
@@ -191,40 +191,25 @@ export class RollupStage implements StoredBatchListener {
   }
 
   /**
-   * A failed write is tried again one trace at a time (twice each), so that one trace whose row DuckDB refuses
-   * (a sum past DECIMAL(18, 9), say) cannot hold up every trace after it forever. When some traces are written
-   * alone and others still fail, the database works and those rows never will: they are dropped, counted and
-   * logged; their calls stay in the ledger, for `rebuild-actions` once the cause is gone. When none is written, the
-   * database itself is failing (or the first traces tried all fail): false, and the caller retries the whole batch
-   * later.
+   * After a failed write, its traces one at a time. A trace whose own write fails over its data (DuckDB refuses a
+   * value of its row: a sum past DECIMAL(18, 9), a JSON object past the reader's limit) is dropped, counted and
+   * logged rather than holding up every trace after it; its calls stay in the ledger, for `rebuild-actions` once
+   * the cause is gone. Any other failure (I/O, memory) stops there: the traces not written yet are returned.
    */
-  private async dropUnwritable(batch: PendingTrace[], batchError: unknown): Promise<boolean> {
-    const unwritable: PendingTrace[] = [];
-    let lastError = batchError;
-    for (const [tried, pending] of batch.entries()) {
-      if (tried === tracesFailingBeforeOutage && unwritable.length === tried) return false;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await this.write([pending]);
-          break;
-        } catch (error) {
-          this.counters.writeFailures += 1;
-          lastError = error;
-          if (attempt === 2) {
-            unwritable.push(pending);
-            break;
-          }
-        }
+  private async writeOneByOne(batch: PendingTrace[]): Promise<PendingTrace[]> {
+    for (const [index, pending] of batch.entries()) {
+      try {
+        await this.write([pending]);
+      } catch (error) {
+        this.counters.writeFailures += 1;
+        if (!isDataError(error)) return batch.slice(index);
+        this.counters.actionsDropped += 1;
+        const traceId = pending.trace.traceId;
+        this.logger.error({ err: error, traceId }, 'an action row DuckDB refuses was dropped; its calls stay in llm_calls');
+        for (const listener of this.withoutActionListeners) listener([traceId]);
       }
     }
-    if (unwritable.length === batch.length) return false;
-    if (unwritable.length > 0) {
-      this.counters.actionsDropped += unwritable.length;
-      const traceIds = unwritable.map(({ trace }) => trace.traceId);
-      this.logger.error({ err: lastError, traceIds }, 'action rows DuckDB refuses were dropped; their calls stay in llm_calls');
-      for (const listener of this.withoutActionListeners) listener(traceIds);
-    }
-    return true;
+    return [];
   }
 
   /**
