@@ -223,6 +223,26 @@ describe('roll-up: one action per trace', () => {
     expect(await actions(ledger)).toMatchObject([{ action: nasty, team, calls: 1 }]);
   });
 
+  it('lists each of a trace\'s 2,000 distinct models once, as rebuild-actions does, and counts their bytes in the buffer', async () => {
+    const { ledger, stage, store, advance, send } = await setup();
+    const t = trace(70);
+    const model = (i: number) => `model-${String(i % 2_000).padStart(4, '0')}`;
+    await send([root(t, 'POST /api/fan-out')]);
+    const bytesBefore = stage.bufferedBytes;
+    // 3,000 calls over 2,000 models, in batches as a busy trace arrives.
+    for (let batch = 0; batch < 3; batch++) {
+      await send(Array.from({ length: 1_000 }, (_, k) => call(t, (batch * 1_000 + k + 1).toString(16).padStart(16, '0'), 'f'.repeat(16), model(batch * 1_000 + k), 10, 1)));
+    }
+    // Each new model name (10 characters) is counted: 2,000 × (20 + 48) bytes beyond the calls' totals.
+    expect(stage.bufferedBytes - bytesBefore).toBeGreaterThanOrEqual(2_000 * 68);
+    advance(5_000);
+    await stage.tick();
+    const live = await actions(ledger);
+    expect(live).toMatchObject([{ calls: 3_000, models: Array.from({ length: 2_000 }, (_, i) => model(i)) }]);
+    expect(await store.rebuild(null)).toBe(1);
+    expect(await actions(ledger)).toEqual(live);
+  });
+
   it('writes the action of an OTLP/JSON trace whose strings carry lone surrogates (\\ud800 escapes), as U+FFFD', async () => {
     const { ledger, stage, advance, send } = await setup();
     const t = trace(10);

@@ -195,7 +195,10 @@ export class TraceBuffer {
       trace.bytes += callTotalsBytes;
       this.bytes += callTotalsBytes;
     }
-    for (const call of calls.stored) addCall(trace.totals, call);
+    let added = 0;
+    for (const call of calls.stored) added += addCall(trace.totals, call);
+    trace.bytes += added;
+    this.bytes += added;
   }
 
   private removeOldest(): BufferedTrace | undefined {
