@@ -32,7 +32,8 @@ export function toLlmCall(call: GenAiCall, attribution: Attribution, price: Pric
   return {
     trace_id: span.traceId,
     span_id: span.spanId,
-    parent_span_id: span.parentSpanId === '' ? null : span.parentSpanId,
+    // A span naming itself as parent has none: kept, it would make the call its own nested repeat and drop it.
+    parent_span_id: span.parentSpanId === '' || span.parentSpanId === span.spanId ? null : span.parentSpanId,
     start_time: new Date(Number(span.startTimeUnixNano / nanosPerMilli)),
     end_time: new Date(Number(span.endTimeUnixNano / nanosPerMilli)),
     duration_ms: Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6,
