@@ -94,6 +94,26 @@ describe('budget threshold alerts', () => {
   });
 });
 
+describe('alerts over a billion dollars', () => {
+  it('stores one with a NULL amount (its figure in the message) and every alert raised with it', async () => {
+    const clock = new TestClock(Date.parse('2026-11-20T12:00:00Z'));
+    const budgets = ['whale', 'ads'].map((team) => ({ name: `${team}-daily`, scope: { team }, period: 'daily', limit_usd: 10, alert_at: [1] }));
+    const h = await processor({ budgets, alerts: quiet }, clock);
+    // Two calls of $600 million each fit llm_calls; their day's sum does not fit DECIMAL(18, 9).
+    await h.send([
+      callSpan({ usd: 6e8, at: '2026-11-20T11:00:00Z', attribution: { team: 'whale' } }),
+      callSpan({ usd: 6e8, at: '2026-11-20T11:00:01Z', attribution: { team: 'whale' } }),
+      callSpan({ usd: 10, at: '2026-11-20T11:00:02Z', attribution: { team: 'ads' } }),
+    ]);
+    await h.budgets.alerts.idle();
+    const rows = await h.ledger.query(`SELECT subject, amount_usd::VARCHAR AS amount, message FROM alerts ORDER BY subject`);
+    expect(rows).toMatchObject([
+      { subject: 'ads-daily', amount: '10.000000000' },
+      { subject: 'whale-daily', amount: null, message: expect.stringContaining('$1200000000.00 spent') },
+    ]);
+  });
+});
+
 describe('webhook delivery', () => {
   it('retries a webhook that answers 500 then 200, gives up at once on 400, and records both in the alerts table', async () => {
     const hooks = await receiver();

@@ -30,7 +30,11 @@ export class AlertStore {
     );
   }
 
-  /** Records the alerts whose key is not there yet, in one transaction; returns those it added. */
+  /**
+   * Records the alerts whose key is not there yet, in one transaction; returns those it added. An amount past
+   * what DECIMAL(18, 9) holds (a billion dollars) is stored NULL, its figure kept in the message: a failed cast
+   * would lose every alert of the transaction, and their keys count as raised, so none would come again.
+   */
   async insertNew(alerts: readonly Alert[], delivery: DeliveryState): Promise<Alert[]> {
     const added: Alert[] = [];
     await inTransaction(this.connection, async () => {
@@ -42,7 +46,7 @@ export class AlertStore {
   private async insert(alert: Alert, delivery: DeliveryState): Promise<boolean> {
     const reader = await this.connection.runAndReadAll(
       `INSERT INTO alerts VALUES ($kind, $subject, $window_start, $window_end, $threshold, $observed,
-         CAST($amount AS DECIMAL(18, 9)), CAST($reference AS DECIMAL(18, 9)), $message, CAST($details AS JSON), $raised_at,
+         TRY_CAST($amount AS DECIMAL(18, 9)), TRY_CAST($reference AS DECIMAL(18, 9)), $message, CAST($details AS JSON), $raised_at,
          $delivery, 0, NULL, NULL)
        ON CONFLICT DO NOTHING RETURNING kind`,
       {
