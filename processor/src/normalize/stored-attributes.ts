@@ -63,19 +63,30 @@ const droppedEntryReserve = 48;
 
 /**
  * The span's remaining non-content attributes as a JSON object string (the `attributes` column), at most
- * `maxStoredAttributesChars` long: attributes that would pass it are left out whole, in key order, and
+ * `maxStoredAttributesChars` long: past it, attributes are left out whole, in key order, and
  * `chargeback.attributes_dropped` says how many. Within the caps a span may carry ~256 values of 8,192 characters,
  * which JSON escaping can make 6 times longer: more than DuckDB's CSV reader takes on one line (2,000,000 bytes),
- * and a row it refuses fails its whole group's commit on every retry. Built from the encoded entries, so a key
- * like `__proto__` is kept as data rather than set as an object's prototype.
+ * and a row it refuses fails its whole group's commit on every retry. A `__proto__` key is defined as data: assigned,
+ * it would set the object's prototype and vanish from the JSON.
  */
 export function storedAttributesJson(attributes: Attributes): string {
+  const kept: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(attributes)) {
+    if (columnKeys.has(key) || isContentAttribute(key)) continue;
+    if (key === '__proto__') Object.defineProperty(kept, key, { value: toJson(value), enumerable: true, writable: true, configurable: true });
+    else kept[key] = toJson(value);
+  }
+  const json = JSON.stringify(kept);
+  return json.length <= maxStoredAttributesChars ? json : withinBudget(kept);
+}
+
+/** The kept attributes that fit `maxStoredAttributesChars`, in key order, and how many did not. */
+function withinBudget(kept: Record<string, unknown>): string {
   const entries: string[] = [];
   let length = 2;
   let dropped = 0;
-  for (const [key, value] of Object.entries(attributes)) {
-    if (columnKeys.has(key) || isContentAttribute(key)) continue;
-    const entry = `${JSON.stringify(key)}:${JSON.stringify(toJson(value))}`;
+  for (const [key, value] of Object.entries(kept)) {
+    const entry = `${JSON.stringify(key)}:${JSON.stringify(value)}`;
     if (length + entry.length + 1 > maxStoredAttributesChars - droppedEntryReserve) {
       dropped += 1;
       continue;
@@ -83,7 +94,7 @@ export function storedAttributesJson(attributes: Attributes): string {
     entries.push(entry);
     length += entry.length + 1;
   }
-  if (dropped > 0) entries.push(`"chargeback.attributes_dropped":${dropped}`);
+  entries.push(`"chargeback.attributes_dropped":${dropped}`);
   return `{${entries.join(',')}}`;
 }
 
