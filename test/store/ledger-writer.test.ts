@@ -162,6 +162,21 @@ describe('LedgerWriter', () => {
     expect(await ledger(db)).toHaveLength(45);
   });
 
+  it('recognises stored calls whose start times lie decades apart in one commit, each looked up near its own', async () => {
+    const { db, writer } = await setup();
+    // Twelve start times over 130 years, more than the 8 ranges one lookup reads: some ranges take several.
+    const starts = ['1970-01-01T00:00:00Z', '1999-12-31T23:59:59Z', '2026-11-20T10:00:00Z', '2026-11-20T12:00:00Z', '2100-01-01T00:00:00Z']
+      .map(Date.parse)
+      .concat(Array.from({ length: 7 }, (_, i) => Date.parse('2026-01-01T00:00:00Z') + i * 86_400_000));
+    const stored = starts.map((start, i) => row(String(300 + i), { start_time: new Date(start) }));
+    expect((await writer.write(stored)).inserted).toHaveLength(12);
+    const fresh = starts.map((start, i) => row(String(400 + i), { start_time: new Date(start + 1) }));
+    const again = await writer.write([...stored, ...fresh].reverse());
+    expect(again.inserted.map((r) => r.span_id).sort()).toEqual(fresh.map((r) => r.span_id));
+    expect(again.repeated.map((r) => r.span_id).sort()).toEqual(stored.map((r) => r.span_id));
+    expect(await ledger(db)).toHaveLength(24);
+  });
+
   it('stores a recent call whose key hash collides with a stored one, after looking it up', async () => {
     startMs = Date.now();
     const { db, writer } = await setup();
