@@ -162,6 +162,28 @@ describe('LedgerWriter', () => {
     expect(await ledger(db)).toHaveLength(45);
   });
 
+  it('after a restart with more calls ahead of the clock than their cap, still recognises every one of them', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'gc-writer-')), 'ledger.duckdb');
+    const now = Date.now();
+    const options = { windowMs: 600_000, maxKeys: 100, aheadMs: 60_000, maxAheadKeys: 10 };
+    // A client whose clock is a day ahead, one call per 10-second bucket; the reopened writer loads the first 10.
+    const ahead = Array.from({ length: 30 }, (_, i) => row(String(500 + i), { start_time: new Date(now + 86_400_000 + i * 10_000) }));
+    const recent = Array.from({ length: 5 }, (_, i) => row(String(600 + i), { start_time: new Date(now - i * 1_000) }));
+    {
+      const { db, writer } = await setup(path, 10_000, options);
+      expect((await writer.write([...ahead, ...recent])).inserted).toHaveLength(35);
+      await writer.close();
+      await db.close();
+      open.pop();
+    }
+    const { db, writer } = await setup(path, 10_000, options);
+    const fresh = [row('700', { start_time: new Date(now) }), row('701', { start_time: new Date(now + 86_400_000 + 5_000) }), row('702', { start_time: new Date(now + 86_400_000 + 295_000) })];
+    const again = await writer.write([...ahead, ...recent, ...fresh]);
+    expect(again.inserted.map((r) => r.span_id)).toEqual(fresh.map((r) => r.span_id));
+    expect(again.repeated).toHaveLength(35);
+    expect(await ledger(db)).toHaveLength(38);
+  });
+
   it('recognises stored calls whose start times lie decades apart in one commit, each looked up near its own', async () => {
     const { db, writer } = await setup();
     // Twelve start times over 130 years, more than the 8 ranges one lookup reads: some ranges take several.

@@ -7,7 +7,7 @@ const call = (n: number, startMs: number) => ({ trace_id: 'a'.repeat(32), span_i
 
 describe('RecentCallKeys', () => {
   it('calls a key new only inside the covered range and until it is added', () => {
-    const keys = new RecentCallKeys({ windowMs: 60_000, maxKeys: 100 }, t0);
+    const keys = new RecentCallKeys({ windowMs: 60_000, maxKeys: 100 }, t0, t0);
     expect(keys.isSurelyNew(call(1, t0 - 1))).toBe(false);
     expect(keys.isSurelyNew(call(1, t0))).toBe(true);
     keys.add([call(1, t0), call(2, t0 + 5_000)]);
@@ -18,12 +18,12 @@ describe('RecentCallKeys', () => {
   });
 
   it('gives a malformed id no hash, so it is always looked up', () => {
-    const keys = new RecentCallKeys({ windowMs: 60_000, maxKeys: 100 }, t0);
+    const keys = new RecentCallKeys({ windowMs: 60_000, maxKeys: 100 }, t0, t0);
     expect(keys.isSurelyNew({ trace_id: 'not hex', span_id: 'zz', start_time: new Date(t0) })).toBe(false);
   });
 
   it('forgets buckets older than the window, and stops vouching for their range', () => {
-    const keys = new RecentCallKeys({ windowMs: 60_000, maxKeys: 100 }, t0);
+    const keys = new RecentCallKeys({ windowMs: 60_000, maxKeys: 100 }, t0, t0);
     keys.add([call(1, t0), call(2, t0 + 30_000)]);
     keys.evict(t0 + 75_000);
     expect(keys.size).toBe(1);
@@ -34,7 +34,7 @@ describe('RecentCallKeys', () => {
   });
 
   it('drops the oldest buckets first when over maxKeys', () => {
-    const keys = new RecentCallKeys({ windowMs: 3_600_000, maxKeys: 2 }, t0);
+    const keys = new RecentCallKeys({ windowMs: 3_600_000, maxKeys: 2 }, t0, t0);
     keys.add([call(1, t0), call(2, t0 + 10_000), call(3, t0 + 20_000)]);
     keys.evict(t0 + 20_000);
     expect(keys.size).toBe(2);
@@ -88,5 +88,55 @@ describe('RecentCallKeys', () => {
     expect(whole.isSurelyNew(call(9, t0 + 1))).toBe(true);
     expect(whole.isSurelyNew(call(0, t0 + 12_000))).toBe(false);
     expect(whole.size).toBe(3);
+  });
+});
+
+describe('RecentCallKeys, calls that start ahead of the clock', () => {
+  const day = 86_400_000;
+  const options = { windowMs: 60_000, maxKeys: 100, aheadMs: 60_000, maxAheadKeys: 20 };
+  const farCall = (n: number) => ({ trace_id: 'b'.repeat(32), span_id: n.toString(16).padStart(16, '0'), start_time: new Date(t0 + day + n * 10_000) });
+
+  it('keeps them apart under their own cap, so they neither push out current keys nor grow without bound', () => {
+    const keys = new RecentCallKeys(options, t0 - 60_000, t0);
+    const current = Array.from({ length: 50 }, (_, n) => call(n, t0 - n * 1_000));
+    keys.add(current);
+    // A client whose clock is a day ahead: 1,000 calls, one 10-second bucket each.
+    for (let n = 0; n < 1_000; n += 100) {
+      keys.evict(t0);
+      keys.add(Array.from({ length: 100 }, (_, i) => farCall(n + i)));
+    }
+    expect(keys.size).toBeLessThanOrEqual(50 + 20);
+    expect(current.every((known) => !keys.isSurelyNew(known))).toBe(true);
+    expect(keys.isSurelyNew(call(999, t0))).toBe(true);
+    // The earliest far calls are still held; past the ones dropped, nothing is vouched for.
+    expect(keys.isSurelyNew(farCall(0))).toBe(false);
+    expect(keys.isSurelyNew({ ...farCall(0), span_id: 'f'.repeat(16) })).toBe(true);
+    expect(keys.isSurelyNew({ ...farCall(999), span_id: 'f'.repeat(16) })).toBe(false);
+  });
+
+  it('moves them into the window as the clock reaches them', () => {
+    const keys = new RecentCallKeys(options, t0 - 60_000, t0);
+    const soon = call(1, t0 + 5 * 60_000);
+    keys.add([soon]);
+    keys.evict(t0 + 5 * 60_000);
+    expect(keys.isSurelyNew(soon)).toBe(false);
+    expect(keys.isSurelyNew(call(2, t0 + 5 * 60_000))).toBe(true);
+    keys.evict(t0 + 6 * 60_000 + 10_000);
+    // Past the window now: forgotten and no longer vouched for.
+    expect(keys.size).toBe(0);
+    expect(keys.isSurelyNew(call(2, t0 + 5 * 60_000))).toBe(false);
+  });
+
+  it('loaded from the ledger up to their cap, vouches only for the buckets it holds whole', () => {
+    const ahead = Array.from({ length: 20 }, (_, n) => farCall(n));
+    const keys = RecentCallKeys.fromLedger(options, t0, { hashes: [], startsMs: [] }, {
+      hashes: ahead.map((c) => callHash(c)),
+      startsMs: ahead.map((c) => c.start_time.getTime()),
+    });
+    expect(keys.isSurelyNew(farCall(0))).toBe(false);
+    expect(keys.isSurelyNew({ ...farCall(18), span_id: 'f'.repeat(16) })).toBe(true);
+    // The last loaded call's bucket may hold calls the LIMIT cut off.
+    expect(keys.isSurelyNew({ ...farCall(19), span_id: 'f'.repeat(16) })).toBe(false);
+    expect(keys.isSurelyNew(call(3, t0))).toBe(true);
   });
 });

@@ -21,7 +21,10 @@ export interface LedgerWriterOptions {
   logger: Logger;
   /** Drops the second span of a call reported twice; decided here, in commit order, so no race can double it. */
   nestedCalls: NestedCallFilter;
-  /** The calls known to be new without asking DuckDB (default: 10 minutes, at most 1 million keys, ~40 MiB). */
+  /**
+   * The calls known to be new without asking DuckDB (default: 10 minutes, at most 1 million keys, ~40 MiB; calls
+   * starting an hour or more ahead of the clock: at most 50,000 more).
+   */
   recentKeys?: RecentCallKeysOptions;
   /** The daily spend cache, whose days are marked stale before calls of those days are inserted. */
   dailySpend?: DailySpend;
@@ -476,16 +479,26 @@ function rowKey(row: LlmCall): string {
 
 /**
  * Calls that started within the window, from the ledger, so a restart does not forget what is stored: the newest
- * `maxKeys` of them, hashed by DuckDB after the LIMIT (a busy ledger has millions, too many to read as ids).
+ * `maxKeys` of them, and the earliest of those ahead of the clock up to their cap, hashed by DuckDB after the LIMIT
+ * (a busy ledger has millions, too many to read as ids).
  */
 async function loadRecentKeys(connection: DuckDBConnection, options: RecentCallKeysOptions): Promise<RecentCallKeys> {
   const nowMs = Date.now();
-  const result = await connection.runAndReadAll(
-    `SELECT ${callHashSql} AS hash, epoch_ms(start_time) AS start_ms
-     FROM (SELECT trace_id, span_id, start_time FROM llm_calls WHERE start_time >= $from ORDER BY start_time DESC LIMIT $limit)`,
-    { from: timestamp(new Date(nowMs - options.windowMs)), limit: options.maxKeys },
-  );
-  // An empty result has no column chunks at all.
-  const [hashes = [], starts = []] = result.getColumnsJS() as [Array<number | null>?, Array<number | bigint>?];
-  return RecentCallKeys.fromLedger(options, nowMs, { hashes, startsMs: starts.map(Number) });
+  const aheadFrom = timestamp(new Date(RecentCallKeys.aheadFromMs(options, nowMs)));
+  const load = async (where: string, order: 'ASC' | 'DESC', limit: number, params: Record<string, DuckDBValue>) => {
+    const result = await connection.runAndReadAll(
+      `SELECT ${callHashSql} AS hash, epoch_ms(start_time) AS start_ms
+       FROM (SELECT trace_id, span_id, start_time FROM llm_calls WHERE ${where} ORDER BY start_time ${order} LIMIT ${limit})`,
+      params,
+    );
+    // An empty result has no column chunks at all.
+    const [hashes = [], starts = []] = result.getColumnsJS() as [Array<number | null>?, Array<number | bigint>?];
+    return { hashes, startsMs: starts.map(Number) };
+  };
+  const recent = await load('start_time >= $from AND start_time < $aheadFrom', 'DESC', options.maxKeys, {
+    from: timestamp(new Date(nowMs - options.windowMs)),
+    aheadFrom,
+  });
+  const ahead = await load('start_time >= $aheadFrom', 'ASC', RecentCallKeys.maxAheadKeys(options), { aheadFrom });
+  return RecentCallKeys.fromLedger(options, nowMs, recent, ahead);
 }

@@ -9,6 +9,10 @@ export interface RecentCallKeysOptions {
   windowMs: number;
   /** Keys kept at most; over it the oldest buckets go first and the window shrinks. */
   maxKeys: number;
+  /** Calls that start this far ahead of the clock or more (a client's clock is wrong) are kept apart (default 1 hour). */
+  aheadMs?: number;
+  /** Keys kept at most for those calls; over it the furthest go first (default maxKeys / 20). */
+  maxAheadKeys?: number;
 }
 
 const bucketMs = 10_000;
@@ -19,22 +23,35 @@ const twoPow52 = 2 ** 52;
  * against `llm_calls` for them. Kept for calls that started in the last `windowMs` (a retry or a replayed batch
  * carries the original start time), as 52-bit hashes of (trace_id, span_id) in 10-second buckets.
  *
- * Invariant: every ledger row that started at or after `coveredFromMs` has its hash here. So a call in that
- * range whose hash is absent is new for certain; anything else (a hash present, which may be a collision, or a
- * start before the covered range) is only "maybe" and the writer asks DuckDB. A hash never proves presence,
- * so a collision costs a lookup, never a lost call.
+ * Invariant: every ledger row that started in [`coveredFromMs`, `coveredUntilMs`) has its hash here. So a call in
+ * that range whose hash is absent is new for certain; anything else (a hash present, which may be a collision, or a
+ * start outside the covered range) is only "maybe" and the writer asks DuckDB. A hash never proves presence, so a
+ * collision costs a lookup, never a lost call.
+ *
+ * Calls that start `aheadMs` or more after the clock are held apart, under their own cap: a client whose clock is
+ * years ahead must neither push today's keys out (every call would then be looked up) nor spend a bucket per
+ * call without bound. They join the ordinary buckets as the clock reaches them. Dropping some of them, past their
+ * cap, ends the covered range at the earliest dropped one, until a restart reloads them.
  */
 export class RecentCallKeys {
   private readonly buckets = new Map<number, Set<number>>();
   private keys = 0;
+  private readonly aheadBuckets = new Map<number, Set<number>>();
+  private aheadKeys = 0;
+  /** Buckets from this index on are kept apart; moved by `evict`. */
+  private aheadFromIndex: number;
+  private coveredUntilMs = Infinity;
 
   constructor(
     private readonly options: RecentCallKeysOptions,
     private coveredFromMs: number,
-  ) {}
+    nowMs = Date.now(),
+  ) {
+    this.aheadFromIndex = aheadIndex(options, nowMs);
+  }
 
   get size(): number {
-    return this.keys;
+    return this.keys + this.aheadKeys;
   }
 
   /**
@@ -43,10 +60,12 @@ export class RecentCallKeys {
    */
   isSurelyNew(call: CallKey): boolean {
     const start = call.start_time.getTime();
-    if (start < this.coveredFromMs) return false;
+    if (start < this.coveredFromMs || start >= this.coveredUntilMs) return false;
     const hash = callHash(call);
     if (hash === null) return false;
-    return !(this.buckets.get(Math.floor(start / bucketMs))?.has(hash) ?? false);
+    const index = Math.floor(start / bucketMs);
+    const bucket = index >= this.aheadFromIndex ? this.aheadBuckets.get(index) : this.buckets.get(index);
+    return !(bucket?.has(hash) ?? false);
   }
 
   add(calls: Iterable<CallKey>): void {
@@ -54,43 +73,93 @@ export class RecentCallKeys {
       const hash = callHash(call);
       if (hash !== null) this.addHash(call.start_time.getTime(), hash);
     }
+    this.capAhead();
   }
 
   /**
-   * At start-up, from the ledger: the newest calls of the window, hashed in SQL (`callHashSql`; NULL for a malformed
-   * id). When `maxKeys` of them were loaded there may be more: only the buckets after the oldest loaded call's are whole.
+   * At start-up, from the ledger: the newest calls of the window and the earliest of those ahead of the clock,
+   * hashed in SQL (`callHashSql`; NULL for a malformed id). When a cap's worth of either was loaded there may be
+   * more: only the buckets the loaded calls cover whole are vouched for.
    */
   static fromLedger(
     options: RecentCallKeysOptions,
     nowMs: number,
-    loaded: { hashes: ReadonlyArray<number | null>; startsMs: readonly number[] },
+    recent: LoadedKeys,
+    ahead: LoadedKeys = { hashes: [], startsMs: [] },
   ): RecentCallKeys {
     let coveredFromMs = nowMs - options.windowMs;
-    const oldestMs = loaded.startsMs.reduce((min, start) => Math.min(min, start), Infinity);
-    if (loaded.startsMs.length >= options.maxKeys) coveredFromMs = Math.max(coveredFromMs, (Math.floor(oldestMs / bucketMs) + 1) * bucketMs);
-    const keys = new RecentCallKeys(options, coveredFromMs);
-    loaded.hashes.forEach((hash, i) => {
-      if (hash !== null) keys.addHash(loaded.startsMs[i] as number, hash);
-    });
+    if (recent.startsMs.length >= options.maxKeys) {
+      const oldestMs = recent.startsMs.reduce((min, start) => Math.min(min, start), Infinity);
+      coveredFromMs = Math.max(coveredFromMs, (Math.floor(oldestMs / bucketMs) + 1) * bucketMs);
+    }
+    const keys = new RecentCallKeys(options, coveredFromMs, nowMs);
+    if (ahead.startsMs.length >= RecentCallKeys.maxAheadKeys(options)) {
+      const latestMs = ahead.startsMs.reduce((max, start) => Math.max(max, start), -Infinity);
+      keys.coveredUntilMs = Math.floor(latestMs / bucketMs) * bucketMs;
+    }
+    for (const loaded of [recent, ahead]) {
+      loaded.hashes.forEach((hash, i) => {
+        if (hash !== null) keys.addHash(loaded.startsMs[i] as number, hash);
+      });
+    }
     keys.evict(nowMs);
     return keys;
   }
 
+  /** The first start time, from `nowMs`, whose calls are kept apart as ahead of the clock. */
+  static aheadFromMs(options: RecentCallKeysOptions, nowMs: number): number {
+    return aheadIndex(options, nowMs) * bucketMs;
+  }
+
+  static maxAheadKeys(options: RecentCallKeysOptions): number {
+    return options.maxAheadKeys ?? Math.ceil(options.maxKeys / 20);
+  }
+
   private addHash(startMs: number, hash: number): void {
-    if (startMs < this.coveredFromMs) return;
+    if (startMs < this.coveredFromMs || startMs >= this.coveredUntilMs) return;
     const index = Math.floor(startMs / bucketMs);
-    let bucket = this.buckets.get(index);
+    const ahead = index >= this.aheadFromIndex;
+    const buckets = ahead ? this.aheadBuckets : this.buckets;
+    let bucket = buckets.get(index);
     if (bucket === undefined) {
       bucket = new Set();
-      this.buckets.set(index, bucket);
+      buckets.set(index, bucket);
     }
     const before = bucket.size;
     bucket.add(hash);
-    this.keys += bucket.size - before;
+    if (ahead) this.aheadKeys += bucket.size - before;
+    else this.keys += bucket.size - before;
   }
 
-  /** Drops buckets older than the window, then the oldest while over `maxKeys`; the covered range starts after them. */
+  /** Past their cap, drops the furthest calls ahead of the clock (to 90% of it, so this runs seldom); the covered range ends before them. */
+  private capAhead(): void {
+    const maxAheadKeys = RecentCallKeys.maxAheadKeys(this.options);
+    if (this.aheadKeys <= maxAheadKeys) return;
+    const indexes = [...this.aheadBuckets.keys()].sort((a, b) => b - a);
+    for (const index of indexes) {
+      if (this.aheadKeys <= maxAheadKeys * 0.9) break;
+      this.aheadKeys -= (this.aheadBuckets.get(index) as Set<number>).size;
+      this.aheadBuckets.delete(index);
+      this.coveredUntilMs = Math.min(this.coveredUntilMs, index * bucketMs);
+    }
+  }
+
+  /**
+   * Moves the calls the clock has reached into the ordinary buckets, drops buckets older than the window, then
+   * the oldest while over `maxKeys`; the covered range starts after them.
+   */
   evict(nowMs: number): void {
+    const aheadFromIndex = Math.max(this.aheadFromIndex, aheadIndex(this.options, nowMs));
+    if (aheadFromIndex > this.aheadFromIndex) {
+      this.aheadFromIndex = aheadFromIndex;
+      for (const [index, bucket] of this.aheadBuckets) {
+        if (index >= aheadFromIndex) continue;
+        this.aheadBuckets.delete(index);
+        this.aheadKeys -= bucket.size;
+        this.buckets.set(index, bucket);
+        this.keys += bucket.size;
+      }
+    }
     const oldestKept = Math.floor((nowMs - this.options.windowMs) / bucketMs);
     const indexes = [...this.buckets.keys()].sort((a, b) => a - b);
     for (const index of indexes) {
@@ -101,6 +170,16 @@ export class RecentCallKeys {
     }
     this.coveredFromMs = Math.max(this.coveredFromMs, oldestKept * bucketMs);
   }
+}
+
+/** Index of the first bucket kept apart as ahead of the clock at `nowMs`: the one after `aheadMs` from now. */
+function aheadIndex(options: RecentCallKeysOptions, nowMs: number): number {
+  return Math.floor((nowMs + (options.aheadMs ?? 3_600_000)) / bucketMs) + 1;
+}
+
+interface LoadedKeys {
+  hashes: ReadonlyArray<number | null>;
+  startsMs: readonly number[];
 }
 
 const hexDigits = /^[0-9a-fA-F]+$/;
