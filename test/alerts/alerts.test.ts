@@ -264,6 +264,43 @@ describe('other alerts', () => {
   });
 });
 
+describe('unpriced-model alerts per day', () => {
+  it('alerts the first models of a UTC day one by one, then once that there are more, across a restart; the next day starts over', async () => {
+    const hooks = await receiver();
+    const clock = new TestClock(Date.parse('2026-11-20T12:00:00Z'));
+    const path = join(dir, 'unpriced-per-day.duckdb');
+    const config = { alerts: { ...quiet, unpriced_models_per_day: 3, webhooks: [{ url: `${hooks.url}/a` }], delivery: fastDelivery } };
+    const models = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => callSpan({ usd: 1, at: '2026-11-20T11:00:00Z', model: `tuned-${from + i}` }));
+    const subjects = () => hooks.delivered('/a').map((alert) => `${alert.subject} ${alert.window_start}`);
+    const first = await openBudgets(config, clock, path);
+    await first.send(models(0, 2));
+    await first.send(models(2, 10));
+    await first.send(models(10, 12));
+    await first.budgets.alerts.idle();
+    expect(subjects()).toEqual([
+      'openai/tuned-0 1970-01-01T00:00:00.000Z',
+      'openai/tuned-1 1970-01-01T00:00:00.000Z',
+      'openai/tuned-2 1970-01-01T00:00:00.000Z',
+      '(more models) 2026-11-20T00:00:00.000Z',
+    ]);
+    expect(hooks.delivered('/a')[3]?.message).toBe(
+      "More than 3 models the price book cannot price today (UTC), e.g. openai/tuned-3: the others are not alerted one by one until tomorrow; their calls are in llm_calls with cost_source 'unpriced' or 'reported'",
+    );
+    await first.close();
+    // The same day after a restart: the allowance is spent.
+    const second = await openBudgets(config, clock, path);
+    await second.send(models(12, 13));
+    await second.budgets.alerts.idle();
+    expect(subjects()).toHaveLength(4);
+    clock.set('2026-11-21T00:00:01Z');
+    await second.send([...models(3, 4), ...models(0, 1)]);
+    await second.budgets.alerts.idle();
+    expect(subjects().slice(4)).toEqual(['openai/tuned-3 1970-01-01T00:00:00.000Z']);
+    expect(await second.ledger.query(`SELECT count(*)::INTEGER AS n FROM alerts`)).toEqual([{ n: 5 }]);
+    await second.close();
+  });
+});
+
 let rowCounter = 0;
 
 /** A ledger row as the pipeline hands it to listeners. */

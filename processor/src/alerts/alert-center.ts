@@ -1,7 +1,7 @@
 import type { DuckDBInstance } from '@duckdb/node-api';
 import type { Logger } from 'pino';
 import type { AlertsConfig } from '../config/schema.js';
-import { alertKey, type Alert } from './alert.js';
+import { alertKey, type Alert, type AlertKind } from './alert.js';
 import { AlertStore, type DeliveryResult } from './alert-store.js';
 import { alertPayload } from './webhook-body.js';
 import { WebhookSender, webhookLabel } from './webhook-sender.js';
@@ -60,6 +60,15 @@ export class AlertCenter {
       for (const alert of pending) center.send(alert);
     }
     return center;
+  }
+
+  wasRaised(key: string): boolean {
+    return this.raised.has(key);
+  }
+
+  /** How many alerts of this kind and window were raised since `since` (the `alerts` table). */
+  countRaised(kind: AlertKind, windowStart: Date, since: Date): Promise<number> {
+    return this.store.countRaised(kind, windowStart, since);
   }
 
   /** Raises the alerts not raised before; returns those. Never waits. */

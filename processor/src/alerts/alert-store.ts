@@ -30,6 +30,15 @@ export class AlertStore {
     );
   }
 
+  /** How many alerts of this kind and window were raised since `since`. */
+  async countRaised(kind: AlertKind, windowStart: Date, since: Date): Promise<number> {
+    const reader = await this.connection.runAndReadAll(
+      'SELECT count(*) FROM alerts WHERE kind = $kind AND window_start = $window_start AND raised_at >= $since',
+      { kind, window_start: timestamp(windowStart), since: timestamp(since) },
+    );
+    return Number(reader.getRows()[0]?.[0] ?? 0);
+  }
+
   /**
    * Records the alerts whose key is not there yet, in one transaction; returns those it added. An amount past
    * what DECIMAL(18, 9) holds (a billion dollars) is stored NULL, its figure kept in the message: a failed cast

@@ -1,13 +1,63 @@
 import type { LlmCall } from '../ledger/llm-call.js';
-import type { Alert } from './alert.js';
+import { alertKey, type Alert } from './alert.js';
 
 const once = new Date(0);
+const dayMs = 86_400_000;
+
+/** What the alerts table says about today's unpriced-model alerts, so a restart does not reopen the day's allowance. */
+export interface UnpricedModelsToday {
+  day: number;
+  raised: number;
+}
+
+/**
+ * Unpriced-model alerts with a daily allowance: model names come from telemetry, and a client that sends a new
+ * one per call (a request id in the model field) must not raise, store and send an alert per call. Past
+ * `perDay` new models in a UTC day, one summary alert says so and the rest wait: a model not alerted today is
+ * alerted the first day it is seen within the allowance.
+ */
+export class UnpricedModelAlerter {
+  constructor(
+    private readonly perDay: number,
+    private today: UnpricedModelsToday,
+  ) {}
+
+  /** The alerts to raise for these stored calls, given which keys were raised before. */
+  alerts(calls: readonly LlmCall[], now: Date, wasRaised: (key: string) => boolean): Alert[] {
+    const day = Math.floor(now.getTime() / dayMs);
+    if (day !== this.today.day) this.today = { day, raised: 0 };
+    const fresh = unpricedModelAlerts(calls, now).filter((alert) => !wasRaised(alertKey(alert)));
+    const allowed = fresh.slice(0, Math.max(0, this.perDay - this.today.raised));
+    this.today.raised += allowed.length;
+    const held = fresh.slice(allowed.length);
+    const summary = held.length > 0 ? limitReachedAlert(held, this.perDay, day, now) : null;
+    return summary === null || wasRaised(alertKey(summary)) ? allowed : [...allowed, summary];
+  }
+}
+
+function limitReachedAlert(held: readonly Alert[], perDay: number, day: number, now: Date): Alert {
+  return {
+    kind: 'unpriced_model',
+    subject: '(more models)',
+    windowStart: new Date(day * dayMs),
+    windowEnd: new Date((day + 1) * dayMs),
+    threshold: perDay,
+    observed: null,
+    amountNanos: null,
+    referenceNanos: null,
+    message:
+      `More than ${perDay} models the price book cannot price today (UTC), e.g. ${held[0]?.subject ?? ''}: the others are ` +
+      `not alerted one by one until tomorrow; their calls are in llm_calls with cost_source 'unpriced' or 'reported'`,
+    details: { per_day: perDay, first_held: held.map((alert) => alert.subject).slice(0, 10) },
+    raisedAt: now,
+  };
+}
 
 /**
  * Calls that reported tokens yet got no price from the book (unpriced, or priced only from a cost the span
  * reported): their model is missing from the price book. One alert per provider/model, ever.
  */
-export function unpricedModelAlerts(calls: readonly LlmCall[], now: Date): Alert[] {
+function unpricedModelAlerts(calls: readonly LlmCall[], now: Date): Alert[] {
   const seen = new Map<string, { call: LlmCall; count: number }>();
   for (const call of calls) {
     if (call.cost_source === 'computed' || (call.input_tokens === null && call.output_tokens === null)) continue;

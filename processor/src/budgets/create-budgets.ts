@@ -7,7 +7,7 @@ import { thresholdAlerts } from '../alerts/budget-thresholds.js';
 import { readDaySpend, readTeamSpend } from '../alerts/ledger-signals.js';
 import { spikeAlerts } from '../alerts/spend-spike.js';
 import { unallocatedShareAlerts } from '../alerts/unallocated-share.js';
-import { unpricedModelAlerts } from '../alerts/unpriced-models.js';
+import { UnpricedModelAlerter } from '../alerts/unpriced-models.js';
 import type { Config } from '../config/schema.js';
 import type { StoredBatch, StoredBatchListener } from '../pipeline/ingest.js';
 import { budgetsFromConfig } from './budget.js';
@@ -50,6 +50,12 @@ export async function createBudgets(config: Pick<Config, 'budgets' | 'alerts'>, 
   const tracker = new SpendTracker(budgets, await loadBudgetSpend(signals, budgets, now()), now());
   const alerts = await AlertCenter.open(deps.db, config.alerts, { logger: deps.logger, now });
 
+  const today = Math.floor(now().getTime() / 86_400_000);
+  const unpricedModels = new UnpricedModelAlerter(config.alerts.unpriced_models_per_day, {
+    day: today,
+    raised: await alerts.countRaised('unpriced_model', new Date(0), new Date(today * 86_400_000)),
+  });
+
   const thresholdsDue = (at: Date): Alert[] => tracker.states(at).flatMap((state) => thresholdAlerts(state, at));
 
   const listener: StoredBatchListener = {
@@ -61,7 +67,7 @@ export async function createBudgets(config: Pick<Config, 'budgets' | 'alerts'>, 
         .states(at)
         .filter((state) => changed.has(state.budget.name))
         .flatMap((state) => thresholdAlerts(state, at));
-      if (config.alerts.unpriced_models) due.push(...unpricedModelAlerts(batch.inserted, at));
+      if (config.alerts.unpriced_models) due.push(...unpricedModels.alerts(batch.inserted, at, (key) => alerts.wasRaised(key)));
       if (due.length > 0) alerts.raise(due);
     },
   };

@@ -252,6 +252,8 @@ export const alertsSchema = z
       .default(unallocatedDefaults),
     /** The first call to a model the price book cannot price. */
     unpriced_models: z.boolean().default(true),
+    /** New unpriced models alerted one by one per UTC day; past it, one summary alert (model names come from telemetry). */
+    unpriced_models_per_day: z.number().int().positive().default(20),
   })
   .strict()
   .default({
@@ -261,6 +263,7 @@ export const alertsSchema = z
     spike: spikeDefaults,
     unallocated: unallocatedDefaults,
     unpriced_models: true,
+    unpriced_models_per_day: 20,
   });
 
 const forwardQueueDefaults = { max_spans: 100_000, max_mib: 64, consumers: 2 };
