@@ -11,7 +11,7 @@ const MODELS: FakeProviderOptions['models'] = {
   'claude-haiku-4-5-fail-429-once': { input: 30, output: 8 },
   'claude-haiku-4-5-cut-stream': { input: 640, cacheRead: 600, output: 90 },
 };
-const SCENARIOS = 6;
+const SCENARIOS = 8;
 
 describe('@anthropic-ai/sdk (CommonJS app) under the preload', () => {
   let collector: TestCollector;
@@ -57,7 +57,7 @@ describe('@anthropic-ai/sdk (CommonJS app) under the preload', () => {
     expect(fake.requests[0]?.usage).toMatchObject({ input: 1250 });
     const wire = (instrumented.lines[0]?.['result'] as { usage: Record<string, number> }).usage;
     expect(wire).toMatchObject({ input_tokens: 50, cache_read_input_tokens: 1000, cache_creation_input_tokens: 200 });
-    for (const feature of ['messages', 'messages-stream', 'messages-stream-helper']) {
+    for (const feature of ['messages', 'messages-stream', 'messages-stream-helper', 'beta-messages', 'beta-messages-stream-helper']) {
       expect(spanOf(collector.spans, feature).attributes).toMatchObject({
         'gen_ai.operation.name': 'chat',
         'gen_ai.request.model': 'claude-sonnet-4-6',
@@ -71,6 +71,7 @@ describe('@anthropic-ai/sdk (CommonJS app) under the preload', () => {
       });
     }
     expect(spanOf(collector.spans, 'messages').name).toBe('chat claude-sonnet-4-6');
+    expect(fake.requests.filter((request) => request.headers['anthropic-beta'] === 'context-1m-2025-08-07')).toHaveLength(2);
   });
 
   it("counts the SDK's retries on 429", () => {

@@ -14,8 +14,13 @@ export interface AnthropicInstrumentationConfig extends InstrumentationConfig {
 }
 
 const MESSAGES = ['Messages'] as const;
+/** `beta.messages`: the same request and response, plus beta features (e.g. the 1M-token context window). */
+const BETA_MESSAGES = ['Beta', 'Messages'] as const;
 
-/** GenAI spans for `@anthropic-ai/sdk`: `messages.create` (plain and streamed) and `messages.stream`. */
+/**
+ * GenAI spans for `@anthropic-ai/sdk`: `messages.create` (plain and streamed) and `messages.stream`, and the same
+ * in `beta.messages`.
+ */
 export class AnthropicInstrumentation extends SdkInstrumentation<AnthropicInstrumentationConfig> {
   constructor(config: AnthropicInstrumentationConfig = {}) {
     super(`${SCOPE_PREFIX}/anthropic`, VERSION, config);
@@ -42,14 +47,14 @@ export class AnthropicInstrumentation extends SdkInstrumentation<AnthropicInstru
       this._diag.warn('@anthropic-ai/sdk loaded without an Anthropic class; not instrumented');
       return;
     }
-    this.patchModelMethod(prototypeAt(Anthropic, MESSAGES), 'create', planMessages);
+    for (const path of [MESSAGES, BETA_MESSAGES]) this.patchModelMethod(prototypeAt(Anthropic, path), 'create', planMessages);
     this.patchAttempts(ownerOf(prototypeAt(Anthropic, []), 'fetchWithTimeout'));
   }
 
   private unpatch(moduleExports: unknown): void {
     const Anthropic = exportedClass(moduleExports, 'Anthropic');
     if (Anthropic === undefined) return;
-    this.unpatchMethod(prototypeAt(Anthropic, MESSAGES), 'create');
+    for (const path of [MESSAGES, BETA_MESSAGES]) this.unpatchMethod(prototypeAt(Anthropic, path), 'create');
     this.unpatchMethod(ownerOf(prototypeAt(Anthropic, []), 'fetchWithTimeout'), 'fetchWithTimeout');
   }
 }

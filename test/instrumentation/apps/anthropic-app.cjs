@@ -35,6 +35,12 @@ const scenarios = {
     }
   },
   'abandon-stream': async () => collect(await client.messages.create({ ...request, stream: true }), 3),
+  // The beta namespace: how apps reach features still in beta, e.g. the 1M-token context window.
+  'beta-messages': () => client.beta.messages.create({ ...request, betas: ['context-1m-2025-08-07'] }),
+  'beta-messages-stream-helper': async () => {
+    const stream = client.beta.messages.stream({ ...request, betas: ['context-1m-2025-08-07'] });
+    return { final: await stream.finalMessage() };
+  },
 };
 
 async function main() {
