@@ -12,7 +12,7 @@ const MODELS: FakeProviderOptions['models'] = {
   'gpt-4.1-mini-fail-429-once': { input: 20, output: 7 },
   'gpt-4.1-nano': { input: 11, output: 5 },
 };
-const SCENARIOS = 15;
+const SCENARIOS = 17;
 
 describe('openai (ESM app) under the preload', () => {
   let collector: TestCollector;
@@ -157,6 +157,15 @@ describe('openai (ESM app) under the preload', () => {
     expect(abandoned.attributes['gen_ai.response.model']).toBe('gpt-4.1');
     expect(abandoned.attributes).not.toHaveProperty('error.type');
     expect(abandoned.attributes).not.toHaveProperty('gen_ai.usage.input_tokens');
+
+    // Dropped without being read to the end or closed: ended when collected, the call reported without usage.
+    for (const feature of ['unread-stream', 'dropped-iterator']) {
+      const dropped = spanOf(collector.spans, feature);
+      expect(dropped.statusCode).toBe(StatusCode.UNSET);
+      expect(dropped.attributes['gen_ai.request.model']).toBe('gpt-4.1');
+      for (const key of USAGE_KEYS) expect(dropped.attributes).not.toHaveProperty(key);
+    }
+    expect(spanOf(collector.spans, 'dropped-iterator').attributes['gen_ai.response.model']).toBe('gpt-4.1');
   });
 
   it('carries attribution across timers and event emitters, and merges nested scopes', () => {

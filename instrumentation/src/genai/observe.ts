@@ -75,6 +75,20 @@ export function observeResult(result: unknown, call: ModelCall, reader: ResultRe
   settle(result, call, reader);
 }
 
+/**
+ * Ends the span of a stream the app drops before its end without closing it (never iterated, say because its
+ * handler failed first, or left mid-way without `break`), once the garbage collector takes it: the call was made
+ * and billed, so it is reported, with the usage received so far (none: unknown, not zero) rather than never.
+ */
+const droppedStreams = new FinalizationRegistry<{ call: ModelCall; observer: StreamObserver }>(({ call, observer }) => {
+  // Runs outside any app code: a throw here would be an uncaught exception in the host.
+  try {
+    call.succeed(observer.outcome());
+  } catch (error) {
+    diag.error('@genai-chargeback/instrumentation: could not end the span of a dropped stream', error);
+  }
+});
+
 function settle(data: unknown, call: ModelCall, reader: ResultReader): void {
   try {
     if (!reader.stream) {
@@ -82,8 +96,14 @@ function settle(data: unknown, call: ModelCall, reader: ResultReader): void {
     } else if (isStreamLike(data)) {
       const source = data.iterator;
       const observer = reader.observeStream();
+      const unread = {};
+      droppedStreams.register(data, { call, observer }, unread);
       data.iterator = function iterateObserved(this: unknown): AsyncIterator<unknown> {
-        return observeIterator(source.call(this), call, observer);
+        // From here the app holds the iterator, not necessarily the stream (`for await (… of await create())`).
+        droppedStreams.unregister(unread);
+        const iterator = observeIterator(source.call(this), call, observer);
+        droppedStreams.register(iterator, { call, observer });
+        return iterator;
       };
     } else {
       call.succeed({});

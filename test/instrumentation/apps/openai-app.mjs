@@ -2,6 +2,8 @@
 // withAttribution({ feature: <scenario> }) and prints one JSON line with what the app received, so a test can
 // compare runs with and without the preload and find each scenario's span by its `chargeback.feature`.
 import { EventEmitter } from 'node:events';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import OpenAI from 'openai';
 import { withAttribution } from '@genai-chargeback/instrumentation';
 
@@ -15,6 +17,17 @@ async function collect(stream, limit = Infinity) {
     if (items.length >= limit) break;
   }
   return items;
+}
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc');
+
+/** Full collections, with time for the finalizers they schedule to run. */
+async function collectGarbage() {
+  for (let round = 0; round < 5; round++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 function describeError(error) {
@@ -51,6 +64,18 @@ const scenarios = {
   },
   'raw-response': async () => (await client.chat.completions.create({ model: 'gpt-4.1', messages }).asResponse()).json(),
   'abandon-stream': async () => collect(await client.chat.completions.create({ model: 'gpt-4.1', messages, stream: true }), 2),
+  // An app that asks for a stream and drops it unread (its handler failed first, say): the call was made and billed.
+  'unread-stream': async () => {
+    await client.chat.completions.create({ model: 'gpt-4.1', messages, stream: true });
+    await collectGarbage();
+    return null;
+  },
+  // One that reads a chunk by hand and drops the iterator without return().
+  'dropped-iterator': async () => {
+    const first = await (await client.chat.completions.create({ model: 'gpt-4.1', messages, stream: true }))[Symbol.asyncIterator]().next();
+    await collectGarbage();
+    return first.value.model;
+  },
   'timers-emitters': () =>
     new Promise((resolve, reject) => {
       const events = new EventEmitter();
