@@ -14,3 +14,12 @@ export function createLogger(level = process.env.LOG_LEVEL ?? 'info'): Logger {
     pino.destination(2),
   );
 }
+
+/**
+ * Decoder and DuckDB messages may quote request content (JSON.parse shows a snippet, DuckDB the value it refused):
+ * logs keep what precedes any quote.
+ */
+export function withoutQuotedText(message: string): string {
+  const quote = message.search(/["']/);
+  return (quote < 0 ? message : `${message.slice(0, quote)}…`).slice(0, 300);
+}

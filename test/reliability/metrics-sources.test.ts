@@ -6,7 +6,7 @@ import { ReceiverMetrics } from '../../processor/src/receiver/metrics.js';
 function sources(duckdbMemory: MetricSources['duckdbMemory'], errors: Array<[string, unknown]>): MetricSources {
   return {
     receiver: new ReceiverMetrics(),
-    ingest: { spansReceived: 7, callsReceived: 5, callsStored: 5, callsDuplicate: 0, callsNested: 0, callsUnpriced: 1, unallocatedCostNanos: 0n },
+    ingest: { spansReceived: 7, callsReceived: 5, callsStored: 5, callsDuplicate: 0, callsNested: 0, callsUnpriced: 1, callsRefused: 0, unallocatedCostNanos: 0n },
     storedSpans: () => 7,
     rollup: { counters: { actionsWritten: 2, actionsIncomplete: 0, tracesEvicted: 0, lateSpans: 0, lateUpdates: 0, actionsReadBack: 0, writesBySearch: { none: 0, recent: 0, all: 0 }, writeFailures: 0, actionsDropped: 0 }, tracesBuffered: 0, bufferedBytes: 0 },
     writer: { queueSize: 0 },

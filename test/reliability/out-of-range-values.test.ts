@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../processor/src/store/database.js';
 import { startProcessor, type ProcessorProcess } from '../support/processor-process.js';
-import { readLedger, scrapeMetrics, tempDir, writeConfig } from './support.js';
+import { ledgerRefusingPoison, readLedger, scrapeMetrics, tempDir, writeConfig } from './support.js';
 
 // A span can be valid OTLP and still carry numbers no ledger column holds: a token count past 2^53 (or 2^63), a
 // cost of a billion dollars, a retry count past INTEGER. One such row would fail its group's INSERT on every retry
@@ -93,6 +93,20 @@ describe('numbers past the ledger columns', () => {
     } finally {
       await db.close();
     }
+  });
+
+  it('a row DuckDB refuses past every ingest check is rejected alone, by partial success, and counted', async () => {
+    processor = await startProcessor({ dbPath: await ledgerRefusingPoison() });
+    const poisoned = { ...fits('00000000000000e2'), attributes: [...fits('00000000000000e2').attributes, { key: 'chargeback.team', value: stringValue('poison') }] };
+    const mixed = await post(processor.httpUrl, request([fits('00000000000000e1'), poisoned, fits('00000000000000e3')]));
+    expect(mixed.status).toBe(200);
+    expect(mixed.body).toMatchObject({
+      partialSuccess: { rejectedSpans: '1', errorMessage: expect.stringMatching(/^span 00000000000000e2: the ledger refused it: Constraint Error: CHECK constraint failed on table llm_calls/) },
+    });
+    expect((await scrapeMetrics(processor.httpUrl)).get('genai_chargeback_calls_refused_total')).toBe(1);
+    expect(processor.logs.filter((line) => line.msg === 'DuckDB refused rows over their data; their spans are rejected').map((line) => line['rows'])).toEqual([1]);
+    expect(await processor.stop('SIGTERM')).toBe(0);
+    expect([...(await readLedger(processor.dbPath)).ids].sort()).toStrictEqual([`${traceId}/00000000000000e1`, `${traceId}/00000000000000e3`]);
   });
 
   it('a trace whose calls fit the ledger but whose costs sum past actions.cost_usd does not stop a restart', async () => {

@@ -1,4 +1,4 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { Metadata } from '@grpc/grpc-js';
 import { SpanKind, context, trace, type Attributes } from '@opentelemetry/api';
 import type { ExportResult } from '@opentelemetry/core';
@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase } from '../../processor/src/store/database.js';
+import { openDatabase, queriesDir } from '../../processor/src/store/database.js';
 
 /** A port that was free a moment ago (for restarting a processor on the same address). */
 export function freePort(): Promise<number> {
@@ -28,6 +28,24 @@ export function freePort(): Promise<number> {
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * A new ledger file whose llm_calls refuses the team 'poison' (a CHECK constraint): a row DuckDB refuses over its
+ * own data, past every check the processor makes at ingest.
+ */
+export async function ledgerRefusingPoison(): Promise<string> {
+  const path = join(tempDir('gc-refused-'), 'ledger.duckdb');
+  const schema = readFileSync(`${queriesDir}schema.sql`, 'utf8').replace(
+    '  team                VARCHAR,            -- NULL = unallocated',
+    "  team                VARCHAR CHECK (team <> 'poison'),",
+  );
+  const instance = await DuckDBInstance.create(path);
+  const connection = await instance.connect();
+  await connection.run(schema);
+  connection.closeSync();
+  instance.closeSync();
+  return path;
 }
 
 /** Writes a config file (JSON is valid YAML) and returns its path. */

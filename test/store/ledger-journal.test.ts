@@ -147,19 +147,21 @@ describe('ledger journal (storage.ack: journal)', () => {
     expect(days.getRowObjectsJS()).toEqual([{ fresh: false }]);
   });
 
-  it('refuses to start, naming the file, when a journal file cannot be read', async () => {
+  it('moves a journal file DuckDB cannot parse to the quarantine, and refuses to start on one it cannot read', async () => {
     const dir = tempDir('gc-journal-');
     const dbPath = join(dir, 'ledger.duckdb');
     mkdirSync(`${dbPath}.journal`);
-    const file = join(`${dbPath}.journal`, '001763000000000-000000001.csv');
-    writeFileSync(file, 'not,a,ledger,row\n');
+    writeFileSync(join(`${dbPath}.journal`, '001763000000000-000000001.csv'), 'not,a,ledger,row\n');
+    const unreadable = join(`${dbPath}.journal`, '001763000000000-000000002.csv');
+    mkdirSync(unreadable);
     const db = await openDatabase(dbPath);
     open.push({ db });
     const journal = LedgerJournal.open(`${dbPath}.journal`);
     await expect(LedgerWriter.open(db.instance, { maxBatchRows: 1000, maxQueuedRows: 10_000, logger, nestedCalls: new NestedCallFilter(), journal })).rejects.toThrow(
-      `cannot replay the ledger journal file ${file}`,
+      `cannot replay the ledger journal file ${unreadable}`,
     );
-    expect(readdirSync(`${dbPath}.journal`)).toEqual(['001763000000000-000000001.csv']);
+    expect(readdirSync(`${dbPath}.journal`)).toEqual(['001763000000000-000000002.csv', 'quarantine']);
+    expect(readdirSync(join(`${dbPath}.journal`, 'quarantine'))).toEqual(['001763000000000-000000001.csv']);
   });
 });
 

@@ -123,7 +123,7 @@ describe('LedgerWriter', () => {
       const earlyInner = row('21', { parent_span_id: lateOuter.span_id });
       expect((await writer.write([earlyInner])).inserted).toHaveLength(1);
       const later = await writer.write([lateOuter]);
-      expect(later).toEqual({ inserted: [], nested: 1, repeated: [] });
+      expect(later).toEqual({ inserted: [], nested: 1, repeated: [], refused: [] });
       expect((await ledger(db)).map((r) => r.span_id)).toEqual([outer.span_id, earlyInner.span_id]);
     });
 

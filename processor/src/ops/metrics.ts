@@ -106,6 +106,12 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
   counter('genai_chargeback_calls_duplicate_total', 'Calls already in the ledger (retries, replays): not stored again.', [], one(() => sources.ingest.callsDuplicate));
   counter('genai_chargeback_calls_nested_total', 'Second reports of a call already counted (an SDK span under an instrumentation span).', [], one(() => sources.ingest.callsNested));
   counter('genai_chargeback_calls_unpriced_total', 'Stored calls the price book could not price (cost NULL).', [], one(() => sources.ingest.callsUnpriced));
+  counter(
+    'genai_chargeback_calls_refused_total',
+    'Calls DuckDB refused to store over their own data (a CHECK constraint, a value it cannot cast): rejected by partial success, or, acknowledged from the journal, kept in its quarantine.',
+    [],
+    one(() => sources.ingest.callsRefused),
+  );
   counter('genai_chargeback_unallocated_cost_usd_total', 'Cost of stored calls without a team.', [], one(() => Number(sources.ingest.unallocatedCostNanos) / 1e9));
   gauge('genai_chargeback_traces_buffered', 'Traces waiting in the roll-up buffer.', [], one(() => sources.rollup.tracesBuffered));
   gauge('genai_chargeback_trace_buffer_bytes', 'Estimated bytes held by the roll-up buffer.', [], one(() => sources.rollup.bufferedBytes));

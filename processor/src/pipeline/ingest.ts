@@ -5,7 +5,7 @@ import { ledgerRangeProblem } from '../ledger/column-ranges.js';
 import type { LlmCall } from '../ledger/llm-call.js';
 import { toGenAiCall } from '../normalize/genai-call.js';
 import type { DecodedSpan, DecodedTraces } from '../otlp/types.js';
-import type { LedgerWriter, WriteResult } from '../store/ledger-writer.js';
+import type { LedgerWriter, RefusedRow, WriteResult } from '../store/ledger-writer.js';
 import { rejectSpans } from './span-pass.js';
 import { priceRequestOf, toLlmCall, type PriceCall } from './to-llm-call.js';
 import type { ExportContext, ExportOutcome, TraceSink } from './trace-sink.js';
@@ -35,6 +35,8 @@ export interface IngestCounters {
   callsDuplicate: number;
   callsNested: number;
   callsUnpriced: number;
+  /** Calls DuckDB refused over their data: rejected by partial success, or (journal mode) quarantined. */
+  callsRefused: number;
   unallocatedCostNanos: bigint;
 }
 
@@ -55,6 +57,7 @@ export class IngestPipeline implements TraceSink {
     callsDuplicate: 0,
     callsNested: 0,
     callsUnpriced: 0,
+    callsRefused: 0,
     unallocatedCostNanos: 0n,
   };
   private readonly listeners: StoredBatchListener[];
@@ -92,19 +95,26 @@ export class IngestPipeline implements TraceSink {
 
     const write = this.deps.writer.writeDurably(rows);
     await write.durable;
-    const published = write.committed.then(
-      (result) => this.publish(accepted, context, rows, result),
-      // Acknowledged from the journal and not committed before a stop: the next start replays it.
-      () => undefined,
-    );
+    if (this.deps.writer.acknowledgesBeforeCommit) {
+      // Later stages run after the answer. Rows DuckDB refuses then stay in the journal's quarantine.
+      write.committed.then(
+        (result) => this.publish(accepted, context, rows, result),
+        // Acknowledged from the journal and not committed before a stop: the next start replays it.
+        () => undefined,
+      );
+      return { rejectedSpans: accepted.rejectedSpans, errorMessage: accepted.rejectionMessage };
+    }
     // Without a journal the batch is committed already; its later stages run before the answer, as they always did.
-    if (!this.deps.writer.acknowledgesBeforeCommit) await published;
-    return { rejectedSpans: accepted.rejectedSpans, errorMessage: accepted.rejectionMessage };
+    const result = await write.committed;
+    const answered = result.refused.length === 0 ? accepted : rejectSpans(accepted, refusedSpans(accepted, result.refused));
+    this.publish(answered, context, rows, result);
+    return { rejectedSpans: answered.rejectedSpans, errorMessage: answered.rejectionMessage };
   }
 
   /** Counts the committed batch and hands it to the later stages. */
-  private publish(traces: DecodedTraces, context: ExportContext, rows: LlmCall[], { inserted, nested, repeated }: WriteResult): void {
-    this.count(inserted, rows.length - inserted.length - nested, nested);
+  private publish(traces: DecodedTraces, context: ExportContext, rows: LlmCall[], { inserted, nested, repeated, refused }: WriteResult): void {
+    this.counters.callsRefused += refused.length;
+    this.count(inserted, rows.length - inserted.length - nested - refused.length, nested);
     if (this.listeners.length === 0) return;
     const calls = new Map(rows.map((row) => [`${row.trace_id}/${row.span_id}`, row]));
     for (const listener of this.listeners) {
@@ -127,4 +137,15 @@ export class IngestPipeline implements TraceSink {
       if (row.team === null && row.cost_nanos !== null) c.unallocatedCostNanos += row.cost_nanos;
     }
   }
+}
+
+/** The spans whose call rows DuckDB refused, by index, with its reason. */
+function refusedSpans(traces: DecodedTraces, refused: readonly RefusedRow[]): Map<number, string> {
+  const reasons = new Map(refused.map(({ row, reason }) => [`${row.trace_id}/${row.span_id}`, reason]));
+  const byIndex = new Map<number, string>();
+  traces.spans.forEach((span, index) => {
+    const reason = reasons.get(`${span.traceId}/${span.spanId}`);
+    if (reason !== undefined) byIndex.set(index, `span ${span.spanId}: the ledger refused it: ${reason}`);
+  });
+  return byIndex;
 }

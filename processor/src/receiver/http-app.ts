@@ -11,6 +11,7 @@ import {
   type PartialSuccess,
 } from '../otlp/index.js';
 import type { TraceSink } from '../pipeline/trace-sink.js';
+import { withoutQuotedText } from '../logging.js';
 import { classifyError, UnauthorizedError } from './errors.js';
 import { exportTraces } from './export-traces.js';
 import { routeAccess, type ReceiverGuard } from './guard.js';
@@ -122,12 +123,6 @@ function admitIngest(c: Context, guard: ReceiverGuard | undefined): string | und
   const principal = guard.authenticate(c.req.header('authorization'), ['ingest'], requestIdFor(c));
   guard.admit();
   return principal;
-}
-
-/** Decoder messages may quote request content (JSON.parse shows a snippet): logs keep what precedes any quote. */
-function withoutQuotedText(message: string): string {
-  const quote = message.indexOf('"');
-  return (quote < 0 ? message : `${message.slice(0, quote)}…`).slice(0, 300);
 }
 
 function readRequestBody(c: Context, limitBytes: number): Promise<Buffer> {

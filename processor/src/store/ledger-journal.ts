@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 const groupSuffix = '.csv';
 const partialSuffix = '.partial';
@@ -35,25 +35,58 @@ export class LedgerJournal {
 
   /** Writes `content` as the next group file and returns its path once data and name survive a crash. */
   async append(content: string): Promise<string> {
-    // Names sort in write order across restarts: the start time, then a counter.
-    const name = `${Date.now().toString().padStart(15, '0')}-${(this.sequence++).toString().padStart(9, '0')}`;
-    const partial = join(this.dir, `${name}${partialSuffix}`);
-    const file = join(this.dir, `${name}${groupSuffix}`);
-    const handle = await open(partial, 'w');
-    try {
-      await handle.writeFile(content);
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
-    await rename(partial, file);
-    await syncDirectory(this.dir);
+    const file = join(this.dir, `${this.nextName()}${groupSuffix}`);
+    await writeDurably(file, content);
     return file;
+  }
+
+  private get quarantineDir(): string {
+    const dir = join(this.dir, 'quarantine');
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  /** Names sort in write order across restarts: the start time, then a counter. */
+  private nextName(): string {
+    return `${Date.now().toString().padStart(15, '0')}-${(this.sequence++).toString().padStart(9, '0')}`;
+  }
+
+  /**
+   * Keeps rows DuckDB refused (they were acknowledged) in `quarantine/`, durably, and returns the file's path. Moved
+   * back into the journal directory once fixed, a file is committed at the next start (rows already stored skipped).
+   */
+  async quarantine(content: string): Promise<string> {
+    const file = join(this.quarantineDir, `${this.nextName()}${groupSuffix}`);
+    await writeDurably(file, content);
+    return file;
+  }
+
+  /** Moves a journal file DuckDB refuses into `quarantine/` (start-up: the file is not split, good rows and all). */
+  async quarantineFile(file: string): Promise<string> {
+    const target = join(this.quarantineDir, basename(file));
+    await rename(file, target);
+    await syncDirectory(this.quarantineDir);
+    await syncDirectory(this.dir);
+    return target;
   }
 
   async remove(file: string): Promise<void> {
     await rm(file, { force: true });
   }
+}
+
+/** Writes a `.partial` file, fsyncs it, then renames it into place: `file` exists only whole, and survives a crash. */
+async function writeDurably(file: string, content: string): Promise<void> {
+  const partial = `${file.slice(0, -groupSuffix.length)}${partialSuffix}`;
+  const handle = await open(partial, 'w');
+  try {
+    await handle.writeFile(content);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+  await rename(partial, file);
+  await syncDirectory(dirname(file));
 }
 
 /** A rename is durable only once the directory holding it is fsynced. */

@@ -11,6 +11,8 @@ import { RecentCallKeys, callHashSql, type RecentCallKeysOptions } from './recen
 import { dayOf, type DailySpend } from './spend-daily.js';
 import { StagingDir, sweepStagingLeftovers } from './staging-dir.js';
 import { splitByStartTime } from './start-time-ranges.js';
+import { withoutQuotedText } from '../logging.js';
+import { isDataError } from './duckdb-errors.js';
 import { inTransaction } from './transaction.js';
 
 export interface LedgerWriterOptions {
@@ -42,6 +44,13 @@ export interface WriteResult {
   nested: number;
   /** Rows the ledger held before this commit (retries, replays). */
   repeated: LlmCall[];
+  /** Rows DuckDB refused over their own data, with its reason: not in the ledger (journal mode: quarantined). */
+  refused: RefusedRow[];
+}
+
+export interface RefusedRow {
+  row: LlmCall;
+  reason: string;
 }
 
 /** A write's two moments: its rows survive a crash (`durable`), and they are in `llm_calls` (`committed`). */
@@ -68,6 +77,8 @@ interface StagedGroup {
   writes: PendingWrite[];
   rowCount: number;
   keptKeys: Set<string>;
+  /** The rows of `keptKeys`, in staging order. */
+  keptRows: LlmCall[];
   nestedKeys: Set<string>;
   remembered: RememberedCalls;
   /** Staged rows the ledger may hold already (retries, replays, hash collisions): DuckDB decides. */
@@ -158,7 +169,7 @@ export class LedgerWriter {
 
   writeDurably(rows: LlmCall[]): DurableWrite {
     if (this.closed) return refused(new RetryableError('the processor is shutting down', 5));
-    if (rows.length === 0) return { durable: Promise.resolve(), committed: Promise.resolve({ inserted: [], nested: 0, repeated: [] }) };
+    if (rows.length === 0) return { durable: Promise.resolve(), committed: Promise.resolve({ inserted: [], nested: 0, repeated: [], refused: [] }) };
     if (this.queuedRows > 0 && this.queuedRows + rows.length > this.options.maxQueuedRows) {
       return refused(new RetryableError(`write queue full (${this.queuedRows} rows waiting to be committed)`, 1, 429));
     }
@@ -318,6 +329,7 @@ export class LedgerWriter {
       writes,
       rowCount: rows.length,
       keptKeys: new Set(),
+      keptRows: [],
       nestedKeys: new Set(nested.map(rowKey)),
       // Remembered before the commit so the next group, staged meanwhile, sees this one's call spans.
       remembered: this.options.nestedCalls.remember(rows),
@@ -331,6 +343,7 @@ export class LedgerWriter {
       const key = rowKey(row);
       if (group.keptKeys.has(key)) continue;
       group.keptKeys.add(key);
+      group.keptRows.push(row);
       if (this.recentKeys.isSurelyNew(row)) surelyNew.push(row);
       else group.maybeStored.push(row);
       group.days.add(dayOf(row.start_time.getTime()));
@@ -350,35 +363,94 @@ export class LedgerWriter {
 
   /**
    * Inserts the groups' rows that are not in the ledger yet in one statement, and answers their writers. Throws
-   * when the INSERT fails; nothing is answered then.
+   * when the INSERT fails for another reason than the rows' own data; nothing is answered then.
    */
   private async commit(groups: StagedGroup[]): Promise<void> {
     const maybeStored = groups.flatMap((group) => group.maybeStored);
     const stored = await this.findStored(maybeStored);
     const files = groups.flatMap((group) => (group.file === null ? [] : [group.file]));
     const uniqueRows = groups.reduce((sum, group) => sum + group.keptKeys.size, 0);
+    let refused = new Map<string, string>();
     if (uniqueRows > stored.size) {
       await this.options.dailySpend?.touch(this.connection, new Set(groups.flatMap((group) => [...group.days])));
       // One statement: atomic and durable when it returns. Commits never overlap, so no other writer can slip a
       // row in between the lookup above and this insert.
       const insert = `INSERT INTO llm_calls ${selectStagedCalls(files)}`;
-      if (stored.size === 0) await this.connection.run(insert);
-      else await this.connection.run(`${insert} WHERE NOT list_contains($stored, trace_id || '/' || span_id)`, { stored: listValue([...stored]) });
+      try {
+        if (stored.size === 0) await this.connection.run(insert);
+        else await this.connection.run(`${insert} WHERE NOT list_contains($stored, trace_id || '/' || span_id)`, { stored: listValue([...stored]) });
+      } catch (error) {
+        if (!isDataError(error)) throw error;
+        refused = await this.insertAroundRefused(groups, stored, error);
+      }
     }
     for (const file of files) await (this.options.journal?.remove(file) ?? rm(file, { force: true }));
     this.recentKeys.add(maybeStored.filter((row) => !stored.has(rowKey(row))));
     for (const group of groups) {
       this.queuedRows -= group.rowCount;
-      const inserted = new Set([...group.keptKeys].filter((key) => !stored.has(key)));
+      const inserted = new Set([...group.keptKeys].filter((key) => !stored.has(key) && !refused.has(key)));
       for (const write of group.writes) {
         write.durable.resolve();
         write.committed.resolve({
           inserted: write.rows.filter((row) => inserted.delete(rowKey(row))),
           nested: write.rows.filter((row) => group.nestedKeys.has(rowKey(row))).length,
           repeated: stored.size === 0 ? [] : write.rows.filter((row) => stored.has(rowKey(row))),
+          refused: refused.size === 0 ? [] : write.rows.flatMap((row) => {
+            const reason = refused.get(rowKey(row));
+            return reason === undefined ? [] : [{ row, reason }];
+          }),
         });
       }
     }
+  }
+
+  /**
+   * After DuckDB refused a commit over its data (a value it cannot store, a constraint): inserts the new rows in
+   * halves, recursively, so only the rows refused on their own stay out, about 2·log2(rows) more INSERTs for each.
+   * Without it one bad row would fail every request sharing its commit, on every retry (journal mode: every
+   * commit after it). Refused rows the journal acknowledged are kept in its quarantine. Other errors are thrown.
+   */
+  private async insertAroundRefused(groups: StagedGroup[], stored: Set<string>, firstError: unknown): Promise<Map<string, string>> {
+    // Halves already inserted when another error stops this: the commit's retry must look every row up.
+    for (const group of groups) group.maybeStored = group.keptRows;
+    const refused = new Map<string, LlmCall>();
+    const reasons = new Map<string, string>();
+    const file = this.staging.file('refused-halves.csv');
+    const insert = async (rows: LlmCall[], knownError: unknown): Promise<void> => {
+      let error = knownError;
+      if (error === null) {
+        try {
+          await writeFile(file, rows.map(llmCallCsvLine).join(''));
+          await this.connection.run(`INSERT INTO llm_calls ${selectStagedCalls([file])}`);
+          return;
+        } catch (attemptError) {
+          if (!isDataError(attemptError)) throw attemptError;
+          error = attemptError;
+        }
+      }
+      const [only] = rows;
+      if (rows.length === 1 && only !== undefined) {
+        refused.set(rowKey(only), only);
+        reasons.set(rowKey(only), (error as Error).message.split('\n')[0] ?? '');
+        return;
+      }
+      const half = Math.ceil(rows.length / 2);
+      await insert(rows.slice(0, half), null);
+      await insert(rows.slice(half), null);
+    };
+    try {
+      await insert(groups.flatMap((group) => group.keptRows.filter((row) => !stored.has(rowKey(row)))), firstError);
+    } finally {
+      await rm(file, { force: true });
+    }
+    if (refused.size > 0) {
+      const quarantined = await this.options.journal?.quarantine([...refused.values()].map(llmCallCsvLine).join(''));
+      this.options.logger.error(
+        { rows: refused.size, reason: withoutQuotedText(reasons.values().next().value ?? ''), quarantined },
+        quarantined === undefined ? 'DuckDB refused rows over their data; their spans are rejected' : 'DuckDB refused acknowledged rows over their data; they are kept in the journal quarantine',
+      );
+    }
+    return reasons;
   }
 
   /**
@@ -440,8 +512,8 @@ function refused(error: RetryableError): DurableWrite {
 /**
  * At start-up, before anything else reads the ledger: commits the rows a previous run acknowledged from its
  * journal and did not commit, each file in one transaction (rows already in the ledger are skipped, so a file
- * whose commit finished just before the crash adds nothing). A file that cannot be read stops the start, named,
- * rather than be dropped: its rows were acknowledged.
+ * whose commit finished just before the crash adds nothing). A file DuckDB refuses over its data goes to the
+ * quarantine; one that cannot be read stops the start, named, rather than be dropped: its rows were acknowledged.
  */
 async function replayJournal(connection: DuckDBConnection, journal: LedgerJournal, options: LedgerWriterOptions): Promise<void> {
   for (const file of journal.leftovers()) {
@@ -466,6 +538,14 @@ async function replayJournal(connection: DuckDBConnection, journal: LedgerJourna
         return result.rowsChanged;
       });
     } catch (error) {
+      if (isDataError(error)) {
+        const quarantined = await journal.quarantineFile(file);
+        options.logger.error(
+          { file: quarantined, reason: withoutQuotedText((error as Error).message) },
+          'DuckDB refuses rows of a ledger journal file over their data; the file is moved to the journal quarantine and the start goes on',
+        );
+        continue;
+      }
       throw new Error(`cannot replay the ledger journal file ${file}: ${(error as Error).message}`, { cause: error });
     }
     options.logger.warn({ file, rows, inserted }, 'committed acknowledged rows from the ledger journal');
