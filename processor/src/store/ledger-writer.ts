@@ -2,8 +2,10 @@ import { rm, writeFile } from 'node:fs/promises';
 import { listValue, type DuckDBConnection, type DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import type { Logger } from 'pino';
 import type { LlmCall } from '../ledger/llm-call.js';
+import { withoutQuotedText } from '../logging.js';
 import type { NestedCallFilter, RememberedCalls } from '../pipeline/nested-calls.js';
 import { RetryableError } from '../pipeline/trace-sink.js';
+import { isDataError } from './duckdb-errors.js';
 import { timestamp } from './llm-call-appender.js';
 import type { LedgerJournal } from './ledger-journal.js';
 import { llmCallCsvLine, selectStagedCalls } from './llm-call-csv.js';
@@ -11,8 +13,6 @@ import { RecentCallKeys, callHashSql, type RecentCallKeysOptions } from './recen
 import { dayOf, type DailySpend } from './spend-daily.js';
 import { StagingDir, sweepStagingLeftovers } from './staging-dir.js';
 import { splitByStartTime } from './start-time-ranges.js';
-import { withoutQuotedText } from '../logging.js';
-import { isDataError } from './duckdb-errors.js';
 import { inTransaction } from './transaction.js';
 
 export interface LedgerWriterOptions {
@@ -370,7 +370,7 @@ export class LedgerWriter {
     const stored = await this.findStored(maybeStored);
     const files = groups.flatMap((group) => (group.file === null ? [] : [group.file]));
     const uniqueRows = groups.reduce((sum, group) => sum + group.keptKeys.size, 0);
-    let refused = new Map<string, string>();
+    let refusedReasons = new Map<string, string>();
     if (uniqueRows > stored.size) {
       await this.options.dailySpend?.touch(this.connection, new Set(groups.flatMap((group) => [...group.days])));
       // One statement: atomic and durable when it returns. Commits never overlap, so no other writer can slip a
@@ -381,22 +381,22 @@ export class LedgerWriter {
         else await this.connection.run(`${insert} WHERE NOT list_contains($stored, trace_id || '/' || span_id)`, { stored: listValue([...stored]) });
       } catch (error) {
         if (!isDataError(error)) throw error;
-        refused = await this.insertAroundRefused(groups, stored, error);
+        refusedReasons = await this.insertAroundRefused(groups, stored, error);
       }
     }
     for (const file of files) await (this.options.journal?.remove(file) ?? rm(file, { force: true }));
     this.recentKeys.add(maybeStored.filter((row) => !stored.has(rowKey(row))));
     for (const group of groups) {
       this.queuedRows -= group.rowCount;
-      const inserted = new Set([...group.keptKeys].filter((key) => !stored.has(key) && !refused.has(key)));
+      const inserted = new Set([...group.keptKeys].filter((key) => !stored.has(key) && !refusedReasons.has(key)));
       for (const write of group.writes) {
         write.durable.resolve();
         write.committed.resolve({
           inserted: write.rows.filter((row) => inserted.delete(rowKey(row))),
           nested: write.rows.filter((row) => group.nestedKeys.has(rowKey(row))).length,
           repeated: stored.size === 0 ? [] : write.rows.filter((row) => stored.has(rowKey(row))),
-          refused: refused.size === 0 ? [] : write.rows.flatMap((row) => {
-            const reason = refused.get(rowKey(row));
+          refused: refusedReasons.size === 0 ? [] : write.rows.flatMap((row) => {
+            const reason = refusedReasons.get(rowKey(row));
             return reason === undefined ? [] : [{ row, reason }];
           }),
         });
@@ -413,7 +413,7 @@ export class LedgerWriter {
   private async insertAroundRefused(groups: StagedGroup[], stored: Set<string>, firstError: unknown): Promise<Map<string, string>> {
     // Halves already inserted when another error stops this: the commit's retry must look every row up.
     for (const group of groups) group.maybeStored = group.keptRows;
-    const refused = new Map<string, LlmCall>();
+    const refusedRows = new Map<string, LlmCall>();
     const reasons = new Map<string, string>();
     const file = this.staging.file('refused-halves.csv');
     const insert = async (rows: LlmCall[], knownError: unknown): Promise<void> => {
@@ -430,7 +430,7 @@ export class LedgerWriter {
       }
       const [only] = rows;
       if (rows.length === 1 && only !== undefined) {
-        refused.set(rowKey(only), only);
+        refusedRows.set(rowKey(only), only);
         reasons.set(rowKey(only), (error as Error).message.split('\n')[0] ?? '');
         return;
       }
@@ -443,10 +443,10 @@ export class LedgerWriter {
     } finally {
       await rm(file, { force: true });
     }
-    if (refused.size > 0) {
-      const quarantined = await this.options.journal?.quarantine([...refused.values()].map(llmCallCsvLine).join(''));
+    if (refusedRows.size > 0) {
+      const quarantined = await this.options.journal?.quarantine([...refusedRows.values()].map(llmCallCsvLine).join(''));
       this.options.logger.error(
-        { rows: refused.size, reason: withoutQuotedText(reasons.values().next().value ?? ''), quarantined },
+        { rows: refusedRows.size, reason: withoutQuotedText(reasons.values().next().value ?? ''), quarantined },
         quarantined === undefined ? 'DuckDB refused rows over their data; their spans are rejected' : 'DuckDB refused acknowledged rows over their data; they are kept in the journal quarantine',
       );
     }
