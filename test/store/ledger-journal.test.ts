@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LlmCall } from '../../processor/src/ledger/llm-call.js';
 import { parseConfig } from '../../processor/src/config/load-config.js';
 import { NestedCallFilter } from '../../processor/src/pipeline/nested-calls.js';
@@ -11,39 +11,23 @@ import { LedgerWriter } from '../../processor/src/store/ledger-writer.js';
 import { llmCallCsvLine } from '../../processor/src/store/llm-call-csv.js';
 import { DailySpend } from '../../processor/src/store/spend-daily.js';
 import { tempDir } from '../reliability/support.js';
+import { closedAfterEach, holdCommits, type OpenLedger } from '../support/ledger-writers.js';
 import { llmCallRow } from '../support/llm-call-row.js';
 
 // storage.ack: journal: a write is acknowledged once its rows are fsynced in <db>.journal/, committed after.
 
 const logger = pino({ level: 'silent' });
-const open: Array<{ db: Database; writer?: LedgerWriter }> = [];
-
-afterEach(async () => {
-  for (const { db, writer } of open.splice(0)) {
-    await writer?.close().catch(() => undefined);
-    await db.close();
-  }
-});
+const open = closedAfterEach();
 
 async function setup(dbPath = join(tempDir('gc-journal-'), 'ledger.duckdb'), log = logger) {
   const db = await openDatabase(dbPath);
   const dailySpend = await DailySpend.open(db.connection);
   const journal = LedgerJournal.open(`${dbPath}.journal`);
-  const entry: { db: Database; writer?: LedgerWriter } = { db };
+  const entry: OpenLedger = { db };
   open.push(entry);
   const writer = await LedgerWriter.open(db.instance, { maxBatchRows: 1000, maxQueuedRows: 10_000, logger: log, nestedCalls: new NestedCallFilter(), dailySpend, journal });
   entry.writer = writer;
   return { db, writer, journalDir: journal.dir, dbPath };
-}
-
-/** Holds the writer's commits back (a task between commits that waits) until the returned function is called. */
-function holdCommits(writer: LedgerWriter): () => void {
-  let release = () => {};
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  void writer.runBetweenCommits(() => released);
-  return release;
 }
 
 let spanCounter = 0;

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LlmCall } from '../../processor/src/ledger/llm-call.js';
 import { NestedCallFilter } from '../../processor/src/pipeline/nested-calls.js';
 import { openDatabase, type Database } from '../../processor/src/store/database.js';
@@ -9,6 +9,7 @@ import { LedgerJournal } from '../../processor/src/store/ledger-journal.js';
 import { LedgerWriter, type WriteResult } from '../../processor/src/store/ledger-writer.js';
 import { llmCallCsvLine } from '../../processor/src/store/llm-call-csv.js';
 import { ledgerRefusingPoison } from '../reliability/support.js';
+import { closedAfterEach, holdCommits, type OpenLedger } from '../support/ledger-writers.js';
 import { llmCallRow } from '../support/llm-call-row.js';
 
 // A row DuckDB refuses over its own data (here a CHECK constraint the ledger was created with; in the wild a value
@@ -16,17 +17,11 @@ import { llmCallRow } from '../support/llm-call-row.js';
 // nor (acknowledged from the journal) every commit after it.
 
 const logger = pino({ level: 'silent' });
-const open: Array<{ db: Database; writer?: LedgerWriter }> = [];
-afterEach(async () => {
-  for (const { db, writer } of open.splice(0)) {
-    await writer?.close().catch(() => undefined);
-    await db.close();
-  }
-});
+const open = closedAfterEach();
 
 async function setup(path: string, ack: 'commit' | 'journal') {
   const db = await openDatabase(path);
-  const entry: { db: Database; writer?: LedgerWriter } = { db };
+  const entry: OpenLedger = { db };
   open.push(entry);
   const journal = ack === 'journal' ? LedgerJournal.open(`${path}.journal`) : undefined;
   entry.writer = await LedgerWriter.open(db.instance, { maxBatchRows: 1000, maxQueuedRows: 10_000, logger, nestedCalls: new NestedCallFilter(), journal });
@@ -36,16 +31,6 @@ async function setup(path: string, ack: 'commit' | 'journal') {
 let spanCounter = 0;
 function call(team = 'search'): LlmCall {
   return llmCallRow(new Date(Date.now() - 60_000), { span_id: (++spanCounter).toString(16).padStart(16, '0'), team });
-}
-
-/** Holds the writer's commits back until the returned function is called, so the writes queued meanwhile share one. */
-function holdCommits(writer: LedgerWriter): () => void {
-  let release = () => {};
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  void writer.runBetweenCommits(() => released);
-  return release;
 }
 
 async function storedTeams(db: Database): Promise<string[]> {
