@@ -75,7 +75,7 @@ SELECT
   calls::BIGINT                            AS calls,
   actions_with_unpriced_calls,
   total_cost_usd,
-  CAST(mean_cost_usd AS DECIMAL(18, 9))    AS mean_cost_usd,
+  CAST(mean_cost_usd AS DECIMAL(38, 9))    AS mean_cost_usd,
   quantiles[1]                             AS p50_cost_usd,
   quantiles[2]                             AS p95_cost_usd
 FROM per_group

@@ -35,8 +35,8 @@ SELECT
   sum(c.cache_read_tokens)                                                             AS cache_read_tokens,
   sum(c.cache_write_tokens)                                                            AS cache_write_tokens,
   sum(c.reasoning_tokens)                                                              AS reasoning_tokens,
-  sum(c.cost_usd)::DECIMAL(18, 9)                                                      AS cost_usd,
-  coalesce(sum(c.cost_usd) FILTER (WHERE c.status = 'error'), 0)::DECIMAL(18, 9)      AS failed_cost_usd,
+  sum(c.cost_usd)::DECIMAL(38, 9)                                                      AS cost_usd,
+  coalesce(sum(c.cost_usd) FILTER (WHERE c.status = 'error'), 0)::DECIMAL(38, 9)      AS failed_cost_usd,
   list_sort(list(DISTINCT coalesce(c.response_model, c.request_model))
             FILTER (WHERE coalesce(c.response_model, c.request_model) IS NOT NULL))   AS models,
   coalesce(any_value(r.complete), false)                                               AS complete,

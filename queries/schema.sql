@@ -65,8 +65,8 @@ CREATE TABLE IF NOT EXISTS actions (
   cache_read_tokens   BIGINT,
   cache_write_tokens  BIGINT,
   reasoning_tokens    BIGINT,
-  cost_usd            DECIMAL(18, 9),
-  failed_cost_usd     DECIMAL(18, 9),
+  cost_usd            DECIMAL(38, 9),     -- sums: calls each under DECIMAL(18, 9)'s billion dollars can add up past it
+  failed_cost_usd     DECIMAL(38, 9),
   models              VARCHAR[],
   complete            BOOLEAN NOT NULL,
   updated_at          TIMESTAMP NOT NULL

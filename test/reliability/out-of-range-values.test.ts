@@ -109,17 +109,24 @@ describe('numbers past the ledger columns', () => {
     expect([...(await readLedger(processor.dbPath)).ids].sort()).toStrictEqual([`${traceId}/00000000000000e1`, `${traceId}/00000000000000e3`]);
   });
 
-  it('a trace whose calls fit the ledger but whose costs sum past actions.cost_usd does not stop a restart', async () => {
+  it('a trace whose calls fit the ledger and whose costs sum past a billion dollars gets its action at a restart', async () => {
     processor = await startProcessor();
-    // Two reported costs of $600 million: each fits DECIMAL(18, 9), their sum does not.
+    // Two reported costs of $600 million: each fits llm_calls' DECIMAL(18, 9); actions.cost_usd, DECIMAL(38, 9), holds their sum.
     const reported = (spanId: string) => span(spanId, 'no-such-model', { 'gen_ai.usage.cost': doubleValue(6e8) });
     expect(await post(processor.httpUrl, request([reported('00000000000000d1'), reported('00000000000000d2')]))).toStrictEqual({ status: 200, body: {} });
     // Killed before the roll-up wrote the trace: the next start recovers actions for calls left without one.
     await processor.stop('SIGKILL');
     processor = await startProcessor({ dbPath: processor.dbPath });
-    expect(processor.logs.some((line) => line.msg === 'recovering actions for calls left without one failed over their data; starting without them')).toBe(true);
+    expect(processor.logs.filter((line) => Number(line['level']) >= 50)).toEqual([]);
     expect((await post(processor.httpUrl, request([fits('00000000000000d3')]))).status).toBe(200);
     expect(await processor.stop('SIGTERM')).toBe(0);
     expect((await readLedger(processor.dbPath)).rows).toBe(3);
+    const db = await openDatabase(processor.dbPath, { readOnly: true });
+    try {
+      const action = await db.connection.runAndReadAll(`SELECT calls, cost_usd::VARCHAR FROM actions WHERE trace_id = '${traceId}'`);
+      expect(action.getRows()).toEqual([[3, '1200000000.002800000']]);
+    } finally {
+      await db.close();
+    }
   });
 });

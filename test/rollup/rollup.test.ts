@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import type { DecodedSpan } from '../../processor/src/otlp/types.js';
 import { ActionStore } from '../../processor/src/rollup/action-store.js';
 import { RollupStage } from '../../processor/src/rollup/rollup-stage.js';
 import { TraceBuffer } from '../../processor/src/rollup/trace-buffer.js';
+import { queriesDir } from '../../processor/src/store/database.js';
 import { openLedger } from '../support/ledger-harness.js';
 import { makeSpan } from '../support/spans.js';
 
@@ -281,17 +282,31 @@ describe('roll-up: one action per trace', () => {
     expect(await ledger.query(`SELECT feature, json_valid(attributes) AS valid FROM llm_calls`)).toEqual([{ feature: '\ufffd', valid: true }]);
   });
 
-  it('drops the traces whose action row DuckDB refuses (a sum past DECIMAL(18, 9)) and writes the others, instead of retrying the batch forever', async () => {
+  it('writes a trace whose calls, each under llm_calls\' billion dollars, sum past it', async () => {
     const { ledger, stage, advance, send } = await setup();
-    // Each call fits llm_calls ($600 million at $2 per million input tokens); their sum does not fit actions.cost_usd.
+    // Each call fits llm_calls ($600 million at $2 per million input tokens); actions.cost_usd holds their sum.
+    const t = trace(39);
+    await send([
+      root(t, 'POST /api/huge'),
+      call(t, '0000000000000001', 'f'.repeat(16), 'priced-chat', 300_000_000_000_000, 0),
+      call(t, '0000000000000002', 'f'.repeat(16), 'priced-chat', 300_000_000_000_000, 0),
+    ]);
+    advance(5_000);
+    await stage.tick();
+    expect(await actions(ledger)).toMatchObject([{ trace_id: t, calls: 2, cost: '1200000000.000000000' }]);
+    expect(stage.counters).toMatchObject({ writeFailures: 0, actionsDropped: 0 });
+  });
+
+  it('drops the traces whose action row DuckDB refuses over its data and writes the others, instead of retrying the batch forever', async () => {
+    const { ledger, stage, advance, send } = await setup();
+    // A constraint the data breaks stands in for whatever value a future DuckDB may refuse.
+    const ddl = /CREATE TABLE IF NOT EXISTS actions \([\s\S]*?\n\);/.exec(readFileSync(`${queriesDir}schema.sql`, 'utf8'))?.[0] ?? '';
+    await ledger.query('DROP TABLE actions');
+    await ledger.query(ddl.replace('action              VARCHAR NOT NULL,', "action VARCHAR NOT NULL CHECK (action <> 'POST /api/refused'),"));
     const poisoned = Array.from({ length: 9 }, (_, i) => trace(40 + i));
     const fine = trace(60);
     await send([
-      ...poisoned.flatMap((t, i) => [
-        root(t, 'POST /api/huge'),
-        call(t, (2 * i + 1).toString(16).padStart(16, '0'), 'f'.repeat(16), 'priced-chat', 300_000_000_000_000, 0),
-        call(t, (2 * i + 2).toString(16).padStart(16, '0'), 'f'.repeat(16), 'priced-chat', 300_000_000_000_000, 0),
-      ]),
+      ...poisoned.flatMap((t, i) => [root(t, 'POST /api/refused'), call(t, (i + 1).toString(16).padStart(16, '0'), 'f'.repeat(16), 'priced-chat', 1000, 100)]),
       root(fine, 'POST /api/search'),
       call(fine, '00000000000000f0', 'f'.repeat(16), 'priced-chat', 1000, 100),
     ]);
@@ -300,7 +315,7 @@ describe('roll-up: one action per trace', () => {
     expect(await actions(ledger)).toMatchObject([{ trace_id: fine, calls: 1, cost: '0.002800000' }]);
     // The batch, then each poisoned trace alone.
     expect(stage.counters).toMatchObject({ writeFailures: 10, actionsDropped: 9 });
-    expect(await ledger.query(`SELECT count(*) AS calls FROM llm_calls`)).toEqual([{ calls: 19n }]);
+    expect(await ledger.query(`SELECT count(*) AS calls FROM llm_calls`)).toEqual([{ calls: 10n }]);
 
     const later = trace(61);
     await send([root(later, 'POST /api/search'), call(later, '00000000000000f1', 'f'.repeat(16), 'priced-chat', 1000, 100)]);

@@ -57,3 +57,34 @@ describe('opening a ledger an older version wrote', () => {
     }
   });
 });
+
+describe('opening a ledger whose actions keep costs in DECIMAL(18, 9)', () => {
+  it('widens actions.cost_usd and failed_cost_usd to DECIMAL(38, 9), keeping every value, so a trace can sum past $1e9', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gc-schema-'));
+    dirs.push(dir);
+    const path = join(dir, 'ledger.duckdb');
+    {
+      const narrow = readFileSync(`${queriesDir}schema.sql`, 'utf8').replace(
+        /cost_usd {12}DECIMAL\(38, 9\),[^\n]*\n {2}failed_cost_usd {5}DECIMAL\(38, 9\),/,
+        'cost_usd            DECIMAL(18, 9),\n  failed_cost_usd     DECIMAL(18, 9),',
+      );
+      const instance = await DuckDBInstance.create(path);
+      const connection = await instance.connect();
+      await connection.run(narrow);
+      await connection.run(`INSERT INTO actions (trace_id, action, start_time, end_time, calls, failed_calls, unpriced_calls, cost_usd, failed_cost_usd, complete, updated_at)
+        VALUES ('${'a'.repeat(32)}', 'support.answer', TIMESTAMP '2026-11-01', TIMESTAMP '2026-11-01', 2, 1, 0, 999999999.123456789, 0.5, true, TIMESTAMP '2026-11-01')`);
+      expect((await connection.runAndReadAll(costTypes)).getRows()).toEqual([['DECIMAL(18,9)'], ['DECIMAL(18,9)']]);
+      connection.closeSync();
+      instance.closeSync();
+    }
+    for (let opening = 0; opening < 2; opening++) {
+      const db = await openDatabase(path);
+      expect((await db.connection.runAndReadAll(costTypes)).getRows()).toEqual([['DECIMAL(38,9)'], ['DECIMAL(38,9)']]);
+      const kept = await db.connection.runAndReadAll(`SELECT cost_usd::VARCHAR, failed_cost_usd::VARCHAR, (cost_usd * 2)::VARCHAR FROM actions`);
+      expect(kept.getRows()).toEqual([['999999999.123456789', '0.500000000', '1999999998.246913578']]);
+      await db.close();
+    }
+  });
+});
+
+const costTypes = `SELECT data_type FROM duckdb_columns() WHERE table_name = 'actions' AND column_name IN ('cost_usd', 'failed_cost_usd') ORDER BY column_name`;

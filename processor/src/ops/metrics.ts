@@ -119,7 +119,7 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
   counter('genai_chargeback_late_spans_total', 'Spans that arrived after their trace was rolled up (its action was updated).', [], one(() => sources.rollup.counters.lateSpans));
   counter('genai_chargeback_actions_written_total', 'Action rows written by the roll-up.', [], one(() => sources.rollup.counters.actionsWritten));
   counter('genai_chargeback_action_write_failures_total', 'Roll-up writes that failed (retried, or split to find a trace whose row DuckDB refuses).', [], one(() => sources.rollup.counters.writeFailures));
-  counter('genai_chargeback_actions_dropped_total', 'Traces whose action row DuckDB refused over its data (a cost sum past DECIMAL(18, 9)): dropped, their calls kept in llm_calls.', [], one(() => sources.rollup.counters.actionsDropped));
+  counter('genai_chargeback_actions_dropped_total', 'Traces whose action row DuckDB refused over its data: dropped, their calls kept in llm_calls.', [], one(() => sources.rollup.counters.actionsDropped));
   counter('genai_chargeback_actions_read_back_total', 'Action rows the roll-up computed by reading their calls back from the ledger (late spans, retried calls).', [], one(() => sources.rollup.counters.actionsReadBack));
   counter(
     'genai_chargeback_action_writes_total',

@@ -110,7 +110,7 @@ function insertRoots(file: string): string {
 function insertActionRows(file: string): string {
   return `INSERT INTO actions BY NAME
     SELECT * EXCLUDE (start_ms, end_ms, cost_usd, failed_cost_usd), epoch_ms(start_ms) AS start_time, epoch_ms(end_ms) AS end_time,
-           cost_usd::DECIMAL(18, 9) AS cost_usd, failed_cost_usd::DECIMAL(18, 9) AS failed_cost_usd, now() AT TIME ZONE 'UTC' AS updated_at
+           cost_usd::DECIMAL(38, 9) AS cost_usd, failed_cost_usd::DECIMAL(38, 9) AS failed_cost_usd, now() AT TIME ZONE 'UTC' AS updated_at
     FROM ${readStaged(file, actionColumns)}`;
 }
 

@@ -192,7 +192,7 @@ export class RollupStage implements StoredBatchListener {
 
   /**
    * After a failed write, its traces one at a time. A trace whose own write fails over its data (DuckDB refuses a
-   * value of its row: a sum past DECIMAL(18, 9), a JSON object past the reader's limit) is dropped, counted and
+   * value of its row, e.g. a JSON object past the reader's limit) is dropped, counted and
    * logged rather than holding up every trace after it; its calls stay in the ledger, for `rebuild-actions` once
    * the cause is gone. Any other failure (I/O, memory) stops there: the traces not written yet are returned.
    */

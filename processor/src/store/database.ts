@@ -34,6 +34,7 @@ export async function openDatabase(path: string, options: { readOnly?: boolean; 
     const schema = await readFile(`${queriesDir}schema.sql`, 'utf8');
     await connection.run(schema);
     await dropPrimaryKeys(connection, schema);
+    await widenActionCosts(connection);
     await connection.run(await readFile(`${queriesDir}spend-days.sql`, 'utf8'));
   }
   return {
@@ -68,6 +69,18 @@ async function dropPrimaryKeys(connection: DuckDBConnection, schema: string): Pr
       await connection.run(`DROP TABLE ${table}_keyed`);
     }
   });
+}
+
+/** A ledger written by an older version keeps action costs in DECIMAL(18, 9), which a trace's sum can pass. */
+async function widenActionCosts(connection: DuckDBConnection): Promise<void> {
+  const narrow = await connection.runAndReadAll(
+    `SELECT column_name FROM duckdb_columns()
+     WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'actions'
+       AND column_name IN ('cost_usd', 'failed_cost_usd') AND data_type = 'DECIMAL(18,9)'`,
+  );
+  for (const column of (narrow.getColumnsJS()[0] ?? []).map(String)) {
+    await connection.run(`ALTER TABLE actions ALTER COLUMN ${column} SET DATA TYPE DECIMAL(38, 9)`);
+  }
 }
 
 /** Tables the reports read that a ledger written by an older version does not have yet. */
