@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -15,14 +15,22 @@ const partialSuffix = '.partial';
 export class LedgerJournal {
   private sequence = 0;
 
-  private constructor(readonly dir: string) {}
+  /** Rows DuckDB refused: kept, and not replayed until moved back. Made at the first refusal. */
+  private readonly quarantineDir: string;
+
+  private constructor(readonly dir: string) {
+    this.quarantineDir = join(dir, 'quarantine');
+  }
 
   static open(dir: string): LedgerJournal {
+    const journal = new LedgerJournal(dir);
     mkdirSync(dir, { recursive: true });
-    for (const name of readdirSync(dir)) {
-      if (name.endsWith(partialSuffix)) rmSync(join(dir, name), { force: true });
+    for (const each of [journal.dir, journal.quarantineDir].filter((path) => existsSync(path))) {
+      for (const name of readdirSync(each)) {
+        if (name.endsWith(partialSuffix)) rmSync(join(each, name), { force: true });
+      }
     }
-    return new LedgerJournal(dir);
+    return journal;
   }
 
   /** Files a previous run acknowledged and did not commit, oldest first. */
@@ -40,12 +48,6 @@ export class LedgerJournal {
     return file;
   }
 
-  private get quarantineDir(): string {
-    const dir = join(this.dir, 'quarantine');
-    mkdirSync(dir, { recursive: true });
-    return dir;
-  }
-
   /** Names sort in write order across restarts: the start time, then a counter. */
   private nextName(): string {
     return `${Date.now().toString().padStart(15, '0')}-${(this.sequence++).toString().padStart(9, '0')}`;
@@ -56,6 +58,7 @@ export class LedgerJournal {
    * back into the journal directory once fixed, a file is committed at the next start (rows already stored skipped).
    */
   async quarantine(content: string): Promise<string> {
+    await this.makeQuarantineDir();
     const file = join(this.quarantineDir, `${this.nextName()}${groupSuffix}`);
     await writeDurably(file, content);
     return file;
@@ -63,11 +66,18 @@ export class LedgerJournal {
 
   /** Moves a journal file DuckDB refuses into `quarantine/` (start-up: the file is not split, good rows and all). */
   async quarantineFile(file: string): Promise<string> {
+    await this.makeQuarantineDir();
     const target = join(this.quarantineDir, basename(file));
     await rename(file, target);
     await syncDirectory(this.quarantineDir);
     await syncDirectory(this.dir);
     return target;
+  }
+
+  /** The directory's own entry must survive a crash too, before a file in it is trusted to. */
+  private async makeQuarantineDir(): Promise<void> {
+    mkdirSync(this.quarantineDir, { recursive: true });
+    await syncDirectory(this.dir);
   }
 
   async remove(file: string): Promise<void> {
