@@ -63,7 +63,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const pipeline = new IngestPipeline({ writer, priceCall: (request) => priceCall(priceBook, request), rules, logger });
 
   const actionStore = await ActionStore.open(db.instance);
-  // Calls whose trace DuckDB cannot give an action row (a value of its row it refuses) must not keep the service
+  // Calls whose trace DuckDB cannot give an action row (it refuses a value of the row) must not keep the service
   // from starting on every restart: their calls are in the ledger, and the roll-up drops such a trace too.
   const recovered = await actionStore.recoverMissing().catch((error: unknown) => {
     if (!isDataError(error)) throw error;

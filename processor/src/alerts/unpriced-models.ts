@@ -4,8 +4,8 @@ import { alertKey, type Alert } from './alert.js';
 const once = new Date(0);
 const dayMs = 86_400_000;
 
-/** What the alerts table says about today's unpriced-model alerts, so a restart does not reopen the day's allowance. */
-export interface UnpricedModelsToday {
+/** A UTC day (days since 1970-01-01) and the new unpriced models alerted one by one in it. */
+interface AlertedToday {
   day: number;
   raised: number;
 }
@@ -17,10 +17,16 @@ export interface UnpricedModelsToday {
  * alerted the first day it is seen within the allowance.
  */
 export class UnpricedModelAlerter {
-  constructor(
+  private constructor(
     private readonly perDay: number,
-    private today: UnpricedModelsToday,
+    private today: AlertedToday,
   ) {}
+
+  /** Starts from what the alerts table says about today (`raisedSince`), so a restart does not reopen its allowance. */
+  static async open(perDay: number, now: Date, raisedSince: (kind: 'unpriced_model', windowStart: Date, since: Date) => Promise<number>): Promise<UnpricedModelAlerter> {
+    const day = Math.floor(now.getTime() / dayMs);
+    return new UnpricedModelAlerter(perDay, { day, raised: await raisedSince('unpriced_model', once, new Date(day * dayMs)) });
+  }
 
   /** The alerts to raise for these stored calls, given which keys were raised before. */
   alerts(calls: readonly LlmCall[], now: Date, wasRaised: (key: string) => boolean): Alert[] {

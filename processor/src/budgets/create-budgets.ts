@@ -50,11 +50,9 @@ export async function createBudgets(config: Pick<Config, 'budgets' | 'alerts'>, 
   const tracker = new SpendTracker(budgets, await loadBudgetSpend(signals, budgets, now()), now());
   const alerts = await AlertCenter.open(deps.db, config.alerts, { logger: deps.logger, now });
 
-  const today = Math.floor(now().getTime() / 86_400_000);
-  const unpricedModels = new UnpricedModelAlerter(config.alerts.unpriced_models_per_day, {
-    day: today,
-    raised: await alerts.countRaised('unpriced_model', new Date(0), new Date(today * 86_400_000)),
-  });
+  const unpricedModels = await UnpricedModelAlerter.open(config.alerts.unpriced_models_per_day, now(), (kind, windowStart, since) =>
+    alerts.countRaised(kind, windowStart, since),
+  );
 
   const thresholdsDue = (at: Date): Alert[] => tracker.states(at).flatMap((state) => thresholdAlerts(state, at));
 
