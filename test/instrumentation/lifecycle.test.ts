@@ -55,6 +55,35 @@ describe('flushing spans when the process ends', () => {
     });
   }
 
+  for (const { name, mode, signal, expected } of cases) {
+    it(`reports the streams a batch job left unfinished when it ${name}`, async () => {
+      const collector: TestCollector = await startTestCollector();
+      try {
+        const run = await runApp('batch-job.mjs', {
+          env: { FAKE_URL: fake.url, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_BSP_SCHEDULE_DELAY: '60000', MODE: mode, UNREAD_STREAMS: '1' },
+          onLine: (line, child) => {
+            if (line === 'ready' && signal !== undefined) child.kill(signal);
+          },
+        });
+        expect({ code: run.code, signal: run.signal }).toEqual(expected);
+        expect(run.lines.at(-1)).toEqual({ firstChunkModel: 'gpt-4.1-nano' });
+        const calls = genAiSpans(collector.spans);
+        expect(calls).toHaveLength(5);
+        const priced = calls.filter((call) => call.attributes['gen_ai.usage.input_tokens'] !== undefined);
+        expect(priced).toHaveLength(3);
+        // The two streams: billed, usage never received, so reported without it (unpriced), not dropped.
+        const unfinished = calls.filter((call) => call.attributes['gen_ai.usage.input_tokens'] === undefined);
+        expect(unfinished.map((call) => call.attributes['gen_ai.response.model'] ?? null).sort()).toEqual(['gpt-4.1-nano', null]);
+        for (const call of unfinished) {
+          expect(call.attributes).toMatchObject({ 'chargeback.team': 'batch', 'gen_ai.request.model': 'gpt-4.1-nano' });
+          expect(call.attributes).not.toHaveProperty('gen_ai.usage.output_tokens');
+        }
+      } finally {
+        await collector.close();
+      }
+    });
+  }
+
   it('keeps the app working when the processor is down, and bounds the wait at exit', async () => {
     const port = await closedPort();
     const run = await runApp('batch-job.mjs', {

@@ -12,7 +12,7 @@ const MODELS: FakeProviderOptions['models'] = {
   'gpt-4.1-mini-fail-429-once': { input: 20, output: 7 },
   'gpt-4.1-nano': { input: 11, output: 5 },
 };
-const SCENARIOS = 17;
+const SCENARIOS = 18;
 
 describe('openai (ESM app) under the preload', () => {
   let collector: TestCollector;
@@ -159,7 +159,7 @@ describe('openai (ESM app) under the preload', () => {
     expect(abandoned.attributes).not.toHaveProperty('gen_ai.usage.input_tokens');
 
     // Dropped without being read to the end or closed: ended when collected, the call reported without usage.
-    for (const feature of ['unread-stream', 'dropped-iterator']) {
+    for (const feature of ['unread-stream', 'dropped-iterator', 'dropped-promise']) {
       const dropped = spanOf(collector.spans, feature);
       expect(dropped.statusCode).toBe(StatusCode.UNSET);
       expect(dropped.attributes['gen_ai.request.model']).toBe('gpt-4.1');

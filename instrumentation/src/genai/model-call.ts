@@ -39,8 +39,18 @@ export interface ServerAddress {
 export class ModelCall implements ModelCallState {
   private attempts = 0;
   private ended = false;
+  private onEnd: (() => void) | undefined;
 
   constructor(readonly span: Span) {}
+
+  get hasEnded(): boolean {
+    return this.ended;
+  }
+
+  /** Runs `listener` once the span has ended (one listener; a later one replaces it). */
+  whenEnded(listener: () => void): void {
+    this.onEnd = listener;
+  }
 
   countAttempt(): void {
     this.attempts += 1;
@@ -50,7 +60,7 @@ export class ModelCall implements ModelCallState {
     if (this.ended) return;
     this.ended = true;
     this.record(outcome);
-    this.span.end();
+    this.end();
   }
 
   fail(error: unknown, outcome: CallOutcome = {}): void {
@@ -61,7 +71,13 @@ export class ModelCall implements ModelCallState {
     this.span.setAttribute(ATTR_ERROR_TYPE, type);
     // The type only: provider error messages can quote the request.
     this.span.setStatus({ code: SpanStatusCode.ERROR, message: type });
+    this.end();
+  }
+
+  private end(): void {
     this.span.end();
+    this.onEnd?.();
+    this.onEnd = undefined;
   }
 
   private record(outcome: CallOutcome): void {

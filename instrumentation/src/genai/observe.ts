@@ -1,6 +1,7 @@
 import { diag } from '@opentelemetry/api';
 import type { ModelCall } from './model-call.js';
 import type { CallOutcome, StreamObserver } from './outcome.js';
+import { endWithReceived, trackUnfinished } from './unfinished-calls.js';
 
 /** How to read the result of one call. */
 export interface ResultReader {
@@ -44,9 +45,16 @@ function isStreamLike(value: unknown): value is StreamLike {
 /** Ends `call` when the result of the SDK method is known, without changing what the app receives. */
 export function observeResult(result: unknown, call: ModelCall, reader: ResultReader): void {
   if (isAPIPromiseLike(result)) {
-    result.responsePromise.then(undefined, (error: unknown) => call.fail(error));
+    const unparsed = {};
+    result.responsePromise.then(
+      () => trackUnfinished(call, nothingRead),
+      (error: unknown) => call.fail(error),
+    );
+    droppedResults.register(result, { call, receivedSoFar: nothingRead }, unparsed);
     const parse = result.parseResponse;
     result.parseResponse = async function parseObserved(this: unknown, ...args: unknown[]): Promise<unknown> {
+      // From here the parse (and then the stream, if any) holds the call, not the promise the app may have dropped.
+      droppedResults.unregister(unparsed);
       let data: unknown;
       try {
         data = await parse.apply(this, args);
@@ -60,6 +68,7 @@ export function observeResult(result: unknown, call: ModelCall, reader: ResultRe
     // An app that takes the raw response reads the body itself: the call is reported without usage (unknown, not zero).
     const asResponse = result.asResponse;
     result.asResponse = function asResponseObserved(this: APIPromiseLike): Promise<unknown> {
+      droppedResults.unregister(unparsed);
       if (this.parsedPromise === undefined) this.responsePromise.then(() => call.succeed({}), () => undefined);
       return asResponse.call(this);
     };
@@ -75,19 +84,17 @@ export function observeResult(result: unknown, call: ModelCall, reader: ResultRe
   settle(result, call, reader);
 }
 
+const nothingRead = (): CallOutcome => ({});
+
 /**
- * Ends the span of a stream the app drops before its end without closing it (never iterated, say because its
- * handler failed first, or left mid-way without `break`), once the garbage collector takes it: the call was made
- * and billed, so it is reported, with the usage received so far (none: unknown, not zero) rather than never.
+ * Ends the span of a result the app drops before reading it to the end, once the garbage collector takes it: a
+ * response never parsed, a stream never iterated (say because its handler failed first), or one left mid-way
+ * without `break`. The call was made and billed, so it is reported, with what was received so far (usage none:
+ * unknown, not zero) rather than never.
  */
-const droppedStreams = new FinalizationRegistry<{ call: ModelCall; observer: StreamObserver }>(({ call, observer }) => {
-  // Runs outside any app code: a throw here would be an uncaught exception in the host.
-  try {
-    call.succeed(observer.outcome());
-  } catch (error) {
-    diag.error('@genai-chargeback/instrumentation: could not end the span of a dropped stream', error);
-  }
-});
+const droppedResults = new FinalizationRegistry<{ call: ModelCall; receivedSoFar: () => CallOutcome }>(({ call, receivedSoFar }) =>
+  endWithReceived(call, receivedSoFar),
+);
 
 function settle(data: unknown, call: ModelCall, reader: ResultReader): void {
   try {
@@ -96,13 +103,15 @@ function settle(data: unknown, call: ModelCall, reader: ResultReader): void {
     } else if (isStreamLike(data)) {
       const source = data.iterator;
       const observer = reader.observeStream();
+      const receivedSoFar = (): CallOutcome => observer.outcome();
+      trackUnfinished(call, receivedSoFar);
       const unread = {};
-      droppedStreams.register(data, { call, observer }, unread);
+      droppedResults.register(data, { call, receivedSoFar }, unread);
       data.iterator = function iterateObserved(this: unknown): AsyncIterator<unknown> {
         // From here the app holds the iterator, not necessarily the stream (`for await (… of await create())`).
-        droppedStreams.unregister(unread);
+        droppedResults.unregister(unread);
         const iterator = observeIterator(source.call(this), call, observer);
-        droppedStreams.register(iterator, { call, observer });
+        droppedResults.register(iterator, { call, receivedSoFar });
         return iterator;
       };
     } else {

@@ -1,10 +1,13 @@
+import { endUnfinishedCalls } from '../genai/unfinished-calls.js';
 import type { RunningSdk } from './start.js';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 /**
  * Exports the buffered spans before the process goes: when it runs out of work (`beforeExit`, so a batch job
- * that makes its calls and ends loses none), and on SIGTERM / SIGINT. Never holds a stopping process longer than
+ * that makes its calls and ends loses none), and on SIGTERM / SIGINT. Calls whose result the app left unread (a
+ * stream it never finished) are ended first, when nothing can read them any more: at `beforeExit`, and on a signal
+ * the app does not handle (the process is about to end). Never holds a stopping process longer than
  * `timeoutMs`: the exporter retries an unreachable collector for up to 10 s, which an app must not wait for. A
  * process that calls `process.exit()` itself should `await flush()` first: nothing asynchronous runs after it.
  */
@@ -14,6 +17,7 @@ export function flushOnExit(sdk: RunningSdk, timeoutMs: number): void {
     // Exporting schedules I/O, so Node emits beforeExit again once it is done; by then nothing is buffered.
     if (flushing) return;
     flushing = true;
+    endUnfinishedCalls();
     void within(sdk.forceFlush(), timeoutMs).then((settled) => {
       flushing = false;
       // Only the exporter's retries keep the process alive now; end it as it would have ended (process.exitCode).
@@ -28,6 +32,7 @@ export function flushOnExit(sdk: RunningSdk, timeoutMs: number): void {
       const appHandlesSignal = process.listenerCount(signal) > 1;
       if (received && !appHandlesSignal) return terminateBy(signal, onSignal);
       received = true;
+      if (!appHandlesSignal) endUnfinishedCalls();
       void within(sdk.forceFlush(), timeoutMs).then(() => {
         if (!appHandlesSignal) terminateBy(signal, onSignal);
       });

@@ -1,5 +1,7 @@
 // A batch job: three model calls, then, by MODE: `exit` ends on its own; `wait` prints "ready" and idles until a
 // signal (no handler of its own); `handler` prints "ready" and stops its work on SIGTERM with its own handler.
+// With UNREAD_STREAMS=1 it also leaves two streamed calls unfinished, still referenced: one never read, one read
+// for a single chunk.
 import OpenAI from 'openai';
 import { withAttribution } from '@genai-chargeback/instrumentation';
 
@@ -8,6 +10,14 @@ await withAttribution({ team: 'batch', feature: 'nightly' }, async () => {
   for (let i = 1; i <= 3; i++) {
     const completion = await client.chat.completions.create({ model: 'gpt-4.1-nano', messages: [{ role: 'user', content: `item ${i}` }] });
     console.log(JSON.stringify({ call: i, tokens: completion.usage.total_tokens }));
+  }
+  if (process.env.UNREAD_STREAMS === '1') {
+    const request = { model: 'gpt-4.1-nano', messages: [{ role: 'user', content: 'summary' }], stream: true };
+    const unread = await client.chat.completions.create(request);
+    const begun = (await client.chat.completions.create(request))[Symbol.asyncIterator]();
+    const first = await begun.next();
+    globalThis.unfinished = [unread, begun];
+    console.log(JSON.stringify({ firstChunkModel: first.value.model }));
   }
 });
 const mode = process.env.MODE ?? 'exit';

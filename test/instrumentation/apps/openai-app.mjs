@@ -76,6 +76,13 @@ const scenarios = {
     await collectGarbage();
     return first.value.model;
   },
+  // One that fires a call and never reads its result: the response arrives, nothing parses it.
+  'dropped-promise': async () => {
+    void client.chat.completions.create({ model: 'gpt-4.1', messages });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await collectGarbage();
+    return null;
+  },
   'timers-emitters': () =>
     new Promise((resolve, reject) => {
       const events = new EventEmitter();
