@@ -23,7 +23,7 @@ export const ATTR_SERVER_PORT = 'server.port';
 /** Resends after the first HTTP attempt (the SDK's own retries): attempts = 1 + this. Absent when there was none. */
 export const ATTR_HTTP_REQUEST_RESEND_COUNT = 'http.request.resend_count';
 
-export type GenAIOperation = 'chat' | 'embeddings';
+export type GenAIOperation = 'chat' | 'text_completion' | 'embeddings';
 
 /** Providers named as `gen_ai.provider.name` values. */
 export type GenAIProvider = 'openai' | 'azure.ai.openai' | 'anthropic' | 'aws.bedrock' | 'gcp.vertex_ai' | (string & {});

@@ -11,8 +11,9 @@ const MODELS: FakeProviderOptions['models'] = {
   'text-embedding-3-small': { input: 42 },
   'gpt-4.1-mini-fail-429-once': { input: 20, output: 7 },
   'gpt-4.1-nano': { input: 11, output: 5 },
+  'gpt-3.5-turbo-instruct': { input: 6, output: 16 },
 };
-const SCENARIOS = 18;
+const SCENARIOS = 20;
 
 describe('openai (ESM app) under the preload', () => {
   let collector: TestCollector;
@@ -122,6 +123,26 @@ describe('openai (ESM app) under the preload', () => {
       });
     }
     expect(spanOf(collector.spans, 'responses-stream').attributes['gen_ai.response.id']).toMatch(/^resp_fake/);
+  });
+
+  it('records legacy completions usage, plain and streamed, hiding the usage chunk it asked for', () => {
+    for (const feature of ['text-completion', 'text-completion-stream']) {
+      const span = spanOf(collector.spans, feature);
+      expect(span.name).toBe('text_completion gpt-3.5-turbo-instruct');
+      expect(span.attributes).toMatchObject({
+        'gen_ai.operation.name': 'text_completion',
+        'gen_ai.response.model': 'gpt-3.5-turbo-instruct',
+        'gen_ai.response.finish_reasons': ['stop'],
+        'gen_ai.usage.input_tokens': 6,
+        'gen_ai.usage.output_tokens': 16,
+      });
+      expect(span.attributes['gen_ai.response.id']).toMatch(/^cmpl-fake/);
+    }
+    const streamed = fake.requests.filter((request) => request.path === '/v1/completions' && request.stream);
+    expect(streamed.map((request) => request.body)).toEqual([expect.objectContaining({ stream_options: { include_usage: true } })]);
+    const chunks = instrumented.lines.find((line) => line['scenario'] === 'text-completion-stream')?.['result'] as Record<string, unknown>[];
+    expect(chunks).toHaveLength(11);
+    expect(chunks.filter((chunk) => 'usage' in chunk)).toEqual([]);
   });
 
   it('records embeddings input tokens and no output tokens', () => {

@@ -60,7 +60,7 @@ describe('genai-chargeback prices', () => {
     const gpt41 = lines.filter((line) => /^openai\s+gpt-4\.1\s/.test(line));
     expect(gpt41).toHaveLength(2);
     expect(gpt41[0]).toMatch(/^openai\s+gpt-4\.1\s+2025-01-01\s+1\.5\s+= input\s+= input\s+6\s+0\s+-\s+file:negotiated\.json@msa-7\s+MSA 7$/);
-    expect(lines.some((line) => /^anthropic\s+claude-sonnet-4-5\s+2025-09-29\s+3\s+0\.3\s+3\.75\s+15\s+0\s+>200000: in 6 cached 0\.6 write 7\.5 out 22\.5\s+builtin-2026-11-22\s/.test(line))).toBe(true);
+    expect(lines.some((line) => /^anthropic\s+claude-sonnet-4-5\s+2025-09-29\s+3\s+0\.3\s+3\.75\s+15\s+0\s+>200000: in 6 cached 0\.6 write 7\.5 out 22\.5\s+builtin-2026-11-23\s/.test(line))).toBe(true);
     expect(stdout).toContain('gcp.vertex_ai → gcp.gemini:');
   });
 

@@ -1,11 +1,28 @@
 import type { CallOutcome, StreamObserver } from '../genai/outcome.js';
 import { record, text } from '../genai/read.js';
 import type { Planner } from '../genai/traced-call.js';
+import type { GenAIOperation } from '../semconv.js';
 import { describeOpenAIClient } from './client.js';
 import { chatUsage } from './usage.js';
 
+interface CompletionsOptions {
+  injectStreamUsage: boolean;
+}
+
 /** `chat.completions.create`: plain and streamed. */
-export function planChatCompletions(options: { injectStreamUsage: boolean }): Planner {
+export function planChatCompletions(options: CompletionsOptions): Planner {
+  return planCompletions('chat', options);
+}
+
+/**
+ * The legacy `completions.create` (`gpt-3.5-turbo-instruct`, and OpenAI-compatible servers such as vLLM): the same
+ * response, stream and usage shapes as chat completions, `choices[].text` in place of messages.
+ */
+export function planTextCompletions(options: CompletionsOptions): Planner {
+  return planCompletions('text_completion', options);
+}
+
+function planCompletions(operation: GenAIOperation, options: CompletionsOptions): Planner {
   return (resource, args) => {
     const params = record(args[0]);
     if (params === undefined) return undefined;
@@ -15,7 +32,7 @@ export function planChatCompletions(options: { injectStreamUsage: boolean }): Pl
     const inject = stream && options.injectStreamUsage && streamOptions?.['include_usage'] !== true;
     const sent = inject ? [{ ...params, stream_options: { ...streamOptions, include_usage: true } }, ...args.slice(1)] : args;
     return {
-      request: { ...describeOpenAIClient(resource), operation: 'chat', model: text(params['model']) },
+      request: { ...describeOpenAIClient(resource), operation, model: text(params['model']) },
       args: sent,
       stream,
       readResult: readChatCompletion,

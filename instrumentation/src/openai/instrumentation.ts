@@ -2,13 +2,13 @@ import { InstrumentationNodeModuleDefinition, type InstrumentationConfig } from 
 import { exportedClass, ownerOf, prototypeAt } from '../genai/patching.js';
 import { SdkInstrumentation } from '../genai/sdk-instrumentation.js';
 import { SCOPE_PREFIX, VERSION } from '../version.js';
-import { planChatCompletions } from './chat.js';
+import { planChatCompletions, planTextCompletions } from './chat.js';
 import { planEmbeddings } from './embeddings.js';
 import { planResponses } from './responses.js';
 
 export interface OpenAIInstrumentationConfig extends InstrumentationConfig {
   /**
-   * Add `stream_options.include_usage` to chat streams that did not ask for usage, so streamed calls are
+   * Add `stream_options.include_usage` to chat and completions streams that did not ask for usage, so streamed calls are
    * counted to the token; the extra chunk is hidden from the app. Default true. Turn off for OpenAI-compatible
    * servers that reject `stream_options`.
    */
@@ -16,10 +16,11 @@ export interface OpenAIInstrumentationConfig extends InstrumentationConfig {
 }
 
 const CHAT = ['Chat', 'Completions'] as const;
+const TEXT_COMPLETIONS = ['Completions'] as const;
 const RESPONSES = ['Responses'] as const;
 const EMBEDDINGS = ['Embeddings'] as const;
 
-/** GenAI spans for the `openai` SDK (5.x, 6.x): chat completions, responses and embeddings, plain and streamed. */
+/** GenAI spans for the `openai` SDK (5.x, 6.x): chat completions, responses, legacy completions and embeddings, plain and streamed. */
 export class OpenAIInstrumentation extends SdkInstrumentation<OpenAIInstrumentationConfig> {
   constructor(config: OpenAIInstrumentationConfig = {}) {
     super(`${SCOPE_PREFIX}/openai`, VERSION, config);
@@ -46,6 +47,7 @@ export class OpenAIInstrumentation extends SdkInstrumentation<OpenAIInstrumentat
     const injectStreamUsage = this.getConfig().injectStreamUsage ?? true;
     this.patchModelMethod(prototypeAt(OpenAI, CHAT), 'create', planChatCompletions({ injectStreamUsage }));
     this.patchModelMethod(prototypeAt(OpenAI, RESPONSES), 'create', planResponses);
+    this.patchModelMethod(prototypeAt(OpenAI, TEXT_COMPLETIONS), 'create', planTextCompletions({ injectStreamUsage }));
     this.patchModelMethod(prototypeAt(OpenAI, EMBEDDINGS), 'create', planEmbeddings);
     this.patchAttempts(ownerOf(prototypeAt(OpenAI, []), 'fetchWithTimeout'));
   }
@@ -53,7 +55,7 @@ export class OpenAIInstrumentation extends SdkInstrumentation<OpenAIInstrumentat
   private unpatch(moduleExports: unknown): void {
     const OpenAI = exportedClass(moduleExports, 'OpenAI');
     if (OpenAI === undefined) return;
-    for (const path of [CHAT, RESPONSES, EMBEDDINGS]) this.unpatchMethod(prototypeAt(OpenAI, path), 'create');
+    for (const path of [CHAT, RESPONSES, TEXT_COMPLETIONS, EMBEDDINGS]) this.unpatchMethod(prototypeAt(OpenAI, path), 'create');
     this.unpatchMethod(ownerOf(prototypeAt(OpenAI, []), 'fetchWithTimeout'), 'fetchWithTimeout');
   }
 }

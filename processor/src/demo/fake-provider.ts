@@ -1,6 +1,6 @@
 /**
  * A fake model provider on 127.0.0.1 that speaks the wire formats of the OpenAI API (`/v1/chat/completions`,
- * `/v1/responses`, `/v1/embeddings`) and the Anthropic API (`/v1/messages`), JSON and SSE streaming, so the real
+ * `/v1/responses`, `/v1/completions`, `/v1/embeddings`) and the Anthropic API (`/v1/messages`), JSON and SSE streaming, so the real
  * `openai` and `@anthropic-ai/sdk` clients run against it unchanged. Usage is deterministic (configured per model
  * or computed from the request) and every request is recorded, so tests assert exact token counts.
  *
@@ -58,11 +58,12 @@ export interface FakeProvider {
   close(): Promise<void>;
 }
 
-type Flavour = 'chat' | 'responses' | 'embeddings' | 'messages';
+type Flavour = 'chat' | 'responses' | 'completions' | 'embeddings' | 'messages';
 
 const ROUTES: Record<string, Flavour> = {
   '/v1/chat/completions': 'chat',
   '/v1/responses': 'responses',
+  '/v1/completions': 'completions',
   '/v1/embeddings': 'embeddings',
   '/v1/messages': 'messages',
 };
@@ -186,11 +187,12 @@ function allText(params: Record<string, unknown>): string {
   collectText(params['instructions'], parts);
   collectText(params['messages'], parts);
   collectText(params['input'], parts);
+  collectText(params['prompt'], parts);
   return parts.join(' ');
 }
 
 function lastUserText(params: Record<string, unknown>): string {
-  const turns = params['messages'] ?? params['input'];
+  const turns = params['messages'] ?? params['input'] ?? params['prompt'];
   if (typeof turns === 'string') return turns;
   if (!Array.isArray(turns)) return '';
   for (let i = turns.length - 1; i >= 0; i--) {
@@ -285,6 +287,16 @@ function completion(flavour: Exclude<Flavour, 'embeddings'>, id: string, model: 
     };
   }
   if (flavour === 'responses') return responseObject(id, model, reply, usage, 'completed');
+  if (flavour === 'completions') {
+    return {
+      id: `cmpl-fake${id}`,
+      object: 'text_completion',
+      created: CREATED,
+      model,
+      choices: [{ index: 0, text, logprobs: null, finish_reason: 'stop' }],
+      usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output },
+    };
+  }
   return {
     id: `msg_fake${id}`,
     type: 'message',
@@ -319,6 +331,7 @@ interface SseEvent {
 function streamEvents(flavour: Exclude<Flavour, 'embeddings'>, id: string, model: string, reply: string[], usage: FakeUsage, params: Record<string, unknown>): SseEvent[] {
   if (flavour === 'chat') return chatEvents(id, model, reply, usage, params);
   if (flavour === 'responses') return responsesEvents(id, model, reply, usage);
+  if (flavour === 'completions') return textCompletionEvents(id, model, reply, usage, params);
   return messagesEvents(id, model, reply, usage);
 }
 
@@ -341,6 +354,21 @@ function chatEvents(id: string, model: string, reply: string[], usage: FakeUsage
     events.push({
       data: { id: `chatcmpl-fake${id}`, object: 'chat.completion.chunk', created: CREATED, model, system_fingerprint: 'fp_fake', choices: [], usage: chatUsage(usage) },
     });
+  }
+  events.push({ data: '[DONE]' });
+  return events;
+}
+
+function textCompletionEvents(id: string, model: string, reply: string[], usage: FakeUsage, params: Record<string, unknown>): SseEvent[] {
+  const options = params['stream_options'];
+  const includeUsage = isRecord(options) && options['include_usage'] === true;
+  const chunk = (choices: unknown[], extra: Record<string, unknown>) => ({ id: `cmpl-fake${id}`, object: 'text_completion', created: CREATED, model, choices, ...extra });
+  const perChunk = includeUsage ? { usage: null } : {};
+  const events: SseEvent[] = reply.map((word, i) => ({
+    data: chunk([{ index: 0, text: i === 0 ? word : ` ${word}`, logprobs: null, finish_reason: i === reply.length - 1 ? 'stop' : null }], perChunk),
+  }));
+  if (includeUsage) {
+    events.push({ data: chunk([], { usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output } }) });
   }
   events.push({ data: '[DONE]' });
   return events;

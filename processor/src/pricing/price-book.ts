@@ -21,7 +21,7 @@ export interface TierDisplay {
 
 /** One effective-dated price, ready to compute with. */
 export interface PriceEntry extends RateCard {
-  /** Which entry of which book version priced a call, e.g. `openai/gpt-4.1@2025-04-14#builtin-2026-11-22`. */
+  /** Which entry of which book version priced a call, e.g. `openai/gpt-4.1@2025-04-14#builtin-2026-11-23`. */
   priceId: string;
   provider: string;
   model: string;

@@ -46,6 +46,9 @@ const scenarios = {
   },
   'responses': () => client.responses.create({ model: 'o4-mini', input: 'Summarise the invoice' }),
   'responses-stream': async () => collect(await client.responses.create({ model: 'o4-mini', input: 'Summarise the invoice', stream: true })),
+  'text-completion': () => client.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'Say this is a test', max_tokens: 16 }),
+  'text-completion-stream': async () =>
+    collect(await client.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'Say this is a test', max_tokens: 16, stream: true })),
   'embeddings': () => client.embeddings.create({ model: 'text-embedding-3-small', input: ['first document', 'second one'] }),
   'retry-429': () => client.chat.completions.create({ model: 'gpt-4.1-mini-fail-429-once', messages }),
   'error-500': () => client.chat.completions.create({ model: 'gpt-4.1-mini-fail-500', messages }),
