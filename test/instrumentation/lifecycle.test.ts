@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../processor/src/demo/fake-provider.js';
 import { startTestCollector, type TestCollector } from '../support/otlp-collector.js';
 import { runApp } from './run-app.js';
-import { genAiSpans } from './spans.js';
+import { StatusCode } from '../../processor/src/otlp/index.js';
+import { genAiSpans, USAGE_KEYS } from './spans.js';
 
 /** A port nothing listens on: the processor is down. */
 async function closedPort(): Promise<number> {
@@ -78,6 +79,31 @@ describe('flushing spans when the process ends', () => {
           expect(call.attributes).toMatchObject({ 'chargeback.team': 'batch', 'gen_ai.request.model': 'gpt-4.1-nano' });
           expect(call.attributes).not.toHaveProperty('gen_ai.usage.output_tokens');
         }
+      } finally {
+        await collector.close();
+      }
+    });
+  }
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`reports a call still waiting for its response when an app without a handler gets ${signal}`, async () => {
+      const collector: TestCollector = await startTestCollector();
+      try {
+        const run = await runApp('batch-job.mjs', {
+          env: { FAKE_URL: fake.url, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_BSP_SCHEDULE_DELAY: '60000', MODE: 'wait', IN_FLIGHT: '1' },
+          onLine: (line, child) => {
+            if (line === 'ready') child.kill(signal);
+          },
+        });
+        expect({ code: run.code, signal: run.signal }).toEqual({ code: null, signal });
+        const calls = genAiSpans(collector.spans);
+        expect(calls).toHaveLength(4);
+        const waiting = calls.filter((call) => call.attributes['gen_ai.request.model'] === 'gpt-4.1-nano-no-response');
+        expect(waiting).toHaveLength(1);
+        // Made, maybe billed, never answered: reported failed, usage unknown (unpriced), not dropped.
+        expect(waiting[0]!.statusCode).toBe(StatusCode.ERROR);
+        expect(waiting[0]!.attributes).toMatchObject({ 'error.type': 'process_ended', 'chargeback.team': 'batch', 'chargeback.feature': 'nightly' });
+        for (const key of USAGE_KEYS) expect(waiting[0]!.attributes).not.toHaveProperty(key);
       } finally {
         await collector.close();
       }

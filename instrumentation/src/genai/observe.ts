@@ -1,7 +1,7 @@
 import { diag } from '@opentelemetry/api';
 import type { ModelCall } from './model-call.js';
 import type { CallOutcome, StreamObserver } from './outcome.js';
-import { endWithReceived, trackUnfinished } from './unfinished-calls.js';
+import { endWithReceived, trackUnread } from './unfinished-calls.js';
 
 /** How to read the result of one call. */
 export interface ResultReader {
@@ -47,7 +47,7 @@ export function observeResult(result: unknown, call: ModelCall, reader: ResultRe
   if (isAPIPromiseLike(result)) {
     const unparsed = {};
     result.responsePromise.then(
-      () => trackUnfinished(call, nothingRead),
+      () => trackUnread(call, nothingRead),
       (error: unknown) => call.fail(error),
     );
     droppedResults.register(result, { call, receivedSoFar: nothingRead }, unparsed);
@@ -104,7 +104,7 @@ function settle(data: unknown, call: ModelCall, reader: ResultReader): void {
       const source = data.iterator;
       const observer = reader.observeStream();
       const receivedSoFar = (): CallOutcome => observer.outcome();
-      trackUnfinished(call, receivedSoFar);
+      trackUnread(call, receivedSoFar);
       const unread = {};
       droppedResults.register(data, { call, receivedSoFar }, unread);
       data.iterator = function iterateObserved(this: unknown): AsyncIterator<unknown> {

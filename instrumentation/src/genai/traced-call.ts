@@ -3,6 +3,7 @@ import { getAttribution } from '../attribution/scope.js';
 import { checkBudget, type BudgetDecision } from '../budget/gate.js';
 import { startModelCall, type ModelCall, type ModelRequest } from './model-call.js';
 import { observeResult, type ResultReader } from './observe.js';
+import { trackInFlight } from './unfinished-calls.js';
 
 /** What an instrumentation decided about one SDK method call before it runs. */
 export interface CallPlan extends ResultReader {
@@ -45,6 +46,7 @@ export function traceModelCalls(tracer: () => Tracer, planner: Planner, original
     }
     if (plan === undefined || call === undefined || callContext === undefined) return original.apply(this, args);
 
+    trackInFlight(call);
     const sent = plan.args;
     let result: unknown;
     try {

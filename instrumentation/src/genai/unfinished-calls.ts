@@ -3,28 +3,48 @@ import type { ModelCall } from './model-call.js';
 import type { CallOutcome } from './outcome.js';
 
 /**
- * Calls whose response arrived but which the app has not read to the end: a stream it has not finished, a response
- * it has not parsed. A span never ended is never exported, yet the call was billed, so when the process is about to
- * end these are ended with what was received so far. Each entry leaves when its call ends, and every call put here
- * also ends when the garbage collector takes what the app held, so the map never outgrows the unread results.
+ * Calls not yet ended, each with how to end it should the process end first: a span never ended is never exported,
+ * yet the call was made and billed. A call waits here for its response, and then while the app has not read that
+ * response to the end (a stream it has not finished, a response it has not parsed). Each entry leaves when its call
+ * ends; a response the app drops unread is ended when the garbage collector takes it, so none stays for good.
  */
-const unfinished = new Map<ModelCall, () => CallOutcome>();
+const unfinished = new Map<ModelCall, () => void>();
 
-export function trackUnfinished(call: ModelCall, receivedSoFar: () => CallOutcome): void {
+/** The `error.type` of a call whose response had not arrived when the process ended. */
+class ProcessEndedFirst extends Error {
+  readonly code = 'process_ended';
+}
+
+/** Tracks a call whose request is under way: ended as failed, usage unknown, if the process ends first. */
+export function trackInFlight(call: ModelCall): void {
+  track(call, () => call.fail(new ProcessEndedFirst('the process ended before the response arrived')));
+}
+
+/** Tracks a call whose response arrived but is not read to its end: ended with what was received if the process ends first. */
+export function trackUnread(call: ModelCall, receivedSoFar: () => CallOutcome): void {
+  track(call, () => call.succeed(receivedSoFar()));
+}
+
+function track(call: ModelCall, endAtExit: () => void): void {
   if (call.hasEnded) return;
-  unfinished.set(call, receivedSoFar);
+  unfinished.set(call, endAtExit);
   call.whenEnded(() => unfinished.delete(call));
 }
 
-/** Ends every unfinished call with what it received so far (usage unknown unless it arrived). */
+/** Ends every call not yet ended, as its last tracked state says; for the exit hook, when nothing else will. */
 export function endUnfinishedCalls(): void {
-  for (const [call, receivedSoFar] of [...unfinished]) endWithReceived(call, receivedSoFar);
+  for (const endAtExit of [...unfinished.values()]) endGuarded(endAtExit);
+}
+
+/** Ends a call the app dropped unread, for the garbage collector's callback. */
+export function endWithReceived(call: ModelCall, receivedSoFar: () => CallOutcome): void {
+  endGuarded(() => call.succeed(receivedSoFar()));
 }
 
 /** Runs outside any app code (exit hooks, the garbage collector): a throw here would be an uncaught exception in the host. */
-export function endWithReceived(call: ModelCall, receivedSoFar: () => CallOutcome): void {
+function endGuarded(end: () => void): void {
   try {
-    call.succeed(receivedSoFar());
+    end();
   } catch (error) {
     diag.error('@genai-chargeback/instrumentation: could not end the span of an unfinished call', error);
   }

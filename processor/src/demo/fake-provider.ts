@@ -9,6 +9,7 @@
  * - `fail-500-once`: the same with 500
  * - `fail-429` / `fail-500`: every attempt fails
  * - `cut-stream`: a streamed response stops midway (the connection is destroyed after the first events)
+ * - `no-response`: the request is held unanswered until the client goes away or the server closes
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,7 +23,7 @@ export interface FakeUsage {
   reasoning: number;
 }
 
-export const FAKE_FAULTS = ['fail-429-once', 'fail-500-once', 'fail-429', 'fail-500', 'cut-stream'] as const;
+export const FAKE_FAULTS = ['fail-429-once', 'fail-500-once', 'fail-429', 'fail-500', 'cut-stream', 'no-response'] as const;
 export type FakeFault = (typeof FAKE_FAULTS)[number];
 
 export interface FakeProviderOptions {
@@ -123,6 +124,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: Provider
     sendJson(res, 404, { error: { message: `fake provider: no route ${req.method} ${path}`, type: 'invalid_request_error' } });
     return;
   }
+  if (fault === 'no-response') return;
   const failure = failureStatus(fault, headers['x-stainless-retry-count'], `${fault}|${path}|${raw}`, state);
   if (failure !== undefined) {
     entry.status = failure;

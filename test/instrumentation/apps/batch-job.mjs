@@ -1,7 +1,7 @@
 // A batch job: three model calls, then, by MODE: `exit` ends on its own; `wait` prints "ready" and idles until a
 // signal (no handler of its own); `handler` prints "ready" and stops its work on SIGTERM with its own handler.
 // With UNREAD_STREAMS=1 it also leaves two streamed calls unfinished, still referenced: one never read, one read
-// for a single chunk.
+// for a single chunk. With IN_FLIGHT=1 it starts a fourth call the provider never answers before "ready".
 import OpenAI from 'openai';
 import { withAttribution } from '@genai-chargeback/instrumentation';
 
@@ -18,6 +18,10 @@ await withAttribution({ team: 'batch', feature: 'nightly' }, async () => {
     const first = await begun.next();
     globalThis.unfinished = [unread, begun];
     console.log(JSON.stringify({ firstChunkModel: first.value.model }));
+  }
+  if (process.env.IN_FLIGHT === '1') {
+    const waiting = client.chat.completions.create({ model: 'gpt-4.1-nano-no-response', messages: [{ role: 'user', content: 'long job' }] });
+    waiting.catch(() => {});
   }
 });
 const mode = process.env.MODE ?? 'exit';
