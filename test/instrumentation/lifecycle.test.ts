@@ -76,6 +76,8 @@ describe('flushing spans when the process ends', () => {
         const unfinished = calls.filter((call) => call.attributes['gen_ai.usage.input_tokens'] === undefined);
         expect(unfinished.map((call) => call.attributes['gen_ai.response.model'] ?? null).sort()).toEqual(['gpt-4.1-nano', null]);
         for (const call of unfinished) {
+          expect(call.statusCode).toBe(StatusCode.UNSET);
+          expect(call.attributes).not.toHaveProperty('error.type');
           expect(call.attributes).toMatchObject({ 'chargeback.team': 'batch', 'gen_ai.request.model': 'gpt-4.1-nano' });
           expect(call.attributes).not.toHaveProperty('gen_ai.usage.output_tokens');
         }

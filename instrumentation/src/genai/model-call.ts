@@ -75,9 +75,13 @@ export class ModelCall implements ModelCallState {
   }
 
   private end(): void {
-    this.span.end();
-    this.onEnd?.();
-    this.onEnd = undefined;
+    try {
+      this.span.end();
+    } finally {
+      // Even when a span processor throws: the call has ended, and must not stay among the unfinished ones.
+      this.onEnd?.();
+      this.onEnd = undefined;
+    }
   }
 
   private record(outcome: CallOutcome): void {

@@ -45,16 +45,22 @@ function isStreamLike(value: unknown): value is StreamLike {
 /** Ends `call` when the result of the SDK method is known, without changing what the app receives. */
 export function observeResult(result: unknown, call: ModelCall, reader: ResultReader): void {
   if (isAPIPromiseLike(result)) {
-    const unparsed = {};
-    result.responsePromise.then(
-      () => trackUnread(call, nothingRead),
+    const promise = result;
+    let read = false;
+    promise.responsePromise.then(
+      () => {
+        trackUnread(call, nothingRead);
+        // Registered only once the response is here: the SDK keeps no reference to a promise the app never awaits,
+        // so registered earlier it could be collected, and its span ended, mid-request. This closure keeps it till now.
+        if (!read) droppedResults.register(promise, { call, receivedSoFar: nothingRead }, promise);
+      },
       (error: unknown) => call.fail(error),
     );
-    droppedResults.register(result, { call, receivedSoFar: nothingRead }, unparsed);
-    const parse = result.parseResponse;
-    result.parseResponse = async function parseObserved(this: unknown, ...args: unknown[]): Promise<unknown> {
+    const parse = promise.parseResponse;
+    promise.parseResponse = async function parseObserved(this: unknown, ...args: unknown[]): Promise<unknown> {
       // From here the parse (and then the stream, if any) holds the call, not the promise the app may have dropped.
-      droppedResults.unregister(unparsed);
+      read = true;
+      droppedResults.unregister(promise);
       let data: unknown;
       try {
         data = await parse.apply(this, args);
@@ -66,9 +72,10 @@ export function observeResult(result: unknown, call: ModelCall, reader: ResultRe
       return data;
     };
     // An app that takes the raw response reads the body itself: the call is reported without usage (unknown, not zero).
-    const asResponse = result.asResponse;
-    result.asResponse = function asResponseObserved(this: APIPromiseLike): Promise<unknown> {
-      droppedResults.unregister(unparsed);
+    const asResponse = promise.asResponse;
+    promise.asResponse = function asResponseObserved(this: APIPromiseLike): Promise<unknown> {
+      read = true;
+      droppedResults.unregister(promise);
       if (this.parsedPromise === undefined) this.responsePromise.then(() => call.succeed({}), () => undefined);
       return asResponse.call(this);
     };
