@@ -8,9 +8,9 @@ import { planResponses } from './responses.js';
 
 export interface OpenAIInstrumentationConfig extends InstrumentationConfig {
   /**
-   * Add `stream_options.include_usage` to chat and completions streams that did not ask for usage, so streamed calls are
-   * counted to the token; the extra chunk is hidden from the app. Default true. Turn off for OpenAI-compatible
-   * servers that reject `stream_options`.
+   * Add `stream_options.include_usage` to chat and completions streams that did not ask for usage, so streamed
+   * calls are counted to the token; the extra chunk is hidden from the app. Default true. Turn off for
+   * OpenAI-compatible servers that reject `stream_options`.
    */
   injectStreamUsage?: boolean;
 }
@@ -20,7 +20,10 @@ const TEXT_COMPLETIONS = ['Completions'] as const;
 const RESPONSES = ['Responses'] as const;
 const EMBEDDINGS = ['Embeddings'] as const;
 
-/** GenAI spans for the `openai` SDK (5.x, 6.x): chat completions, responses, legacy completions and embeddings, plain and streamed. */
+/**
+ * GenAI spans for the `openai` SDK (5.x, 6.x): chat completions, responses, legacy completions and embeddings, plain
+ * and streamed.
+ */
 export class OpenAIInstrumentation extends SdkInstrumentation<OpenAIInstrumentationConfig> {
   constructor(config: OpenAIInstrumentationConfig = {}) {
     super(`${SCOPE_PREFIX}/openai`, VERSION, config);

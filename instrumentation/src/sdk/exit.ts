@@ -8,9 +8,9 @@ const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
  * that makes its calls and ends loses none), and on SIGTERM / SIGINT. Calls not yet ended are ended first, when
  * nothing can end them any more: at `beforeExit` (responses the app left unread, such as a stream it never finished),
  * and on a signal the app does not handle (the process is about to end; calls still waiting for their response
- * too). Never holds a stopping process longer than
- * `timeoutMs`: the exporter retries an unreachable collector for up to 10 s, which an app must not wait for. A
- * process that calls `process.exit()` itself should `await flush()` first: nothing asynchronous runs after it.
+ * too). Never holds a stopping process longer than `timeoutMs`: the exporter retries an unreachable collector for up
+ * to 10 s, which an app must not wait for. A process that calls `process.exit()` itself should `await flush()`
+ * first: nothing asynchronous runs after it.
  */
 export function flushOnExit(sdk: RunningSdk, timeoutMs: number): void {
   let flushing = false;
