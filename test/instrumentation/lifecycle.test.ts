@@ -87,6 +87,24 @@ describe('flushing spans when the process ends', () => {
     });
   }
 
+  it('keeps the usage of a stream the app finishes reading in its own beforeExit listener', async () => {
+    const collector: TestCollector = await startTestCollector();
+    try {
+      const run = await runApp('batch-job.mjs', {
+        env: { FAKE_URL: fake.url, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_BSP_SCHEDULE_DELAY: '60000', UNREAD_STREAMS: '1', FINISH_ON_EXIT: '1' },
+      });
+      expect(run.code).toBe(0);
+      expect(run.lines.at(-1)).toEqual({ chunksReadOnExit: expect.any(Number) });
+      const calls = genAiSpans(collector.spans);
+      expect(calls).toHaveLength(5);
+      // The three plain calls, and the stream read to its end on exit; the stream never read has no usage.
+      const withUsage = calls.filter((call) => call.attributes['gen_ai.usage.output_tokens'] !== undefined);
+      expect(withUsage.map((call) => call.attributes['gen_ai.response.finish_reasons'])).toEqual([['stop'], ['stop'], ['stop'], ['stop']]);
+    } finally {
+      await collector.close();
+    }
+  });
+
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`reports a call still waiting for its response when an app without a handler gets ${signal}`, async () => {
       const collector: TestCollector = await startTestCollector();

@@ -31,6 +31,10 @@ function track(call: ModelCall, endAtExit: () => void): void {
   call.whenEnded(() => unfinished.delete(call));
 }
 
+export function hasUnfinishedCalls(): boolean {
+  return unfinished.size > 0;
+}
+
 /** Ends every call not yet ended, as its last tracked state says; for the exit hook, when nothing else will. */
 export function endUnfinishedCalls(): void {
   for (const endAtExit of [...unfinished.values()]) endGuarded(endAtExit);

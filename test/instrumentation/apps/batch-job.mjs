@@ -1,7 +1,8 @@
 // A batch job: three model calls, then, by MODE: `exit` ends on its own; `wait` prints "ready" and idles until a
 // signal (no handler of its own); `handler` prints "ready" and stops its work on SIGTERM with its own handler.
 // With UNREAD_STREAMS=1 it also leaves two streamed calls unfinished, still referenced: one never read, one read
-// for a single chunk. With IN_FLIGHT=1 it starts a fourth call the provider never answers before "ready".
+// for a single chunk (with FINISH_ON_EXIT=1, read to its end in the app's own beforeExit listener). With
+// IN_FLIGHT=1 it starts a fourth call the provider never answers before "ready".
 import OpenAI from 'openai';
 import { withAttribution } from '@genai-chargeback/instrumentation';
 
@@ -18,6 +19,14 @@ await withAttribution({ team: 'batch', feature: 'nightly' }, async () => {
     const first = await begun.next();
     globalThis.unfinished = [unread, begun];
     console.log(JSON.stringify({ firstChunkModel: first.value.model }));
+    // An app whose own beforeExit listener finishes reading one of them: that call keeps its usage.
+    if (process.env.FINISH_ON_EXIT === '1') {
+      process.once('beforeExit', async () => {
+        let chunks = 1;
+        for (let step = await begun.next(); !step.done; step = await begun.next()) chunks++;
+        console.log(JSON.stringify({ chunksReadOnExit: chunks }));
+      });
+    }
   }
   if (process.env.IN_FLIGHT === '1') {
     const waiting = client.chat.completions.create({ model: 'gpt-4.1-nano-no-response', messages: [{ role: 'user', content: 'long job' }] });
