@@ -130,6 +130,24 @@ describe('flushing spans when the process ends', () => {
     });
   }
 
+  it('leaves a failed call the app never awaits an unhandled rejection, which ends the process as without it', async () => {
+    const collector: TestCollector = await startTestCollector();
+    try {
+      const env = { FAKE_URL: fake.url, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url };
+      const [plain, instrumented] = await Promise.all([
+        runApp('unawaited-failure.mjs', { env, instrumented: false }),
+        runApp('unawaited-failure.mjs', { env }),
+      ]);
+      for (const run of [plain, instrumented]) {
+        expect(run.code).toBe(1);
+        expect(run.lines).toEqual([]);
+        expect(run.stderr).toContain('InternalServerError');
+      }
+    } finally {
+      await collector.close();
+    }
+  });
+
   it('keeps the app working when the processor is down, and bounds the wait at exit', async () => {
     const port = await closedPort();
     const run = await runApp('batch-job.mjs', {

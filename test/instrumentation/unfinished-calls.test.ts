@@ -51,9 +51,14 @@ async function collectGarbage(): Promise<void> {
   }
 }
 
-/** Observes a result the app drops at once: nothing outside this function keeps it. */
-function dropAtOnce(responsePromise: Promise<unknown>, call: ModelCall): void {
-  observeResult(apiPromise(responsePromise), call, reader);
+/**
+ * Observes a result the app drops at once: nothing outside this function keeps it. Returns the response promise the
+ * SDK's readers would chain on, which passes the outcome on.
+ */
+function dropAtOnce(responsePromise: Promise<unknown>, call: ModelCall): Promise<unknown> {
+  const result = apiPromise(responsePromise);
+  observeResult(result, call, reader);
+  return result.responsePromise;
 }
 
 describe('calls the app never reads', () => {
@@ -61,10 +66,12 @@ describe('calls the app never reads', () => {
 
   it('does not end a never-awaited call while its request is under way, and reports how it ended', async () => {
     const response = deferred();
-    dropAtOnce(response.promise, newCall());
+    const passedOn = dropAtOnce(response.promise, newCall());
     await collectGarbage();
     expect(exporter.getFinishedSpans()).toEqual([]);
-    response.reject(Object.assign(new Error('server error'), { status: 500 }));
+    const failure = Object.assign(new Error('server error'), { status: 500 });
+    response.reject(failure);
+    await expect(passedOn).rejects.toBe(failure);
     await collectGarbage();
     const [span] = exporter.getFinishedSpans();
     expect(span?.status.code).toBe(SpanStatusCode.ERROR);

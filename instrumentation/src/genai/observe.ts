@@ -52,22 +52,29 @@ export function observeResult(result: unknown, call: ModelCall, reader: ResultRe
       read = true;
       if (registered) droppedResults.unregister(promise);
     };
-    promise.responsePromise.then(
-      () => {
+    // The SDK's readers (parse, asResponse, _thenUnwrap) all chain on `responsePromise`, so it is replaced by one
+    // that passes the same outcome on. A failure nobody awaits stays an unhandled rejection, as without the
+    // instrumentation; only the original, observed here, counts as handled.
+    const responded: Promise<unknown> = promise.responsePromise.then(
+      (response: unknown) => {
         trackUnread(call, nothingRead);
         // Registered only once the response is here: the SDK keeps no reference to a promise the app never awaits,
         // so registered earlier it could be collected, and its span ended, mid-request. This closure keeps it till
-        // now. And only if no parse has begun by the next microtask: an app that awaited the call has its parse queued
-        // on the same response, right behind this, and registering costs more (~8 µs a call) than the rest of the
-        // tracking together.
-        queueMicrotask(() => {
+        // now. And only if no parse began: one the app asked for before the response is queued ahead of this
+        // check, and registering costs more (~8 µs a call) than the rest of the tracking together.
+        void responded.then(() => {
           if (read) return;
           droppedResults.register(promise, { call, receivedSoFar: nothingRead }, promise);
           registered = true;
         });
+        return response;
       },
-      (error: unknown) => call.fail(error),
+      (error: unknown) => {
+        call.fail(error);
+        throw error;
+      },
     );
+    promise.responsePromise = responded;
     const parse = promise.parseResponse;
     promise.parseResponse = async function parseObserved(this: unknown, ...args: unknown[]): Promise<unknown> {
       // From here the parse (and then the stream, if any) holds the call, not the promise the app may have dropped.
