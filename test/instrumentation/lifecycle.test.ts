@@ -130,6 +130,27 @@ describe('flushing spans when the process ends', () => {
     });
   }
 
+  it('sends the unfinished calls with the rest in one bounded flush when the collector is slow to answer', async () => {
+    const collector: TestCollector = await startTestCollector({ answerDelayMs: 10_000 });
+    try {
+      const run = await runApp('batch-job.mjs', {
+        env: {
+          FAKE_URL: fake.url,
+          OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+          OTEL_BSP_SCHEDULE_DELAY: '60000',
+          UNREAD_STREAMS: '1',
+          GENAI_CHARGEBACK_SHUTDOWN_TIMEOUT_MS: '1000',
+        },
+      });
+      expect(run.code).toBe(0);
+      expect(genAiSpans(collector.spans)).toHaveLength(5);
+      // One wait of the shutdown timeout, not one per flush (start-up took up to ~4 s alongside the suite).
+      expect(run.durationMs).toBeLessThan(7000);
+    } finally {
+      await collector.close();
+    }
+  });
+
   it('leaves a failed call the app never awaits an unhandled rejection, which ends the process as without it', async () => {
     const collector: TestCollector = await startTestCollector();
     try {

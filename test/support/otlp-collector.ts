@@ -17,9 +17,15 @@ export interface TestCollector {
   close(): Promise<void>;
 }
 
-export async function startTestCollector(): Promise<TestCollector> {
+export interface TestCollectorOptions {
+  /** Keep the spans at once but answer export requests only this much later: a collector that is slow to answer. */
+  answerDelayMs?: number;
+}
+
+export async function startTestCollector(options: TestCollectorOptions = {}): Promise<TestCollector> {
   const spans: DecodedSpan[] = [];
   const waiters = new Set<() => void>();
+  const delayedAnswers = new Set<NodeJS.Timeout>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -33,8 +39,18 @@ export async function startTestCollector(): Promise<TestCollector> {
         let body = Buffer.concat(chunks);
         if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
         spans.push(...(json ? decodeTracesJson(body) : decodeTracesProtobuf(body)).spans);
-        res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' }).end(json ? '{}' : undefined);
         for (const wake of waiters) wake();
+        const answer = (): void => {
+          res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' }).end(json ? '{}' : undefined);
+        };
+        if (options.answerDelayMs === undefined) answer();
+        else {
+          const timer = setTimeout(() => {
+            delayedAnswers.delete(timer);
+            answer();
+          }, options.answerDelayMs);
+          delayedAnswers.add(timer);
+        }
       } catch (error) {
         res.writeHead(400, { 'content-type': 'text/plain' }).end(String(error));
       }
@@ -66,6 +82,7 @@ export async function startTestCollector(): Promise<TestCollector> {
     },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const timer of delayedAnswers) clearTimeout(timer);
         server.closeAllConnections();
         server.close(() => resolve());
       }),

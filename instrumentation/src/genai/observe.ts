@@ -57,7 +57,7 @@ export function observeResult(result: unknown, call: ModelCall, reader: ResultRe
     // instrumentation; only the original, observed here, counts as handled.
     const responded: Promise<unknown> = promise.responsePromise.then(
       (response: unknown) => {
-        trackUnread(call, nothingRead);
+        quietly(() => trackUnread(call, nothingRead));
         // Registered only once the response is here: the SDK keeps no reference to a promise the app never awaits,
         // so registered earlier it could be collected, and its span ended, mid-request. This closure keeps it till
         // now. And only if no parse began: one the app asked for before the response is queued ahead of this
@@ -70,7 +70,7 @@ export function observeResult(result: unknown, call: ModelCall, reader: ResultRe
         return response;
       },
       (error: unknown) => {
-        call.fail(error);
+        quietly(() => call.fail(error));
         throw error;
       },
     );
@@ -83,7 +83,7 @@ export function observeResult(result: unknown, call: ModelCall, reader: ResultRe
       try {
         data = await parse.apply(this, args);
       } catch (error) {
-        call.fail(error);
+        quietly(() => call.fail(error));
         throw error;
       }
       settle(data, call, reader);
@@ -101,7 +101,7 @@ export function observeResult(result: unknown, call: ModelCall, reader: ResultRe
   if (result instanceof Promise) {
     result.then(
       (data: unknown) => settle(data, call, reader),
-      (error: unknown) => call.fail(error),
+      (error: unknown) => quietly(() => call.fail(error)),
     );
     return;
   }
@@ -155,12 +155,12 @@ function settle(data: unknown, call: ModelCall, reader: ResultReader): void {
  */
 function observeIterator(source: AsyncIterator<unknown>, call: ModelCall, observer: StreamObserver): AsyncIterableIterator<unknown> {
   const onError = (error: unknown): never => {
-    call.fail(error, observer.outcome());
+    quietly(() => call.fail(error, observer.outcome()));
     throw error;
   };
   const onStep = (step: IteratorResult<unknown>): IteratorResult<unknown> | Promise<IteratorResult<unknown>> => {
     if (step.done === true) {
-      call.succeed(observer.outcome());
+      quietly(() => call.succeed(observer.outcome()));
       return step;
     }
     return see(observer, step.value) ? step : source.next().then(onStep, onError);
@@ -168,17 +168,26 @@ function observeIterator(source: AsyncIterator<unknown>, call: ModelCall, observ
   return {
     next: () => source.next().then(onStep, onError),
     return: (value?: unknown) => {
-      call.succeed(observer.outcome());
+      quietly(() => call.succeed(observer.outcome()));
       return source.return !== undefined ? source.return(value) : Promise.resolve({ done: true, value });
     },
     throw: (error?: unknown) => {
-      call.fail(error, observer.outcome());
+      quietly(() => call.fail(error, observer.outcome()));
       return source.throw !== undefined ? source.throw(error) : Promise.reject(error);
     },
     [Symbol.asyncIterator]() {
       return this;
     },
   };
+}
+
+/** Records a call's end in the app's own promise chain or iteration: a throw here would replace what the SDK gave. */
+function quietly(record: () => void): void {
+  try {
+    record();
+  } catch (error) {
+    diag.error('@genai-chargeback/instrumentation: could not record a model call', error);
+  }
 }
 
 function see(observer: StreamObserver, item: unknown): boolean {

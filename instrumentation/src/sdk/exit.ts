@@ -14,18 +14,23 @@ const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
  */
 export function flushOnExit(sdk: RunningSdk, timeoutMs: number): void {
   let flushing = false;
-  let emptiedWithUnfinished = false;
+  let graceGiven = false;
   process.on('beforeExit', () => {
     // Exporting schedules I/O, so Node emits beforeExit again once it is done; by then nothing is buffered.
     if (flushing) return;
-    flushing = true;
     if (hasUnfinishedCalls()) {
       // This listener runs before the app's own, which may start more work (finish reading a stream, say): calls
-      // are ended only if the loop empties a second time with them still open. The immediate makes sure it does.
-      if (emptiedWithUnfinished) endUnfinishedCalls();
-      else setImmediate(() => undefined);
-      emptiedWithUnfinished = !emptiedWithUnfinished;
+      // are ended, and everything flushed once, only if the loop empties again with them still open. The immediate
+      // makes sure Node looks again.
+      if (!graceGiven) {
+        graceGiven = true;
+        setImmediate(() => undefined);
+        return;
+      }
+      endUnfinishedCalls();
     }
+    graceGiven = false;
+    flushing = true;
     void within(sdk.forceFlush(), timeoutMs).then((settled) => {
       flushing = false;
       // Only the exporter's retries keep the process alive now; end it as it would have ended (process.exitCode).
