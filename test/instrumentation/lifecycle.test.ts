@@ -1,9 +1,9 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../processor/src/demo/fake-provider.js';
-import { startTestCollector, type TestCollector } from '../support/otlp-collector.js';
-import { runApp } from './run-app.js';
-import { StatusCode } from '../../processor/src/otlp/index.js';
+import { StatusCode, type DecodedSpan } from '../../processor/src/otlp/index.js';
+import { startTestCollector, type TestCollector, type TestCollectorOptions } from '../support/otlp-collector.js';
+import { runApp, type AppRun } from './run-app.js';
 import { genAiSpans, USAGE_KEYS } from './spans.js';
 
 /** A port nothing listens on: the processor is down. */
@@ -26,7 +26,28 @@ describe('flushing spans when the process ends', () => {
     await fake.close();
   });
 
-  // The batch processor would wait a minute before exporting: only the flush on exit can deliver these in time.
+  /**
+   * Runs the batch job against a collector of its own, sending `signal` once the job prints "ready". Its batch
+   * processor would wait a minute before exporting: only the flush on exit can deliver the spans in time.
+   */
+  async function runBatchJob(
+    env: Record<string, string>,
+    options: { signal?: NodeJS.Signals; collector?: TestCollectorOptions } = {},
+  ): Promise<{ run: AppRun; calls: DecodedSpan[] }> {
+    const collector = await startTestCollector(options.collector);
+    try {
+      const run = await runApp('batch-job.mjs', {
+        env: { FAKE_URL: fake.url, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_BSP_SCHEDULE_DELAY: '60000', ...env },
+        onLine: (line, child) => {
+          if (line === 'ready' && options.signal !== undefined) child.kill(options.signal);
+        },
+      });
+      return { run, calls: genAiSpans(collector.spans) };
+    } finally {
+      await collector.close();
+    }
+  }
+
   const cases = [
     { name: 'exits on its own', mode: 'exit', signal: undefined, expected: { code: 0, signal: null } },
     { name: 'gets SIGTERM', mode: 'wait', signal: 'SIGTERM', expected: { code: null, signal: 'SIGTERM' } },
@@ -36,119 +57,65 @@ describe('flushing spans when the process ends', () => {
 
   for (const { name, mode, signal, expected } of cases) {
     it(`loses none of a batch job's three calls when it ${name}`, async () => {
-      const collector: TestCollector = await startTestCollector();
-      try {
-        const run = await runApp('batch-job.mjs', {
-          env: { FAKE_URL: fake.url, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_BSP_SCHEDULE_DELAY: '60000', MODE: mode },
-          onLine: (line, child) => {
-            if (line === 'ready' && signal !== undefined) child.kill(signal);
-          },
-        });
-        expect({ code: run.code, signal: run.signal }).toEqual(expected);
-        expect(run.lines.map((line) => line['call'])).toEqual([1, 2, 3]);
-        expect(run.durationMs).toBeLessThan(15_000);
-        const calls = genAiSpans(collector.spans);
-        expect(calls).toHaveLength(3);
-        for (const call of calls) expect(call.attributes).toMatchObject({ 'chargeback.team': 'batch', 'chargeback.feature': 'nightly' });
-      } finally {
-        await collector.close();
-      }
+      const { run, calls } = await runBatchJob({ MODE: mode }, { signal });
+      expect({ code: run.code, signal: run.signal }).toEqual(expected);
+      expect(run.lines.map((line) => line['call'])).toEqual([1, 2, 3]);
+      expect(run.durationMs).toBeLessThan(15_000);
+      expect(calls).toHaveLength(3);
+      for (const call of calls) expect(call.attributes).toMatchObject({ 'chargeback.team': 'batch', 'chargeback.feature': 'nightly' });
     });
   }
 
   for (const { name, mode, signal, expected } of cases) {
     it(`reports the streams a batch job left unfinished when it ${name}`, async () => {
-      const collector: TestCollector = await startTestCollector();
-      try {
-        const run = await runApp('batch-job.mjs', {
-          env: { FAKE_URL: fake.url, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_BSP_SCHEDULE_DELAY: '60000', MODE: mode, UNREAD_STREAMS: '1' },
-          onLine: (line, child) => {
-            if (line === 'ready' && signal !== undefined) child.kill(signal);
-          },
-        });
-        expect({ code: run.code, signal: run.signal }).toEqual(expected);
-        expect(run.lines.at(-1)).toEqual({ firstChunkModel: 'gpt-4.1-nano' });
-        const calls = genAiSpans(collector.spans);
-        expect(calls).toHaveLength(5);
-        const priced = calls.filter((call) => call.attributes['gen_ai.usage.input_tokens'] !== undefined);
-        expect(priced).toHaveLength(3);
-        // The two streams: billed, usage never received, so reported without it (unpriced), not dropped.
-        const unfinished = calls.filter((call) => call.attributes['gen_ai.usage.input_tokens'] === undefined);
-        expect(unfinished.map((call) => call.attributes['gen_ai.response.model'] ?? null).sort()).toEqual(['gpt-4.1-nano', null]);
-        for (const call of unfinished) {
-          expect(call.statusCode).toBe(StatusCode.UNSET);
-          expect(call.attributes).not.toHaveProperty('error.type');
-          expect(call.attributes).toMatchObject({ 'chargeback.team': 'batch', 'gen_ai.request.model': 'gpt-4.1-nano' });
-          expect(call.attributes).not.toHaveProperty('gen_ai.usage.output_tokens');
-        }
-      } finally {
-        await collector.close();
+      const { run, calls } = await runBatchJob({ MODE: mode, UNREAD_STREAMS: '1' }, { signal });
+      expect({ code: run.code, signal: run.signal }).toEqual(expected);
+      expect(run.lines.at(-1)).toEqual({ firstChunkModel: 'gpt-4.1-nano' });
+      expect(calls).toHaveLength(5);
+      const priced = calls.filter((call) => call.attributes['gen_ai.usage.input_tokens'] !== undefined);
+      expect(priced).toHaveLength(3);
+      // The two streams: billed, usage never received, so reported without it (unpriced), not dropped.
+      const unfinished = calls.filter((call) => call.attributes['gen_ai.usage.input_tokens'] === undefined);
+      expect(unfinished.map((call) => call.attributes['gen_ai.response.model'] ?? null).sort()).toEqual(['gpt-4.1-nano', null]);
+      for (const call of unfinished) {
+        expect(call.statusCode).toBe(StatusCode.UNSET);
+        expect(call.attributes).not.toHaveProperty('error.type');
+        expect(call.attributes).toMatchObject({ 'chargeback.team': 'batch', 'gen_ai.request.model': 'gpt-4.1-nano' });
+        expect(call.attributes).not.toHaveProperty('gen_ai.usage.output_tokens');
       }
     });
   }
 
   it('keeps the usage of a stream the app finishes reading in its own beforeExit listener', async () => {
-    const collector: TestCollector = await startTestCollector();
-    try {
-      const run = await runApp('batch-job.mjs', {
-        env: { FAKE_URL: fake.url, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_BSP_SCHEDULE_DELAY: '60000', UNREAD_STREAMS: '1', FINISH_ON_EXIT: '1' },
-      });
-      expect(run.code).toBe(0);
-      expect(run.lines.at(-1)).toEqual({ chunksReadOnExit: expect.any(Number) });
-      const calls = genAiSpans(collector.spans);
-      expect(calls).toHaveLength(5);
-      // The three plain calls, and the stream read to its end on exit; the stream never read has no usage.
-      const withUsage = calls.filter((call) => call.attributes['gen_ai.usage.output_tokens'] !== undefined);
-      expect(withUsage.map((call) => call.attributes['gen_ai.response.finish_reasons'])).toEqual([['stop'], ['stop'], ['stop'], ['stop']]);
-    } finally {
-      await collector.close();
-    }
+    const { run, calls } = await runBatchJob({ UNREAD_STREAMS: '1', FINISH_ON_EXIT: '1' });
+    expect(run.code).toBe(0);
+    expect(run.lines.at(-1)).toEqual({ chunksReadOnExit: expect.any(Number) });
+    expect(calls).toHaveLength(5);
+    // The three plain calls, and the stream read to its end on exit; the stream never read has no usage.
+    const withUsage = calls.filter((call) => call.attributes['gen_ai.usage.output_tokens'] !== undefined);
+    expect(withUsage.map((call) => call.attributes['gen_ai.response.finish_reasons'])).toEqual([['stop'], ['stop'], ['stop'], ['stop']]);
   });
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`reports a call still waiting for its response when an app without a handler gets ${signal}`, async () => {
-      const collector: TestCollector = await startTestCollector();
-      try {
-        const run = await runApp('batch-job.mjs', {
-          env: { FAKE_URL: fake.url, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_BSP_SCHEDULE_DELAY: '60000', MODE: 'wait', IN_FLIGHT: '1' },
-          onLine: (line, child) => {
-            if (line === 'ready') child.kill(signal);
-          },
-        });
-        expect({ code: run.code, signal: run.signal }).toEqual({ code: null, signal });
-        const calls = genAiSpans(collector.spans);
-        expect(calls).toHaveLength(4);
-        const waiting = calls.filter((call) => call.attributes['gen_ai.request.model'] === 'gpt-4.1-nano-no-response');
-        expect(waiting).toHaveLength(1);
-        // Made, maybe billed, never answered: reported failed, usage unknown (unpriced), not dropped.
-        expect(waiting[0]!.statusCode).toBe(StatusCode.ERROR);
-        expect(waiting[0]!.attributes).toMatchObject({ 'error.type': 'process_ended', 'chargeback.team': 'batch', 'chargeback.feature': 'nightly' });
-        for (const key of USAGE_KEYS) expect(waiting[0]!.attributes).not.toHaveProperty(key);
-      } finally {
-        await collector.close();
-      }
+      const { run, calls } = await runBatchJob({ MODE: 'wait', IN_FLIGHT: '1' }, { signal });
+      expect({ code: run.code, signal: run.signal }).toEqual({ code: null, signal });
+      expect(calls).toHaveLength(4);
+      const waiting = calls.filter((call) => call.attributes['gen_ai.request.model'] === 'gpt-4.1-nano-no-response');
+      expect(waiting).toHaveLength(1);
+      // Made, maybe billed, never answered: reported failed, usage unknown (unpriced), not dropped.
+      expect(waiting[0]!.statusCode).toBe(StatusCode.ERROR);
+      expect(waiting[0]!.attributes).toMatchObject({ 'error.type': 'process_ended', 'chargeback.team': 'batch', 'chargeback.feature': 'nightly' });
+      for (const key of USAGE_KEYS) expect(waiting[0]!.attributes).not.toHaveProperty(key);
     });
   }
 
   it('sends the unfinished calls with the rest in one bounded flush when the collector is slow to answer', async () => {
-    const collector: TestCollector = await startTestCollector({ answerDelayMs: 10_000 });
-    try {
-      const run = await runApp('batch-job.mjs', {
-        env: {
-          FAKE_URL: fake.url,
-          OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
-          OTEL_BSP_SCHEDULE_DELAY: '60000',
-          UNREAD_STREAMS: '1',
-          GENAI_CHARGEBACK_SHUTDOWN_TIMEOUT_MS: '1000',
-        },
-      });
-      expect(run.code).toBe(0);
-      expect(genAiSpans(collector.spans)).toHaveLength(5);
-      // One wait of the shutdown timeout, not one per flush (start-up took up to ~4 s alongside the suite).
-      expect(run.durationMs).toBeLessThan(7000);
-    } finally {
-      await collector.close();
-    }
+    const { run, calls } = await runBatchJob({ UNREAD_STREAMS: '1', GENAI_CHARGEBACK_SHUTDOWN_TIMEOUT_MS: '1000' }, { collector: { answerDelayMs: 10_000 } });
+    expect(run.code).toBe(0);
+    expect(calls).toHaveLength(5);
+    // One wait of the shutdown timeout, not one per flush (start-up took up to ~4 s alongside the suite).
+    expect(run.durationMs).toBeLessThan(7000);
   });
 
   it('leaves a failed call the app never awaits an unhandled rejection, which ends the process as without it', async () => {
