@@ -137,8 +137,10 @@ describe('forwarding delivery: retries, refusals, outages, shutdown', () => {
     expect(spanIds(downstream, 'http')).toHaveLength(m.otelcol_exporter_sent_spans);
     // The ledger never depends on forwarding: every call of every request is there.
     expect(await processor.ledger.query('SELECT count(*)::INTEGER AS calls FROM llm_calls')).toStrictEqual([{ calls: total / 2 }]);
-    // Ingest latency during the outage is that of healthy forwarding (bounds allow for a shared 2-core machine).
-    expect(percentile(down, 50)).toBeLessThan(Math.max(1.5 * percentile(healthy, 50), percentile(healthy, 50) + 15));
+    // Ingest latency during the outage is that of healthy forwarding. Waiting on the downstream would add its 500 ms
+    // timeout or 100–400 ms retries to every request; the bounds allow for a shared, noisy 2-core machine (one run
+    // measured a p50 of 35 ms healthy and 53 ms during the outage, with nothing waiting on the downstream).
+    expect(percentile(down, 50)).toBeLessThan(Math.max(2 * percentile(healthy, 50), percentile(healthy, 50) + 50));
     expect(percentile(down, 95)).toBeLessThan(Math.max(3 * percentile(healthy, 95), percentile(healthy, 95) + 100));
   });
 
