@@ -232,6 +232,11 @@ function chatUsage(usage: FakeUsage) {
   };
 }
 
+/** The legacy completions API reports no token details. */
+function textCompletionUsage(usage: FakeUsage) {
+  return { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output };
+}
+
 function responsesUsage(usage: FakeUsage) {
   return {
     input_tokens: usage.input,
@@ -296,7 +301,7 @@ function completion(flavour: Exclude<Flavour, 'embeddings'>, id: string, model: 
       created: CREATED,
       model,
       choices: [{ index: 0, text, logprobs: null, finish_reason: 'stop' }],
-      usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output },
+      usage: textCompletionUsage(usage),
     };
   }
   return {
@@ -370,7 +375,7 @@ function textCompletionEvents(id: string, model: string, reply: string[], usage:
     data: chunk([{ index: 0, text: i === 0 ? word : ` ${word}`, logprobs: null, finish_reason: i === reply.length - 1 ? 'stop' : null }], perChunk),
   }));
   if (includeUsage) {
-    events.push({ data: chunk([], { usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output } }) });
+    events.push({ data: chunk([], { usage: textCompletionUsage(usage) }) });
   }
   events.push({ data: '[DONE]' });
   return events;
