@@ -11,7 +11,9 @@ const MODELS: FakeProviderOptions['models'] = {
   'claude-haiku-4-5-fail-429-once': { input: 30, output: 8 },
   'claude-haiku-4-5-cut-stream': { input: 640, cacheRead: 600, output: 90 },
 };
-const SCENARIOS = 8;
+const SCENARIOS = 12;
+/** `thread-stream` makes two calls, every other scenario one. */
+const CALLS = SCENARIOS + 1;
 
 describe('@anthropic-ai/sdk (CommonJS app) under the preload', () => {
   let collector: TestCollector;
@@ -28,7 +30,7 @@ describe('@anthropic-ai/sdk (CommonJS app) under the preload', () => {
       runApp('anthropic-app.cjs', { env: env(fake.url) }),
       runApp('anthropic-app.cjs', { env: env(plainFake.url), instrumented: false }),
     ]);
-    await collector.waitForSpans((spans) => genAiSpans(spans).length >= SCENARIOS);
+    await collector.waitForSpans((spans) => genAiSpans(spans).length >= CALLS);
   });
 
   afterAll(async () => {
@@ -44,7 +46,7 @@ describe('@anthropic-ai/sdk (CommonJS app) under the preload', () => {
 
   it("reports each call by exactly one usage-bearing span: the SDK's own span is suppressed", () => {
     const withUsage = collector.spans.filter((span) => 'gen_ai.usage.input_tokens' in span.attributes);
-    expect(withUsage).toHaveLength(SCENARIOS);
+    expect(withUsage).toHaveLength(CALLS);
     expect(collector.spans.filter((span) => span.scopeName.startsWith('com.anthropic'))).toEqual([]);
     for (const span of genAiSpans(collector.spans)) {
       expect(span.kind).toBe(SpanKind.CLIENT);
@@ -57,7 +59,8 @@ describe('@anthropic-ai/sdk (CommonJS app) under the preload', () => {
     expect(fake.requests[0]?.usage).toMatchObject({ input: 1250 });
     const wire = (instrumented.lines[0]?.['result'] as { usage: Record<string, number> }).usage;
     expect(wire).toMatchObject({ input_tokens: 50, cache_read_input_tokens: 1000, cache_creation_input_tokens: 200 });
-    for (const feature of ['messages', 'messages-stream', 'messages-stream-helper', 'beta-messages', 'beta-messages-stream-helper']) {
+    const features = ['messages', 'messages-stream', 'messages-stream-helper', 'beta-messages', 'beta-messages-stream-helper', 'thread-send', 'tool-runner', 'tool-runner-stream'];
+    for (const feature of features) {
       expect(spanOf(collector.spans, feature).attributes).toMatchObject({
         'gen_ai.operation.name': 'chat',
         'gen_ai.request.model': 'claude-sonnet-4-6',
@@ -72,6 +75,27 @@ describe('@anthropic-ai/sdk (CommonJS app) under the preload', () => {
     }
     expect(spanOf(collector.spans, 'messages').name).toBe('chat claude-sonnet-4-6');
     expect(fake.requests.filter((request) => request.headers['anthropic-beta'] === 'context-1m-2025-08-07')).toHaveLength(2);
+  });
+
+  it('reports the streamed turns of a message thread with their usage, though the SDK parses them through a request of its own', () => {
+    const turns = genAiSpans(collector.spans).filter((span) => span.attributes['chargeback.feature'] === 'thread-stream');
+    expect(turns).toHaveLength(2);
+    for (const turn of turns) {
+      expect(turn.statusCode).toBe(StatusCode.UNSET);
+      expect(turn.attributes).toMatchObject({
+        'gen_ai.response.finish_reasons': ['end_turn'],
+        'gen_ai.usage.input_tokens': 1250,
+        'gen_ai.usage.output_tokens': 300,
+        'gen_ai.usage.cache_read.input_tokens': 1000,
+        'gen_ai.usage.cache_creation.input_tokens': 200,
+        'chargeback.team': 'search',
+      });
+    }
+    // The second turn continued the thread the first created: each span carries its own turn's response.
+    const threadBodies = fake.requests.map((request) => request.body as { thread?: unknown; stream?: boolean }).filter((body) => body.thread !== undefined);
+    const [firstId, secondId] = turns.map((turn) => turn.attributes['gen_ai.response.id']).sort();
+    expect(threadBodies).toContainEqual(expect.objectContaining({ stream: true, thread: { type: 'continue', previous_message_id: firstId } }));
+    expect(secondId).not.toBe(firstId);
   });
 
   it("counts the SDK's retries on 429", () => {
@@ -96,7 +120,7 @@ describe('@anthropic-ai/sdk (CommonJS app) under the preload', () => {
   });
 
   it('sends no attribution baggage to the provider', () => {
-    expect(fake.requests).toHaveLength(SCENARIOS + 1);
+    expect(fake.requests).toHaveLength(CALLS + 1);
     expect(withAttributionBaggage(fake.requests)).toEqual([]);
   });
 });

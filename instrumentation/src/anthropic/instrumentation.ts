@@ -1,5 +1,7 @@
 import { InstrumentationNodeModuleDefinition, type InstrumentationConfig } from '@opentelemetry/instrumentation';
-import { exportedClass, ownerOf, prototypeAt } from '../genai/patching.js';
+import { parseAdoptingHandedOver } from '../genai/handed-over-responses.js';
+import { exportedClass, namedExport, ownerOf, prototypeAt } from '../genai/patching.js';
+import { record } from '../genai/read.js';
 import { SdkInstrumentation } from '../genai/sdk-instrumentation.js';
 import { SCOPE_PREFIX, VERSION } from '../version.js';
 import { planMessages } from './messages.js';
@@ -49,6 +51,17 @@ export class AnthropicInstrumentation extends SdkInstrumentation<AnthropicInstru
     }
     for (const path of [MESSAGES, BETA_MESSAGES]) this.patchModelMethod(prototypeAt(Anthropic, path), 'create', planMessages);
     this.patchAttempts(ownerOf(prototypeAt(Anthropic, []), 'fetchWithTimeout'));
+    this.patchHandOvers(moduleExports);
+  }
+
+  /** A message thread parses each streamed turn through an `APIPromise` of its own (see handed-over-responses.ts). */
+  private patchHandOvers(moduleExports: unknown): void {
+    const apiPromise = apiPromisePrototype(moduleExports);
+    if (apiPromise === undefined) {
+      this._diag.warn('cannot follow message-thread streams: APIPromise not exported by this SDK version');
+      return;
+    }
+    this._wrap(apiPromise, 'parse', (original) => parseAdoptingHandedOver(original as (this: unknown, ...args: unknown[]) => unknown));
   }
 
   private unpatch(moduleExports: unknown): void {
@@ -56,5 +69,12 @@ export class AnthropicInstrumentation extends SdkInstrumentation<AnthropicInstru
     if (Anthropic === undefined) return;
     for (const path of [MESSAGES, BETA_MESSAGES]) this.unpatchMethod(prototypeAt(Anthropic, path), 'create');
     this.unpatchMethod(ownerOf(prototypeAt(Anthropic, []), 'fetchWithTimeout'), 'fetchWithTimeout');
+    this.unpatchMethod(apiPromisePrototype(moduleExports), 'parse');
   }
+}
+
+function apiPromisePrototype(moduleExports: unknown): Record<string, unknown> | undefined {
+  const apiPromise = namedExport(moduleExports, 'APIPromise');
+  const prototype = typeof apiPromise === 'function' ? record((apiPromise as { prototype?: unknown }).prototype) : undefined;
+  return typeof prototype?.['parse'] === 'function' ? prototype : undefined;
 }

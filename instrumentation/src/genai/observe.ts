@@ -1,6 +1,7 @@
 import { diag } from '@opentelemetry/api';
 import type { ModelCall } from './model-call.js';
 import type { CallOutcome, StreamObserver } from './outcome.js';
+import { handOver } from './handed-over-responses.js';
 import { endWithReceived, trackUnread } from './unfinished-calls.js';
 
 /** How to read the result of one call. */
@@ -21,6 +22,8 @@ interface APIPromiseLike {
   asResponse: (this: APIPromiseLike) => Promise<unknown>;
   /** Set once the body is being parsed (`then`, `withResponse()`). */
   parsedPromise?: Promise<unknown>;
+  /** Anthropic: the unparsed response, for a helper that parses it through a request object of its own. */
+  _responseProps?: (this: APIPromiseLike) => Promise<unknown>;
 }
 
 /** The SDKs' `Stream`: async iteration, `tee()` and `toReadableStream()` all go through its `iterator` function. */
@@ -89,6 +92,16 @@ export function observeResult(result: unknown, call: ModelCall, reader: ResultRe
       settle(data, call, reader);
       return data;
     };
+    const responseProps = promise._responseProps;
+    if (typeof responseProps === 'function') {
+      promise._responseProps = function responsePropsHandedOver(this: APIPromiseLike): Promise<unknown> {
+        return handOver(responseProps.call(this), call, (data) => {
+          if (read) return;
+          markRead();
+          settle(data, call, reader);
+        });
+      };
+    }
     // An app that takes the raw response reads the body itself: the call is reported without usage (unknown, not zero).
     const asResponse = promise.asResponse;
     promise.asResponse = function asResponseObserved(this: APIPromiseLike): Promise<unknown> {

@@ -5,9 +5,14 @@ import { record } from './read.js';
  * exports themselves when they are the class (`module.exports = Anthropic`).
  */
 export function exportedClass(moduleExports: unknown, name: string): Record<string, unknown> | undefined {
-  const exports = objectOrFunction(moduleExports);
-  const candidate = exports?.[name] ?? objectOrFunction(exports?.['default'])?.[name] ?? exports?.['default'] ?? moduleExports;
+  const candidate = namedExport(moduleExports, name) ?? objectOrFunction(moduleExports)?.['default'] ?? moduleExports;
   return typeof candidate === 'function' ? (candidate as unknown as Record<string, unknown>) : undefined;
+}
+
+/** A named export of an ESM namespace or CommonJS exports (which may be a function with properties), or undefined. */
+export function namedExport(moduleExports: unknown, name: string): unknown {
+  const exports = objectOrFunction(moduleExports);
+  return exports?.[name] ?? objectOrFunction(exports?.['default'])?.[name];
 }
 
 function objectOrFunction(value: unknown): Record<string, unknown> | undefined {

@@ -41,6 +41,30 @@ const scenarios = {
     const stream = client.beta.messages.stream({ ...request, betas: ['context-1m-2025-08-07'] });
     return { final: await stream.finalMessage() };
   },
+  // Message threads: the server holds the conversation, each turn sends only the new messages.
+  'thread-send': async () => {
+    const thread = client.beta.messages.thread({ model: request.model, max_tokens: request.max_tokens });
+    return { reply: await thread.send(request.messages[0]) };
+  },
+  // Two streamed turns: the second continues the thread the first created.
+  'thread-stream': async () => {
+    const thread = client.beta.messages.thread({ model: request.model, max_tokens: request.max_tokens });
+    const first = await thread.stream(request.messages[0]).finalMessage();
+    const second = await thread.stream({ role: 'user', content: 'And the least?' }).finalMessage();
+    return { first, second };
+  },
+  // On a client with message threads the tool runner runs over one; streamed, each turn is a thread stream.
+  'tool-runner': async () => {
+    const turns = [];
+    for await (const message of client.beta.messages.toolRunner({ ...request, tools: [] })) turns.push(message);
+    return { turns };
+  },
+  'tool-runner-stream': async () => {
+    const runner = client.beta.messages.toolRunner({ ...request, stream: true, tools: [] });
+    const turns = [];
+    for await (const stream of runner) turns.push(await stream.finalMessage());
+    return { turns };
+  },
 };
 
 async function main() {
