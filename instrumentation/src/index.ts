@@ -18,8 +18,8 @@ export * from './semconv.js';
 export * from './budget/index.js';
 
 /**
- * Exports the spans buffered so far. Call it before `process.exit()`, which leaves no time for the automatic
- * flush on exit. Resolves (never rejects) also when no SDK is running.
+ * Exports the spans buffered so far. Awaited before `process.exit()`, it spares the exit event its synchronous
+ * export through a child process (0.3–0.4 s). Resolves (never rejects) also when no SDK is running.
  */
 export async function flush(): Promise<void> {
   const provider = trace.getTracerProvider() as { getDelegate?: () => unknown };

@@ -110,6 +110,45 @@ describe('flushing spans when the process ends', () => {
     });
   }
 
+  const abruptEnds = [
+    { name: 'throws an uncaught exception', mode: 'throw', code: 1 },
+    { name: 'leaves a rejection unhandled', mode: 'reject', code: 1 },
+    { name: 'calls process.exit()', mode: 'exit-now', code: 3 },
+  ] as const;
+
+  for (const { name, mode, code } of abruptEnds) {
+    it(`sends the buffered calls, and the one still in flight, when a batch job ${name}, and ends as without the preload`, async () => {
+      const env = { MODE: mode, IN_FLIGHT: '1' };
+      const [{ run, calls }, plain] = await Promise.all([
+        runBatchJob(env),
+        runApp('batch-job.mjs', { env: { FAKE_URL: fake.url, ...env }, instrumented: false }),
+      ]);
+      expect(run.code).toBe(code);
+      expect(plain.code).toBe(code);
+      // The same output; the preload's async context tracking adds one internal frame to a stack trace.
+      expect(run.stderr.replace(/^ +at process\.callbackTrampoline .*\n/m, '')).toBe(plain.stderr);
+      expect(run.lines.map((line) => line['call'])).toEqual([1, 2, 3]);
+      // Nothing was exported during the run (the batch processor waits a minute): all four left from the exit event.
+      expect(calls).toHaveLength(4);
+      const answered = calls.filter((call) => call.attributes['gen_ai.request.model'] === 'gpt-4.1-nano');
+      expect(answered).toHaveLength(3);
+      for (const call of answered) {
+        expect(call.statusCode).toBe(StatusCode.UNSET);
+        expect(call.attributes).toMatchObject({ 'gen_ai.usage.input_tokens': 12, 'chargeback.team': 'batch', 'chargeback.feature': 'nightly' });
+      }
+      const waiting = calls.find((call) => call.attributes['gen_ai.request.model'] === 'gpt-4.1-nano-no-response');
+      expect(waiting?.statusCode).toBe(StatusCode.ERROR);
+      expect(waiting?.attributes['error.type']).toBe('process_ended');
+    });
+  }
+
+  it('bounds the wait of an abrupt end when the collector is slow to answer', async () => {
+    const { run, calls } = await runBatchJob({ MODE: 'throw', GENAI_CHARGEBACK_SHUTDOWN_TIMEOUT_MS: '1000' }, { collector: { answerDelayMs: 10_000 } });
+    expect(run.code).toBe(1);
+    expect(calls).toHaveLength(3);
+    expect(run.durationMs).toBeLessThan(7000);
+  });
+
   it('sends the unfinished calls with the rest in one bounded flush when the collector is slow to answer', async () => {
     const { run, calls } = await runBatchJob({ UNREAD_STREAMS: '1', GENAI_CHARGEBACK_SHUTDOWN_TIMEOUT_MS: '1000' }, { collector: { answerDelayMs: 10_000 } });
     expect(run.code).toBe(0);

@@ -1,4 +1,5 @@
 import { endUnfinishedCalls, hasUnfinishedCalls } from '../genai/unfinished-calls.js';
+import { exportAtExit } from './export-at-exit.js';
 import type { RunningSdk } from './start.js';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
@@ -8,13 +9,15 @@ const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
  * that makes its calls and ends loses none), and on SIGTERM / SIGINT. Calls not yet ended are ended first, when
  * nothing can end them any more: at `beforeExit` (responses the app left unread, such as a stream it never finished),
  * and on a signal the app does not handle (the process is about to end; calls still waiting for their response
- * too). Never holds a stopping process longer than `timeoutMs`: the exporter retries an unreachable collector for up
- * to 10 s, which an app must not wait for. A process that calls `process.exit()` itself should `await flush()`
- * first: nothing asynchronous runs after it.
+ * too). A process that ends without waiting (an uncaught exception, an unhandled rejection, `process.exit()`) has
+ * its unfinished calls ended and its unexported spans sent from the `exit` event, synchronously. Never holds a
+ * stopping process longer than `timeoutMs`: the exporter retries an unreachable collector for up to 10 s, which an
+ * app must not wait for.
  */
 export function flushOnExit(sdk: RunningSdk, timeoutMs: number): void {
   let flushing = false;
   let graceGiven = false;
+  let exportGaveUp = false;
   process.on('beforeExit', () => {
     // Exporting schedules I/O, so Node emits beforeExit again once it is done; by then nothing is buffered.
     if (flushing) return;
@@ -33,9 +36,19 @@ export function flushOnExit(sdk: RunningSdk, timeoutMs: number): void {
     flushing = true;
     void within(sdk.forceFlush(), timeoutMs).then((settled) => {
       flushing = false;
-      // Only the exporter's retries keep the process alive now; end it as it would have ended (process.exitCode).
-      if (!settled) process.exit();
+      if (settled) return;
+      // Only the exporter's retries keep the process alive now; end it as it would have ended (process.exitCode),
+      // without a second wait in the exit event for a collector that did not answer the first.
+      exportGaveUp = true;
+      process.exit();
     });
+  });
+
+  process.on('exit', () => {
+    if (exportGaveUp) return;
+    endUnfinishedCalls();
+    const spans = sdk.takeUnexported();
+    if (spans.length > 0) exportAtExit(spans, timeoutMs);
   });
 
   for (const signal of SIGNALS) {

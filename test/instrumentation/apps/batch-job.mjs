@@ -1,5 +1,6 @@
 // A batch job: three model calls, then, by MODE: `exit` ends on its own; `wait` prints "ready" and idles until a
-// signal (no handler of its own); `handler` prints "ready" and stops its work on SIGTERM with its own handler.
+// signal (no handler of its own); `handler` prints "ready" and stops its work on SIGTERM with its own handler;
+// `throw` ends by an uncaught exception, `reject` by an unhandled rejection, `exit-now` by `process.exit(3)`.
 // With UNREAD_STREAMS=1 it also leaves two streamed calls unfinished, still referenced: one never read, one read
 // for a single chunk (with FINISH_ON_EXIT=1, read to its end in the app's own beforeExit listener). With
 // IN_FLIGHT=1 it starts a fourth call the provider never answers before "ready".
@@ -34,7 +35,15 @@ await withAttribution({ team: 'batch', feature: 'nightly' }, async () => {
   }
 });
 const mode = process.env.MODE ?? 'exit';
-if (mode !== 'exit') {
+if (mode === 'throw') {
+  setImmediate(() => {
+    throw new Error('the batch job failed');
+  });
+} else if (mode === 'reject') {
+  Promise.reject(new Error('the batch job failed'));
+} else if (mode === 'exit-now') {
+  process.exit(3);
+} else if (mode !== 'exit') {
   const idle = setInterval(() => {}, 1000);
   if (mode === 'handler') process.on('SIGTERM', () => clearInterval(idle));
   console.log('ready');
