@@ -1,6 +1,7 @@
 import { diag } from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createRequire } from 'node:module';
+import { RetryingGrpcExporter } from './grpc-retry.js';
 
 // Only the exporter in use is loaded: the gRPC one alone pulls in @grpc/grpc-js.
 const load = createRequire(import.meta.url);
@@ -24,12 +25,27 @@ export function createSpanExportersFromEnv(env: Env = process.env): SpanExporter
   return exporters;
 }
 
+/** The OTLP exporters' default `OTEL_EXPORTER_OTLP_TIMEOUT`. */
+const OTLP_TIMEOUT_MS = 10_000;
+
 function createOtlpExporter(env: Env): SpanExporter {
   const protocol = (env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] ?? env['OTEL_EXPORTER_OTLP_PROTOCOL'] ?? '').trim() || 'http/protobuf';
   const module = OTLP_MODULES[protocol];
+  if (protocol === 'grpc' && module !== undefined) {
+    return new RetryingGrpcExporter(otlpExporter(module), exportTimeoutMs(env));
+  }
   if (module !== undefined) return otlpExporter(module);
   diag.warn(`OTEL_EXPORTER_OTLP_PROTOCOL "${protocol}" is not supported; use grpc, http/protobuf or http/json. Using http/protobuf.`);
   return otlpExporter('@opentelemetry/exporter-trace-otlp-proto');
+}
+
+/** The export timeout the OTLP exporters read, as they read it: the traces-specific variable first. */
+function exportTimeoutMs(env: Env): number {
+  for (const name of ['OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT']) {
+    const value = Number(env[name]?.trim() || NaN);
+    if (Number.isFinite(value) && value > 0) return value;
+  }
+  return OTLP_TIMEOUT_MS;
 }
 
 const OTLP_MODULES: Record<string, string> = {

@@ -1,0 +1,164 @@
+import { Metadata, Server, ServerCredentials, type ServiceError, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RetryingGrpcExporter } from '../../instrumentation/src/sdk/grpc-retry.js';
+import { createSpanExportersFromEnv } from '../../instrumentation/src/sdk/exporters.js';
+import { decodeTracesProtobuf, encodeStatusProtobuf, retryInfoDetail } from '../../processor/src/otlp/index.js';
+
+interface Refusal {
+  code: number;
+  retryAfterSeconds?: number;
+}
+
+/** An OTLP/gRPC trace endpoint that refuses the next exports as told, then accepts, recording what it accepted. */
+async function startRefusingEndpoint() {
+  const refusals: Refusal[] = [];
+  const accepted: string[] = [];
+  let calls = 0;
+  const identity = (bytes: Buffer): Buffer => bytes;
+  const server = new Server();
+  server.addService(
+    {
+      Export: {
+        path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: identity,
+        requestDeserialize: identity,
+        responseSerialize: identity,
+        responseDeserialize: identity,
+      },
+    },
+    {
+      Export: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
+        calls += 1;
+        const refusal = refusals.shift();
+        if (refusal === undefined) {
+          accepted.push(...decodeTracesProtobuf(call.request).spans.map((span) => span.name));
+          callback(null, Buffer.alloc(0));
+          return;
+        }
+        const metadata = new Metadata();
+        if (refusal.retryAfterSeconds !== undefined) {
+          const status = { code: refusal.code, message: 'refused', details: [retryInfoDetail(refusal.retryAfterSeconds)] };
+          metadata.set('grpc-status-details-bin', Buffer.from(encodeStatusProtobuf(status)));
+        }
+        const error: Partial<ServiceError> = { code: refusal.code, details: 'refused', metadata };
+        callback(error);
+      },
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
+  return {
+    url: `http://127.0.0.1:${port}`,
+    refuse: (...next: Refusal[]) => refusals.push(...next),
+    accepted,
+    get calls() {
+      return calls;
+    },
+    reset() {
+      refusals.length = 0;
+      accepted.length = 0;
+      calls = 0;
+    },
+    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+  };
+}
+
+const UNAVAILABLE = 14;
+const RESOURCE_EXHAUSTED = 8;
+const INVALID_ARGUMENT = 3;
+
+function someSpans(): ReadableSpan[] {
+  const memory = new InMemorySpanExporter();
+  const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(memory)] }).getTracer('test');
+  for (const name of ['chat gpt-4.1', 'chat claude-sonnet-4-6']) tracer.startSpan(name).end();
+  return memory.getFinishedSpans();
+}
+
+function exportThrough(exporter: SpanExporter): Promise<{ result: ExportResult; ms: number }> {
+  const started = Date.now();
+  return new Promise((resolve) => exporter.export(someSpans(), (result) => resolve({ result, ms: Date.now() - started })));
+}
+
+describe('gRPC span exports, retried as the OTLP/HTTP exporters retry theirs', () => {
+  let endpoint: Awaited<ReturnType<typeof startRefusingEndpoint>>;
+  const exporters: SpanExporter[] = [];
+  const retrying = (timeoutMs = 10_000): SpanExporter => {
+    const exporter = new RetryingGrpcExporter(new OTLPTraceExporter({ url: endpoint.url }), timeoutMs);
+    exporters.push(exporter);
+    return exporter;
+  };
+
+  beforeAll(async () => {
+    endpoint = await startRefusingEndpoint();
+  });
+  beforeEach(() => endpoint.reset());
+  afterAll(async () => {
+    await Promise.all(exporters.map((exporter) => exporter.shutdown()));
+    await endpoint.close();
+  });
+
+  it('sends again after UNAVAILABLE, at the delay the server gave (RetryInfo)', async () => {
+    endpoint.refuse({ code: UNAVAILABLE, retryAfterSeconds: 0.05 }, { code: UNAVAILABLE, retryAfterSeconds: 0.05 });
+    const { result, ms } = await exportThrough(retrying());
+    expect(result.code).toBe(ExportResultCode.SUCCESS);
+    expect(endpoint.calls).toBe(3);
+    expect(endpoint.accepted).toEqual(['chat gpt-4.1', 'chat claude-sonnet-4-6']);
+    // Two server-given delays of 50 ms, not the 1 s backoff.
+    expect(ms).toBeLessThan(900);
+  });
+
+  it('backs off about a second when the server gives no delay', async () => {
+    endpoint.refuse({ code: UNAVAILABLE });
+    const { result, ms } = await exportThrough(retrying());
+    expect(result.code).toBe(ExportResultCode.SUCCESS);
+    expect(endpoint.calls).toBe(2);
+    expect(ms).toBeGreaterThanOrEqual(800);
+  });
+
+  it('retries RESOURCE_EXHAUSTED only when the server says when', async () => {
+    endpoint.refuse({ code: RESOURCE_EXHAUSTED, retryAfterSeconds: 0.05 });
+    expect((await exportThrough(retrying())).result.code).toBe(ExportResultCode.SUCCESS);
+    expect(endpoint.calls).toBe(2);
+
+    endpoint.reset();
+    endpoint.refuse({ code: RESOURCE_EXHAUSTED });
+    expect((await exportThrough(retrying())).result.code).toBe(ExportResultCode.FAILED);
+    expect(endpoint.calls).toBe(1);
+    expect(endpoint.accepted).toEqual([]);
+  });
+
+  it('never retries a permanent refusal', async () => {
+    endpoint.refuse({ code: INVALID_ARGUMENT, retryAfterSeconds: 0.05 });
+    expect((await exportThrough(retrying())).result.code).toBe(ExportResultCode.FAILED);
+    expect(endpoint.calls).toBe(1);
+  });
+
+  it('stops at the export timeout, counted from the first attempt', async () => {
+    endpoint.refuse({ code: UNAVAILABLE, retryAfterSeconds: 0.2 }, { code: UNAVAILABLE, retryAfterSeconds: 0.2 });
+    const { result } = await exportThrough(retrying(300));
+    expect(result.code).toBe(ExportResultCode.FAILED);
+    expect(endpoint.calls).toBe(2);
+  });
+
+  it('is what the preload builds for OTEL_EXPORTER_OTLP_PROTOCOL=grpc', async () => {
+    const saved = process.env['OTEL_EXPORTER_OTLP_ENDPOINT'];
+    process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] = endpoint.url;
+    try {
+      const [exporter, ...others] = createSpanExportersFromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
+      expect(others).toEqual([]);
+      exporters.push(exporter!);
+      endpoint.refuse({ code: UNAVAILABLE, retryAfterSeconds: 0.05 });
+      expect((await exportThrough(exporter!)).result.code).toBe(ExportResultCode.SUCCESS);
+      expect(endpoint.calls).toBe(2);
+    } finally {
+      if (saved === undefined) delete process.env['OTEL_EXPORTER_OTLP_ENDPOINT'];
+      else process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] = saved;
+    }
+  });
+});
