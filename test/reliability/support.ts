@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RetryingGrpcExporter } from '../../instrumentation/src/sdk/grpc-retry.js';
 import { openDatabase, queriesDir } from '../../processor/src/store/database.js';
 
 /** A port that was free a moment ago (for restarting a processor on the same address). */
@@ -114,6 +115,8 @@ export interface ExporterTarget {
   token?: string;
   /** Each export's whole budget, retries included (the exporters' `timeoutMillis`). */
   timeoutMillis?: number;
+  /** gRPC: retried as the instrumentation's preload retries it; the exporter alone (0.223) never retries. */
+  retryGrpc?: boolean;
 }
 
 /** The real OTLP exporters as applications configure them: protobuf (gzip), JSON, gRPC. */
@@ -124,7 +127,8 @@ export function makeExporter(kind: ExporterKind, target: ExporterTarget): SpanEx
   if (kind === 'json') return new JsonExporter({ url: `${target.httpUrl}/v1/traces`, timeoutMillis, ...(headers && { headers }) });
   const metadata = new Metadata();
   if (target.token !== undefined) metadata.set('authorization', `Bearer ${target.token}`);
-  return new GrpcExporter({ url: `http://${target.grpcAddress}`, timeoutMillis, metadata });
+  const grpc = new GrpcExporter({ url: `http://${target.grpcAddress}`, timeoutMillis, metadata });
+  return target.retryGrpc === true ? new RetryingGrpcExporter(grpc, timeoutMillis) : grpc;
 }
 
 export function exportWith(exporter: SpanExporter, spans: ReadableSpan[]): Promise<ExportResult> {
