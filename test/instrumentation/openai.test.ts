@@ -13,7 +13,7 @@ const MODELS: FakeProviderOptions['models'] = {
   'gpt-4.1-nano': { input: 11, output: 5 },
   'gpt-3.5-turbo-instruct': { input: 6, output: 16 },
 };
-const SCENARIOS = 20;
+const SCENARIOS = 22;
 
 describe('openai (ESM app) under the preload', () => {
   let collector: TestCollector;
@@ -123,6 +123,29 @@ describe('openai (ESM app) under the preload', () => {
       });
     }
     expect(spanOf(collector.spans, 'responses-stream').attributes['gen_ai.response.id']).toMatch(/^resp_fake/);
+  });
+
+  it('reports a background response once it finished, with its usage, on the span of the call that created it', () => {
+    const line = instrumented.lines.find((each) => each['scenario'] === 'responses-background');
+    expect(line?.['result']).toMatchObject({ statuses: ['queued', 'in_progress', 'completed'] });
+    const span = spanOf(collector.spans, 'responses-background');
+    const polls = fake.requests.filter((request) => request.method === 'GET' && request.path === `/v1/responses/${String(span.attributes['gen_ai.response.id'])}`);
+    expect(polls.map((poll) => poll.usage === undefined)).toEqual([true, false]);
+    expect(span.statusCode).toBe(StatusCode.UNSET);
+    expect(span.attributes).toMatchObject({
+      'gen_ai.request.model': 'o4-mini',
+      'gen_ai.response.finish_reasons': ['stop'],
+      'gen_ai.usage.input_tokens': 900,
+      'gen_ai.usage.output_tokens': 700,
+      'gen_ai.usage.cache_read.input_tokens': 512,
+      'gen_ai.usage.reasoning.output_tokens': 500,
+    });
+    // The span lasts until the app saw it finished: past the second poll's answer, not the creation's.
+    expect(span.endTimeUnixNano - span.startTimeUnixNano).toBeGreaterThan(0n);
+
+    const cancelled = spanOf(collector.spans, 'responses-background-cancel');
+    expect(cancelled.attributes['gen_ai.response.finish_reasons']).toEqual(['cancelled']);
+    for (const key of USAGE_KEYS) expect(cancelled.attributes).not.toHaveProperty(key);
   });
 
   it('records legacy completions usage, plain and streamed, hiding the usage chunk it asked for', () => {

@@ -1,13 +1,17 @@
-import { diag } from '@opentelemetry/api';
+import { context, diag, type Context } from '@opentelemetry/api';
 import type { ModelCall } from './model-call.js';
 import type { CallOutcome, StreamObserver } from './outcome.js';
 import { handOver } from './handed-over-responses.js';
 import { endWithReceived, trackUnread } from './unfinished-calls.js';
 
+type Method = (this: unknown, ...args: unknown[]) => unknown;
+
 /** How to read the result of one call. */
 export interface ResultReader {
   stream: boolean;
   readResult(data: unknown): CallOutcome;
+  /** Takes over ending `call` when the result says the work goes on after it (a background response); else false. */
+  endsLater?(data: unknown, call: ModelCall): boolean;
   observeStream(): StreamObserver;
 }
 
@@ -136,7 +140,7 @@ const droppedResults = new FinalizationRegistry<{ call: ModelCall; receivedSoFar
 function settle(data: unknown, call: ModelCall, reader: ResultReader): void {
   try {
     if (!reader.stream) {
-      call.succeed(reader.readResult(data));
+      if (reader.endsLater?.(data, call) !== true) call.succeed(reader.readResult(data));
     } else if (isStreamLike(data)) {
       const source = data.iterator;
       const observer = reader.observeStream();
@@ -191,6 +195,35 @@ function observeIterator(source: AsyncIterator<unknown>, call: ModelCall, observ
     [Symbol.asyncIterator]() {
       return this;
     },
+  };
+}
+
+/** What follows the results of an SDK method that is no model call itself but returns what one produced. */
+export interface ResultFollower {
+  /** Whether any result could matter now; when not, the method runs untouched. */
+  watching(): boolean;
+  /** The context to run this call of the method in, when it belongs to a model call (a poll of its response). */
+  contextFor(args: unknown[]): Context | undefined;
+  see(data: unknown): void;
+}
+
+/**
+ * Wraps such a method (`responses.retrieve` of a background response): `follower.see` gets each parsed result; the
+ * app gets it unchanged.
+ */
+export function followResults(original: Method, follower: ResultFollower): Method {
+  return function followedMethod(this: unknown, ...args: unknown[]): unknown {
+    if (!follower.watching()) return original.apply(this, args);
+    const callContext = follower.contextFor(args);
+    const result = callContext === undefined ? original.apply(this, args) : context.with(callContext, () => original.apply(this, args));
+    if (!isAPIPromiseLike(result)) return result;
+    const parse = result.parseResponse;
+    result.parseResponse = async function parseFollowed(this: unknown, ...parseArgs: unknown[]): Promise<unknown> {
+      const data = await parse.apply(this, parseArgs);
+      quietly(() => follower.see(data));
+      return data;
+    };
+    return result;
   };
 }
 

@@ -1,5 +1,6 @@
 import { InstrumentationBase, type InstrumentationConfig } from '@opentelemetry/instrumentation';
 import { activeModelCall } from './call-context.js';
+import { followResults, type ResultFollower } from './observe.js';
 import { countAttempts, traceModelCalls, type Planner } from './traced-call.js';
 
 type Method = (this: unknown, ...args: unknown[]) => unknown;
@@ -24,6 +25,15 @@ export abstract class SdkInstrumentation<Config extends InstrumentationConfig> e
       return;
     }
     this._wrap(clientPrototype, 'fetchWithTimeout', (original) => countAttempts(original as Method, () => activeModelCall()));
+  }
+
+  /** Lets `follower` see the results of `prototype[method]`, which is no model call itself (see followResults). */
+  protected patchResultFollower(prototype: Record<string, unknown> | undefined, method: string, follower: ResultFollower): void {
+    if (prototype === undefined || typeof prototype[method] !== 'function') {
+      this._diag.warn(`cannot follow ${method}: not found in this SDK version`);
+      return;
+    }
+    this._wrap(prototype, method, (original) => followResults(original as Method, follower));
   }
 
   protected unpatchMethod(prototype: Record<string, unknown> | undefined, method: string): void {

@@ -4,6 +4,7 @@ import { SdkInstrumentation } from '../genai/sdk-instrumentation.js';
 import { SCOPE_PREFIX, VERSION } from '../version.js';
 import { planChatCompletions, planTextCompletions } from './chat.js';
 import { planEmbeddings } from './embeddings.js';
+import { backgroundResponses } from './background-responses.js';
 import { planResponses } from './responses.js';
 
 export interface OpenAIInstrumentationConfig extends InstrumentationConfig {
@@ -18,6 +19,7 @@ export interface OpenAIInstrumentationConfig extends InstrumentationConfig {
 const CHAT = ['Chat', 'Completions'] as const;
 const TEXT_COMPLETIONS = ['Completions'] as const;
 const RESPONSES = ['Responses'] as const;
+const BACKGROUND_RESPONSE_READERS = ['retrieve', 'cancel'] as const;
 const EMBEDDINGS = ['Embeddings'] as const;
 
 /**
@@ -50,6 +52,10 @@ export class OpenAIInstrumentation extends SdkInstrumentation<OpenAIInstrumentat
     const injectStreamUsage = this.getConfig().injectStreamUsage ?? true;
     this.patchModelMethod(prototypeAt(OpenAI, CHAT), 'create', planChatCompletions({ injectStreamUsage }));
     this.patchModelMethod(prototypeAt(OpenAI, RESPONSES), 'create', planResponses);
+    // A background response is billed once it finishes: the app sees that by polling or cancelling it.
+    for (const method of BACKGROUND_RESPONSE_READERS) {
+      this.patchResultFollower(prototypeAt(OpenAI, RESPONSES), method, backgroundResponses);
+    }
     this.patchModelMethod(prototypeAt(OpenAI, TEXT_COMPLETIONS), 'create', planTextCompletions({ injectStreamUsage }));
     this.patchModelMethod(prototypeAt(OpenAI, EMBEDDINGS), 'create', planEmbeddings);
     this.patchAttempts(ownerOf(prototypeAt(OpenAI, []), 'fetchWithTimeout'));
@@ -59,6 +65,7 @@ export class OpenAIInstrumentation extends SdkInstrumentation<OpenAIInstrumentat
     const OpenAI = exportedClass(moduleExports, 'OpenAI');
     if (OpenAI === undefined) return;
     for (const path of [CHAT, RESPONSES, TEXT_COMPLETIONS, EMBEDDINGS]) this.unpatchMethod(prototypeAt(OpenAI, path), 'create');
+    for (const method of BACKGROUND_RESPONSE_READERS) this.unpatchMethod(prototypeAt(OpenAI, RESPONSES), method);
     this.unpatchMethod(ownerOf(prototypeAt(OpenAI, []), 'fetchWithTimeout'), 'fetchWithTimeout');
   }
 }

@@ -1,10 +1,14 @@
 import type { CallOutcome, StreamObserver } from '../genai/outcome.js';
 import { record, text } from '../genai/read.js';
 import type { Planner } from '../genai/traced-call.js';
+import { holdWhileRunning } from './background-responses.js';
 import { describeOpenAIClient } from './client.js';
-import { responsesUsage } from './usage.js';
+import { readResponse } from './read-response.js';
 
-/** `responses.create`: plain and streamed (usage arrives in the final `response.completed` event). */
+/**
+ * `responses.create`: plain and streamed (usage arrives in the final `response.completed` event), and in the
+ * background (the call ends when the app sees the response finished: background-responses.ts).
+ */
 export const planResponses: Planner = (resource, args) => {
   const params = record(args[0]);
   if (params === undefined) return undefined;
@@ -13,29 +17,10 @@ export const planResponses: Planner = (resource, args) => {
     args,
     stream: params['stream'] === true,
     readResult: readResponse,
+    endsLater: holdWhileRunning,
     observeStream: () => new ResponsesStreamObserver(),
   };
 };
-
-export function readResponse(data: unknown): CallOutcome {
-  const response = record(data);
-  if (response === undefined) return {};
-  const reason = finishReason(response);
-  return {
-    responseId: text(response['id']),
-    responseModel: text(response['model']),
-    finishReasons: reason === undefined ? [] : [reason],
-    usage: responsesUsage(response['usage']),
-  };
-}
-
-/** The Responses API has a status rather than finish reasons: completed → stop, incomplete → its reason. */
-function finishReason(response: Record<string, unknown>): string | undefined {
-  const status = text(response['status']);
-  if (status === 'completed') return 'stop';
-  if (status === 'incomplete') return text(record(response['incomplete_details'])?.['reason']) ?? status;
-  return status === 'failed' ? 'error' : undefined;
-}
 
 const FINAL_EVENTS = new Set(['response.completed', 'response.incomplete', 'response.failed']);
 const RESPONSE_EVENTS = new Set(['response.created', 'response.in_progress', ...FINAL_EVENTS]);

@@ -2,7 +2,9 @@
  * A fake model provider on 127.0.0.1 that speaks the wire formats of the OpenAI API (`/v1/chat/completions`,
  * `/v1/responses`, `/v1/completions`, `/v1/embeddings`) and the Anthropic API (`/v1/messages`), JSON and SSE streaming, so the real
  * `openai` and `@anthropic-ai/sdk` clients run against it unchanged. Usage is deterministic (configured per model
- * or computed from the request) and every request is recorded, so tests assert exact token counts.
+ * or computed from the request) and every request is recorded, so tests assert exact token counts. A Responses API
+ * request with `background: true` is answered queued; `GET /v1/responses/{id}` finds it in progress, then completed
+ * (with its usage), and `POST /v1/responses/{id}/cancel` cancels it.
  *
  * Faults, chosen per request by the `x-fake-fault` header or by a model name containing the fault's name:
  * - `fail-429-once`: 429 with `retry-after` on the first attempt of a call (the SDKs' `x-stainless-retry-count: 0`), then success
@@ -71,7 +73,7 @@ const ROUTES: Record<string, Flavour> = {
 
 export async function startFakeProvider(options: FakeProviderOptions = {}): Promise<FakeProvider> {
   const requests: RecordedRequest[] = [];
-  const state: ProviderState = { options, sequence: 0, unnumberedAttempts: new Map() };
+  const state: ProviderState = { options, sequence: 0, unnumberedAttempts: new Map(), background: new Map() };
   const server = createServer((req, res) => {
     void handle(req, res, state, requests).catch((error: unknown) => {
       if (!res.headersSent) sendJson(res, 500, { error: { message: String(error), type: 'fake_provider_error' } });
@@ -104,7 +106,20 @@ interface ProviderState {
   sequence: number;
   /** Attempts per call for clients that do not number them (no `x-stainless-retry-count`). */
   unnumberedAttempts: Map<string, number>;
+  /** Responses created with `background: true`, by response id, until they are retrieved finished or cancelled. */
+  background: Map<string, BackgroundResponse>;
 }
+
+/** A background response: queued when created, in progress at the first retrieve, completed at the second. */
+interface BackgroundResponse {
+  seq: string;
+  model: string;
+  reply: string[];
+  usage: FakeUsage;
+  retrieves: number;
+}
+
+const BACKGROUND_PATH = /^\/v1\/responses\/(resp_fake\d+)(\/cancel)?$/;
 
 async function handle(req: IncomingMessage, res: ServerResponse, state: ProviderState, log: RecordedRequest[]): Promise<void> {
   const raw = await readBody(req);
@@ -119,6 +134,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: Provider
   const entry: RecordedRequest = { method: req.method ?? 'GET', path, headers, body, status: 200, fault, usage: undefined, stream };
   log.push(entry);
 
+  const background = BACKGROUND_PATH.exec(path);
+  if (background !== null) {
+    answerBackground(res, entry, state, background[1] ?? '', req.method === 'POST' && background[2] !== undefined);
+    return;
+  }
   if (req.method !== 'POST' || flavour === undefined) {
     entry.status = 404;
     sendJson(res, 404, { error: { message: `fake provider: no route ${req.method} ${path}`, type: 'invalid_request_error' } });
@@ -136,11 +156,41 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: Provider
   const reply = replyFor(params);
   const usage = usageFor(model, params, reply, state.options.models);
   entry.usage = usage;
+  if (flavour === 'responses' && params['background'] === true && !stream) {
+    // Billed once it finishes; the usage is reported by the retrieve that finds it completed.
+    entry.usage = undefined;
+    state.background.set(`resp_fake${id}`, { seq: id, model, reply, usage, retrieves: 0 });
+    sendJson(res, 200, { ...responseObject(id, model, reply, null, 'queued'), background: true }, requestIdHeader(flavour, id));
+    return;
+  }
   const cut = fault === 'cut-stream' && stream;
   const sse = stream && flavour !== 'embeddings';
   if (flavour === 'embeddings') sendJson(res, 200, embeddings(model, params, usage), { 'x-request-id': `req_${id}` });
   else if (!sse) sendJson(res, 200, completion(flavour, id, model, reply, usage), requestIdHeader(flavour, id));
   else await sendEvents(res, streamEvents(flavour, id, model, reply, usage, params), cut, requestIdHeader(flavour, id));
+}
+
+/** `GET /v1/responses/{id}` (poll) and `POST /v1/responses/{id}/cancel` for a background response. */
+function answerBackground(res: ServerResponse, entry: RecordedRequest, state: ProviderState, responseId: string, cancel: boolean): void {
+  const response = state.background.get(responseId);
+  if (response === undefined || (entry.method !== 'GET' && !cancel)) {
+    entry.status = 404;
+    sendJson(res, 404, { error: { message: `fake provider: no background response ${responseId}`, type: 'invalid_request_error' } });
+    return;
+  }
+  const { seq, model, reply, usage } = response;
+  let body: ReturnType<typeof responseObject>;
+  if (cancel) {
+    state.background.delete(responseId);
+    body = responseObject(seq, model, reply, null, 'cancelled');
+  } else if (++response.retrieves < 2) {
+    body = responseObject(seq, model, reply, null, 'in_progress');
+  } else {
+    state.background.delete(responseId);
+    entry.usage = usage;
+    body = responseObject(seq, model, reply, usage, 'completed');
+  }
+  sendJson(res, 200, { ...body, background: true }, requestIdHeader('responses', seq));
 }
 
 function faultOf(header: string | undefined, model: string): FakeFault | undefined {
@@ -258,7 +308,7 @@ function anthropicUsage(usage: FakeUsage) {
   };
 }
 
-function responseObject(id: string, model: string, reply: string[], usage: FakeUsage | null, status: 'in_progress' | 'completed') {
+function responseObject(id: string, model: string, reply: string[], usage: FakeUsage | null, status: 'queued' | 'in_progress' | 'completed' | 'cancelled') {
   return {
     id: `resp_fake${id}`,
     object: 'response',

@@ -46,6 +46,20 @@ const scenarios = {
   },
   'responses': () => client.responses.create({ model: 'o4-mini', input: 'Summarise the invoice' }),
   'responses-stream': async () => collect(await client.responses.create({ model: 'o4-mini', input: 'Summarise the invoice', stream: true })),
+  // Background mode: answered queued, billed once finished; the app polls until it is.
+  'responses-background': async () => {
+    let response = await client.responses.create({ model: 'o4-mini', input: 'Summarise the year', background: true });
+    const statuses = [response.status];
+    while (response.status === 'queued' || response.status === 'in_progress') {
+      response = await client.responses.retrieve(response.id);
+      statuses.push(response.status);
+    }
+    return { statuses, usage: response.usage };
+  },
+  'responses-background-cancel': async () => {
+    const response = await client.responses.create({ model: 'o4-mini', input: 'Never mind', background: true });
+    return { status: response.status, cancelled: (await client.responses.cancel(response.id)).status };
+  },
   'text-completion': () => client.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'Say this is a test', max_tokens: 16 }),
   'text-completion-stream': async () =>
     collect(await client.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'Say this is a test', max_tokens: 16, stream: true })),
