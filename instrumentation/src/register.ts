@@ -15,9 +15,9 @@ const ESM_HOOKED_MODULES = ['openai', '@anthropic-ai/sdk', 'http', 'https'];
 const warn = (message: string): void => process.emitWarning(message, { code: 'GENAI_CHARGEBACK' });
 
 function start(): void {
+  if (getBooleanFromEnv('OTEL_SDK_DISABLED')) return;
   const { settings, problems } = readSettings();
   for (const problem of problems) warn(problem);
-  if (getBooleanFromEnv('OTEL_SDK_DISABLED')) return;
   try {
     // The loader must be in place before the app's own imports; --import runs this module first.
     register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: ESM_HOOKED_MODULES } });

@@ -2,6 +2,7 @@ import { Metadata, Server, ServerCredentials, type ServiceError, type sendUnaryD
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import protobuf from 'protobufjs/minimal.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RetryingGrpcExporter } from '../../instrumentation/src/sdk/grpc-retry.js';
 import { createSpanExportersFromEnv } from '../../instrumentation/src/sdk/exporters.js';
@@ -10,6 +11,16 @@ import { decodeTracesProtobuf, encodeStatusProtobuf, retryInfoDetail } from '../
 interface Refusal {
   code: number;
   retryAfterSeconds?: number;
+  /** A RetryInfo with no delay, its empty value left out as proto3 encoders do. */
+  retryAtOnce?: boolean;
+  /** Never answer. */
+  hang?: boolean;
+}
+
+/** google.rpc.Status { code, details: [Any { type_url: RetryInfo }] }, the Any's empty value omitted. */
+function statusWithBareRetryInfo(code: number): Uint8Array {
+  const any = protobuf.Writer.create().uint32(10).string('type.googleapis.com/google.rpc.RetryInfo').finish();
+  return protobuf.Writer.create().uint32(8).int32(code).uint32(26).bytes(any).finish();
 }
 
 /** An OTLP/gRPC trace endpoint that refuses the next exports as told, then accepts, recording what it accepted. */
@@ -40,7 +51,9 @@ async function startRefusingEndpoint() {
           callback(null, Buffer.alloc(0));
           return;
         }
+        if (refusal.hang === true) return;
         const metadata = new Metadata();
+        if (refusal.retryAtOnce === true) metadata.set('grpc-status-details-bin', Buffer.from(statusWithBareRetryInfo(refusal.code)));
         if (refusal.retryAfterSeconds !== undefined) {
           const status = { code: refusal.code, message: 'refused', details: [retryInfoDetail(refusal.retryAfterSeconds)] };
           metadata.set('grpc-status-details-bin', Buffer.from(encodeStatusProtobuf(status)));
@@ -65,7 +78,7 @@ async function startRefusingEndpoint() {
       accepted.length = 0;
       calls = 0;
     },
-    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+    close: () => server.forceShutdown(),
   };
 }
 
@@ -89,7 +102,7 @@ describe('gRPC span exports, retried as the OTLP/HTTP exporters retry theirs', (
   let endpoint: Awaited<ReturnType<typeof startRefusingEndpoint>>;
   const exporters: SpanExporter[] = [];
   const retrying = (timeoutMs = 10_000): SpanExporter => {
-    const exporter = new RetryingGrpcExporter(new OTLPTraceExporter({ url: endpoint.url }), timeoutMs);
+    const exporter = new RetryingGrpcExporter(new OTLPTraceExporter({ url: endpoint.url, timeoutMillis: timeoutMs }), timeoutMs);
     exporters.push(exporter);
     return exporter;
   };
@@ -137,6 +150,23 @@ describe('gRPC span exports, retried as the OTLP/HTTP exporters retry theirs', (
     endpoint.refuse({ code: INVALID_ARGUMENT, retryAfterSeconds: 0.05 });
     expect((await exportThrough(retrying())).result.code).toBe(ExportResultCode.FAILED);
     expect(endpoint.calls).toBe(1);
+  });
+
+  it('retries at once when the RetryInfo gives no delay', async () => {
+    endpoint.refuse({ code: RESOURCE_EXHAUSTED, retryAtOnce: true });
+    const { result, ms } = await exportThrough(retrying());
+    expect(result.code).toBe(ExportResultCode.SUCCESS);
+    expect(endpoint.calls).toBe(2);
+    expect(ms).toBeLessThan(800);
+  });
+
+  it('answers within the export timeout even when the last attempt hangs', async () => {
+    endpoint.refuse({ code: UNAVAILABLE, retryAfterSeconds: 0.4 }, { code: UNAVAILABLE, hang: true });
+    const { result, ms } = await exportThrough(retrying(1000));
+    expect(result.code).toBe(ExportResultCode.FAILED);
+    expect(endpoint.calls).toBe(2);
+    // Not 0.4 s plus the second attempt's own full second.
+    expect(ms).toBeLessThan(1300);
   });
 
   it('stops at the export timeout, counted from the first attempt', async () => {

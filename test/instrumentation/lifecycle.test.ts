@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../processor/src/demo/fake-provider.js';
 import { StatusCode, type DecodedSpan } from '../../processor/src/otlp/index.js';
 import { startTestCollector, type TestCollector, type TestCollectorOptions } from '../support/otlp-collector.js';
-import { runApp, type AppRun } from './run-app.js';
+import { appPath, runApp, type AppRun } from './run-app.js';
 import { genAiSpans, USAGE_KEYS } from './spans.js';
 
 /** A port nothing listens on: the processor is down. */
@@ -141,6 +141,35 @@ describe('flushing spans when the process ends', () => {
       expect(waiting?.attributes['error.type']).toBe('process_ended');
     });
   }
+
+  it('runs none of the preloads of NODE_OPTIONS, the instrumentation included, in the process that exports at exit', async () => {
+    const collector = await startTestCollector();
+    try {
+      const options = (mode: string) => ({
+        instrumented: false,
+        env: {
+          FAKE_URL: fake.url,
+          OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+          OTEL_BSP_SCHEDULE_DELAY: '60000',
+          MODE: mode,
+          GENAI_CHARGEBACK_SHUTDOWN_TIMEOUT_MS: 'soon',
+          NODE_OPTIONS: `--require ${appPath('announce.cjs')} --import @genai-chargeback/instrumentation/register`,
+        },
+      });
+      // The same app ending on its own exports from beforeExit, with no child process: what its stderr holds.
+      const [crashed, ended] = await Promise.all([runApp('batch-job.mjs', options('throw')), runApp('batch-job.mjs', options('exit'))]);
+      expect(crashed.code).toBe(1);
+      expect(ended.code).toBe(0);
+      expect(genAiSpans(collector.spans)).toHaveLength(6);
+      // The app's preload and the instrumentation's settings warning, as often as without a child process.
+      for (const pattern of [/announce: preloaded/g, /GENAI_CHARGEBACK_SHUTDOWN_TIMEOUT_MS/g]) {
+        expect(crashed.stderr.match(pattern)?.length).toBe(ended.stderr.match(pattern)?.length);
+      }
+      expect(crashed.stderr).toContain('Error: the batch job failed');
+    } finally {
+      await collector.close();
+    }
+  });
 
   it('bounds the wait of an abrupt end when the collector is slow to answer', async () => {
     const { run, calls } = await runBatchJob({ MODE: 'throw', GENAI_CHARGEBACK_SHUTDOWN_TIMEOUT_MS: '1000' }, { collector: { answerDelayMs: 10_000 } });

@@ -53,9 +53,42 @@ describe('spans not yet exported', () => {
 
   it('keeps at most its limit, dropping the oldest', () => {
     const unexported = new UnexportedSpans(3);
+    unexported.track(heldExporter());
     const tracer = new BasicTracerProvider({ spanProcessors: [unexported] }).getTracer('test');
     for (let i = 1; i <= 5; i++) tracer.startSpan(`span ${i}`).end();
     expect(unexported.take().map((span) => span.name)).toEqual(['span 3', 'span 4', 'span 5']);
+  });
+
+  it('lets go of the spans the batch processor dropped past its queue, once a later one is answered for', async () => {
+    const unexported = new UnexportedSpans(100);
+    const exporter = new InMemorySpanExporter();
+    const batch = new BatchSpanProcessor(unexported.track(exporter), { maxQueueSize: 2, maxExportBatchSize: 2, scheduledDelayMillis: 60_000 });
+    const tracer = new BasicTracerProvider({ spanProcessors: [unexported, batch] }).getTracer('test');
+    for (let i = 1; i <= 6; i++) tracer.startSpan(`span ${i}`).end();
+    await batch.forceFlush();
+    const sent = exporter.getFinishedSpans().length;
+    expect(sent).toBeLessThan(6);
+    tracer.startSpan('span 7').end();
+    await batch.forceFlush();
+    expect(exporter.getFinishedSpans().map((span) => span.name).at(-1)).toBe('span 7');
+    expect(exporter.getFinishedSpans()).toHaveLength(sent + 1);
+    // The others were dropped by the batch processor, not waiting to be sent: nothing is left for an exit.
+    expect(unexported.take()).toEqual([]);
+  });
+
+  it('holds a span until every exporter has answered for it', async () => {
+    const unexported = new UnexportedSpans(100);
+    const [slow, fast] = [heldExporter(), new InMemorySpanExporter()];
+    const processors = [slow, fast].map((exporter) => new BatchSpanProcessor(unexported.track(exporter), { scheduledDelayMillis: 60_000 }));
+    const tracer = new BasicTracerProvider({ spanProcessors: [unexported, ...processors] }).getTracer('test');
+    tracer.startSpan('chat').end();
+    const flushed = Promise.all(processors.map((processor) => processor.forceFlush()));
+    // The in-memory exporter answers on a timer.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(fast.getFinishedSpans().map((span) => span.name)).toEqual(['chat']);
+    expect(unexported.take().map((span) => span.name)).toEqual(['chat']);
+    slow.answer();
+    await flushed;
   });
 
   it('hands spans to another process as JSON and back without changing their OTLP encoding', () => {

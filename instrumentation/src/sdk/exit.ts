@@ -36,7 +36,11 @@ export function flushOnExit(sdk: RunningSdk, timeoutMs: number): void {
     flushing = true;
     void within(sdk.forceFlush(), timeoutMs).then((settled) => {
       flushing = false;
-      if (settled) return;
+      // Everything ended was exported then, or dropped by the batch processor: the exit event has nothing to send.
+      if (settled) {
+        sdk.takeUnexported();
+        return;
+      }
       // Only the exporter's retries keep the process alive now; end it as it would have ended (process.exitCode),
       // without a second wait in the exit event for a collector that did not answer the first.
       exportGaveUp = true;
@@ -45,7 +49,7 @@ export function flushOnExit(sdk: RunningSdk, timeoutMs: number): void {
   });
 
   process.on('exit', () => {
-    if (exportGaveUp) return;
+    if (exportGaveUp || timeoutMs <= 0) return;
     endUnfinishedCalls();
     const spans = sdk.takeUnexported();
     if (spans.length > 0) exportAtExit(spans, timeoutMs);

@@ -1,10 +1,12 @@
 import { diag } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { toPortableSpans } from './portable-spans.js';
 
 const EXPORTER_PROCESS = fileURLToPath(new URL('./exit-exporter-process.js', import.meta.url));
+const requireBuiltin = createRequire(import.meta.url);
 
 /**
  * Exports `spans` before the process is gone, from its `exit` event, where nothing asynchronous runs any more: a
@@ -21,15 +23,48 @@ export function exportAtExit(spans: readonly ReadableSpan[], timeoutMs: number):
     diag.error('@genai-chargeback/instrumentation: could not prepare the spans left at exit', error);
     return;
   }
+  if (!canRunNodeChild()) return;
   const result = spawnSync(process.execPath, [EXPORTER_PROCESS], {
     input,
-    // The child must not start the SDK itself, as it would through a preload in NODE_OPTIONS.
-    env: { ...process.env, OTEL_SDK_DISABLED: 'true' },
-    stdio: ['pipe', 'inherit', 'inherit'],
-    timeout: timeoutMs,
+    env: childEnv(process.env),
+    // stdout for the console exporter; stderr only through diag, so the app's own output stays as it was.
+    stdio: ['pipe', 'inherit', 'pipe'],
+    timeout: Math.max(1, timeoutMs),
     killSignal: 'SIGKILL',
     windowsHide: true,
   });
+  const stderr = result.stderr?.toString().trim() ?? '';
   if (result.error !== undefined) diag.warn(`@genai-chargeback/instrumentation: spans not exported at exit: ${result.error.message}`);
-  else if (result.status !== 0) diag.warn(`@genai-chargeback/instrumentation: ${spans.length} spans not exported at exit (exporter status ${result.status ?? result.signal})`);
+  else if (result.status !== 0) diag.warn(`@genai-chargeback/instrumentation: ${spans.length} spans not exported at exit (exporter status ${result.status ?? result.signal}) ${stderr}`);
+  else if (stderr !== '') diag.debug(`@genai-chargeback/instrumentation: exporter at exit: ${stderr}`);
+}
+
+/** Node flags that would make the child run more than the exporter: preloads, loaders, the inspector. */
+const PRELOAD_OR_DEBUG_FLAG = /^(--import|--require|-r|--loader|--experimental-loader|--inspect(-brk|-wait)?|--inspect-port|--debug-port)(=|$)/;
+const FLAG_TAKING_NEXT_VALUE = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader']);
+
+/**
+ * The child's environment: the app's (for the `OTEL_*` settings, proxies, CA certificates), with the
+ * preloads and the inspector taken out of NODE_OPTIONS (the instrumentation itself is often loaded there; the
+ * child must not start the SDK or the app's other preloads), and Electron told to run as Node.
+ */
+export function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const kept: string[] = [];
+  const words = (env['NODE_OPTIONS'] ?? '').split(/\s+/).filter((word) => word !== '');
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] ?? '';
+    if (!PRELOAD_OR_DEBUG_FLAG.test(word)) kept.push(word);
+    else if (FLAG_TAKING_NEXT_VALUE.has(word)) i++;
+  }
+  return { ...env, NODE_OPTIONS: kept.join(' '), OTEL_SDK_DISABLED: 'true', ELECTRON_RUN_AS_NODE: '1' };
+}
+
+/** A single-executable app's `process.execPath` is the app itself, not node: it cannot run the exporter. */
+function canRunNodeChild(): boolean {
+  try {
+    const sea = requireBuiltin('node:sea') as { isSea?: () => boolean };
+    return sea.isSea?.() !== true;
+  } catch {
+    return true;
+  }
 }

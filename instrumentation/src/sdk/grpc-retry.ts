@@ -46,11 +46,24 @@ export class RetryingGrpcExporter implements SpanExporter {
     const deadline = Date.now() + this.timeoutMs;
     let retriesLeft = MAX_RETRIES;
     let backoffMs = INITIAL_BACKOFF_MS;
+    let answered = false;
+    const answer = (result: ExportResult): void => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(timeout);
+      resultCallback(result);
+    };
+    // Each attempt has the exporter's whole timeout; the export as a whole has it too, as over HTTP.
+    const timeout = setTimeout(
+      () => answer({ code: ExportResultCode.FAILED, error: new Error(`gRPC export with retries took longer than ${this.timeoutMs} ms`) }),
+      this.timeoutMs,
+    );
     const attempt = (): void =>
       this.exporter.export(spans, (result) => {
+        if (answered) return;
         const retryInMs = result.code === ExportResultCode.FAILED ? retryDelayMs(result.error, backoffMs) : undefined;
         if (retryInMs === undefined || retriesLeft === 0 || this.stopped || Date.now() + retryInMs > deadline) {
-          resultCallback(result);
+          answer(result);
           return;
         }
         retriesLeft -= 1;
@@ -91,9 +104,10 @@ function retryInfoDelayMs(error: GrpcFailure): number | undefined {
   try {
     for (const detail of fieldsOf(details, 3)) {
       const [typeUrl] = fieldsOf(detail, 1);
+      if (typeUrl === undefined || new TextDecoder().decode(typeUrl) !== RETRY_INFO_TYPE) continue;
+      // proto3 leaves out an empty value: a RetryInfo without a delay (retry at once).
       const [value] = fieldsOf(detail, 2);
-      if (typeUrl === undefined || value === undefined || new TextDecoder().decode(typeUrl) !== RETRY_INFO_TYPE) continue;
-      const [duration] = fieldsOf(value, 1);
+      const [duration] = value === undefined ? [] : fieldsOf(value, 1);
       return duration === undefined ? 0 : durationMs(duration);
     }
   } catch (error) {
