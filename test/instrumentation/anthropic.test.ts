@@ -12,6 +12,18 @@ const MODELS: FakeProviderOptions['models'] = {
   'claude-haiku-4-5-cut-stream': { input: 640, cacheRead: 600, output: 90 },
 };
 const SCENARIOS = 12;
+/** A finished `claude-sonnet-4-6` call as its span reports it: the wire's 50 input tokens plus the cache tokens. */
+const SONNET_CALL = {
+  'gen_ai.operation.name': 'chat',
+  'gen_ai.request.model': 'claude-sonnet-4-6',
+  'gen_ai.response.model': 'claude-sonnet-4-6',
+  'gen_ai.response.finish_reasons': ['end_turn'],
+  'gen_ai.usage.input_tokens': 1250,
+  'gen_ai.usage.output_tokens': 300,
+  'gen_ai.usage.cache_read.input_tokens': 1000,
+  'gen_ai.usage.cache_creation.input_tokens': 200,
+  'chargeback.team': 'search',
+};
 /** `thread-stream` makes two calls, every other scenario one. */
 const CALLS = SCENARIOS + 1;
 
@@ -61,17 +73,7 @@ describe('@anthropic-ai/sdk (CommonJS app) under the preload', () => {
     expect(wire).toMatchObject({ input_tokens: 50, cache_read_input_tokens: 1000, cache_creation_input_tokens: 200 });
     const features = ['messages', 'messages-stream', 'messages-stream-helper', 'beta-messages', 'beta-messages-stream-helper', 'thread-send', 'tool-runner', 'tool-runner-stream'];
     for (const feature of features) {
-      expect(spanOf(collector.spans, feature).attributes).toMatchObject({
-        'gen_ai.operation.name': 'chat',
-        'gen_ai.request.model': 'claude-sonnet-4-6',
-        'gen_ai.response.model': 'claude-sonnet-4-6',
-        'gen_ai.response.finish_reasons': ['end_turn'],
-        'gen_ai.usage.input_tokens': 1250,
-        'gen_ai.usage.output_tokens': 300,
-        'gen_ai.usage.cache_read.input_tokens': 1000,
-        'gen_ai.usage.cache_creation.input_tokens': 200,
-        'chargeback.team': 'search',
-      });
+      expect(spanOf(collector.spans, feature).attributes).toMatchObject(SONNET_CALL);
     }
     expect(spanOf(collector.spans, 'messages').name).toBe('chat claude-sonnet-4-6');
     expect(fake.requests.filter((request) => request.headers['anthropic-beta'] === 'context-1m-2025-08-07')).toHaveLength(2);
@@ -82,14 +84,7 @@ describe('@anthropic-ai/sdk (CommonJS app) under the preload', () => {
     expect(turns).toHaveLength(2);
     for (const turn of turns) {
       expect(turn.statusCode).toBe(StatusCode.UNSET);
-      expect(turn.attributes).toMatchObject({
-        'gen_ai.response.finish_reasons': ['end_turn'],
-        'gen_ai.usage.input_tokens': 1250,
-        'gen_ai.usage.output_tokens': 300,
-        'gen_ai.usage.cache_read.input_tokens': 1000,
-        'gen_ai.usage.cache_creation.input_tokens': 200,
-        'chargeback.team': 'search',
-      });
+      expect(turn.attributes).toMatchObject(SONNET_CALL);
     }
     // The second turn continued the thread the first created: each span carries its own turn's response.
     const threadBodies = fake.requests.map((request) => request.body as { thread?: unknown; stream?: boolean }).filter((body) => body.thread !== undefined);

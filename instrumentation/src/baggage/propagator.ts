@@ -1,13 +1,13 @@
 import { propagation, type Context, type TextMapGetter, type TextMapPropagator, type TextMapSetter } from '@opentelemetry/api';
 import { W3CBaggagePropagator } from '@opentelemetry/core';
 import { isAttributionKey } from '../attribution/keys.js';
-import { activeModelCall } from '../genai/call-context.js';
+import { isProviderRequest } from '../genai/call-context.js';
 import { takeDestination } from './destination.js';
 import type { HostAllowlist } from './host-allowlist.js';
 
 /**
  * W3C baggage that keeps the attribution entries inside the company: they are injected only into requests to
- * allowed hosts, never into a model provider's (any request made inside a model call) nor where the destination
+ * allowed hosts, never into a model provider's (any request an SDK client sends, model call or not) nor where the destination
  * is unknown. Other baggage entries pass as usual. Extraction is unchanged.
  */
 export class AttributionBaggagePropagator implements TextMapPropagator {
@@ -19,7 +19,7 @@ export class AttributionBaggagePropagator implements TextMapPropagator {
     const destination = takeDestination();
     const baggage = propagation.getBaggage(ctx);
     if (baggage === undefined) return;
-    const allowed = destination !== undefined && activeModelCall(ctx) === undefined && this.allowlist.allows(destination);
+    const allowed = destination !== undefined && !isProviderRequest(ctx) && this.allowlist.allows(destination);
     if (allowed) {
       this.w3c.inject(ctx, carrier, setter);
       return;

@@ -1,6 +1,7 @@
 import { context, diag, type Context, type Tracer } from '@opentelemetry/api';
 import { getAttribution } from '../attribution/scope.js';
 import { checkBudget, type BudgetDecision } from '../budget/gate.js';
+import { asProviderRequest } from './call-context.js';
 import { startModelCall, type ModelCall, type ModelRequest } from './model-call.js';
 import { observeResult, type ResultReader } from './observe.js';
 import { trackInFlight } from './unfinished-calls.js';
@@ -81,10 +82,13 @@ function withModel(plan: CallPlan, model: string): CallPlan {
   return { ...plan, request: { ...plan.request, model }, args: [rewritten, ...rest] };
 }
 
-/** Counts an HTTP attempt of the model call in progress (wraps the SDK client's per-attempt fetch). */
+/**
+ * Wraps the SDK client's per-attempt fetch: counts the attempt for the model call in progress, and marks the
+ * request as one to the provider, whatever SDK method sent it, so no attribution baggage goes with it.
+ */
 export function countAttempts(original: Method, activeCall: () => { countAttempt(): void } | undefined): Method {
   return function countedAttempt(this: unknown, ...args: unknown[]): unknown {
     activeCall()?.countAttempt();
-    return original.apply(this, args);
+    return context.with(asProviderRequest(context.active()), () => original.apply(this, args));
   };
 }

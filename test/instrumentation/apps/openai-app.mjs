@@ -106,6 +106,8 @@ const scenarios = {
       events.on('go', () => client.chat.completions.create({ model: 'gpt-4.1-nano', messages }).then(resolve, reject));
       setTimeout(() => setImmediate(() => events.emit('go')), 5);
     }),
+  // No model call (the fake provider answers 404): no GenAI span, and no attribution baggage to the provider either.
+  'models-list': () => client.models.list(),
   'nested': () =>
     withAttribution({ team: 'billing', customer: 'acme', userId: 'u-42', environment: 'staging', action: 'answer' }, () =>
       client.chat.completions.create({ model: 'gpt-4.1-nano', messages }),
