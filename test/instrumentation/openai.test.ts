@@ -13,7 +13,7 @@ const MODELS: FakeProviderOptions['models'] = {
   'gpt-4.1-nano': { input: 11, output: 5 },
   'gpt-3.5-turbo-instruct': { input: 6, output: 16 },
 };
-const SCENARIOS = 23;
+const SCENARIOS = 24;
 /** `models-list` makes no model call. */
 const CALLS = SCENARIOS - 1;
 
@@ -144,8 +144,15 @@ describe('openai (ESM app) under the preload', () => {
       'gen_ai.usage.cache_read.input_tokens': 512,
       'gen_ai.usage.reasoning.output_tokens': 500,
     });
-    // The span lasts until the app saw it finished: past the second poll's answer, not the creation's.
-    expect(span.endTimeUnixNano - span.startTimeUnixNano).toBeGreaterThan(0n);
+    // The span lasts until the app saw it finished: past the second poll, not only the creation.
+    expect(Number(span.endTimeUnixNano / 1_000_000n)).toBeGreaterThanOrEqual(polls[1]!.receivedAtMs);
+
+    // Left after its first streamed event: the response went on, and the poll that found it completed ended the call.
+    expect(spanOf(collector.spans, 'responses-background-stream').attributes).toMatchObject({
+      'gen_ai.response.finish_reasons': ['stop'],
+      'gen_ai.usage.input_tokens': 900,
+      'gen_ai.usage.output_tokens': 700,
+    });
 
     const cancelled = spanOf(collector.spans, 'responses-background-cancel');
     expect(cancelled.attributes['gen_ai.response.finish_reasons']).toEqual(['cancelled']);

@@ -171,8 +171,16 @@ function settle(data: unknown, call: ModelCall, reader: ResultReader): void {
  * A plain iterator rather than an async generator: one promise per item instead of a generator's several.
  */
 function observeIterator(source: AsyncIterator<unknown>, call: ModelCall, observer: StreamObserver): AsyncIterableIterator<unknown> {
+  const stoppedEarly = (): boolean => {
+    try {
+      return observer.continuesAfter?.(call) === true;
+    } catch (error) {
+      diag.error('@genai-chargeback/instrumentation: could not follow a stream that stopped early', error);
+      return false;
+    }
+  };
   const onError = (error: unknown): never => {
-    quietly(() => call.fail(error, observer.outcome()));
+    if (!stoppedEarly()) quietly(() => call.fail(error, observer.outcome()));
     throw error;
   };
   const onStep = (step: IteratorResult<unknown>): IteratorResult<unknown> | Promise<IteratorResult<unknown>> => {
@@ -185,7 +193,7 @@ function observeIterator(source: AsyncIterator<unknown>, call: ModelCall, observ
   return {
     next: () => source.next().then(onStep, onError),
     return: (value?: unknown) => {
-      quietly(() => call.succeed(observer.outcome()));
+      if (!stoppedEarly()) quietly(() => call.succeed(observer.outcome()));
       return source.return !== undefined ? source.return(value) : Promise.resolve({ done: true, value });
     },
     throw: (error?: unknown) => {

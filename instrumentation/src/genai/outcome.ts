@@ -1,3 +1,5 @@
+import type { ModelCall } from './model-call.js';
+
 /** Token usage in the semantic-convention meaning: input INCLUDES cache tokens, output INCLUDES reasoning tokens. */
 export interface Usage {
   inputTokens?: number;
@@ -21,4 +23,9 @@ export interface StreamObserver {
   onItem(item: unknown): boolean;
   /** What was received so far. */
   outcome(): CallOutcome;
+  /**
+   * Called when the stream stops before its end (the app leaves it, the connection drops): takes over ending
+   * `call` when the work goes on without the stream (a background response), else false.
+   */
+  continuesAfter?(call: ModelCall): boolean;
 }

@@ -1,7 +1,8 @@
 import type { CallOutcome, StreamObserver } from '../genai/outcome.js';
 import { record, text } from '../genai/read.js';
 import type { Planner } from '../genai/traced-call.js';
-import { holdWhileRunning } from './background-responses.js';
+import type { ModelCall } from '../genai/model-call.js';
+import { holdUntilFinished, holdWhileRunning } from './background-responses.js';
 import { describeOpenAIClient } from './client.js';
 import { readResponse } from './read-response.js';
 
@@ -18,15 +19,19 @@ export const planResponses: Planner = (resource, args) => {
     stream: params['stream'] === true,
     readResult: readResponse,
     endsLater: holdWhileRunning,
-    observeStream: () => new ResponsesStreamObserver(),
+    observeStream: () => new ResponsesStreamObserver(params['background'] === true),
   };
 };
 
 const FINAL_EVENTS = new Set(['response.completed', 'response.incomplete', 'response.failed']);
-const RESPONSE_EVENTS = new Set(['response.created', 'response.in_progress', ...FINAL_EVENTS]);
+const RESPONSE_EVENTS = new Set(['response.created', 'response.queued', 'response.in_progress', ...FINAL_EVENTS]);
 
 export class ResponsesStreamObserver implements StreamObserver {
   private received: CallOutcome = {};
+  private finished = false;
+
+  /** `background`: the response goes on if the stream stops early, and the app may poll it to its end. */
+  constructor(private readonly background = false) {}
 
   onItem(item: unknown): boolean {
     const event = record(item);
@@ -36,6 +41,7 @@ export class ResponsesStreamObserver implements StreamObserver {
     if (response === undefined) return true;
     if (FINAL_EVENTS.has(type)) {
       this.received = readResponse(response);
+      this.finished = true;
     } else {
       this.received.responseId ??= text(response['id']);
       this.received.responseModel ??= text(response['model']);
@@ -45,5 +51,12 @@ export class ResponsesStreamObserver implements StreamObserver {
 
   outcome(): CallOutcome {
     return this.received;
+  }
+
+  continuesAfter(call: ModelCall): boolean {
+    const id = this.received.responseId;
+    if (!this.background || this.finished || id === undefined) return false;
+    holdUntilFinished(id, call, this.received);
+    return true;
   }
 }

@@ -45,6 +45,8 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   body: unknown;
   status: number;
+  /** When the request arrived (epoch milliseconds). */
+  receivedAtMs: number;
   fault: FakeFault | undefined;
   /** The usage the response reported (semantic-convention meaning), when it reported any. */
   usage: FakeUsage | undefined;
@@ -131,7 +133,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: Provider
   const model = typeof params['model'] === 'string' ? params['model'] : 'unknown-model';
   const stream = params['stream'] === true;
   const fault = faultOf(headers['x-fake-fault'], model);
-  const entry: RecordedRequest = { method: req.method ?? 'GET', path, headers, body, status: 200, fault, usage: undefined, stream };
+  const entry: RecordedRequest = { method: req.method ?? 'GET', path, headers, body, status: 200, receivedAtMs: Date.now(), fault, usage: undefined, stream };
   log.push(entry);
 
   const background = BACKGROUND_PATH.exec(path);
@@ -156,6 +158,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: Provider
   const reply = replyFor(params);
   const usage = usageFor(model, params, reply, state.options.models);
   entry.usage = usage;
+  if (flavour === 'responses' && params['background'] === true && stream) {
+    // Streamed as it runs; a client that leaves the stream early can poll it, completed, at the next retrieve.
+    state.background.set(`resp_fake${id}`, { seq: id, model, reply, usage, retrieves: 1 });
+  }
   if (flavour === 'responses' && params['background'] === true && !stream) {
     // Billed once it finishes; the usage is reported by the retrieve that finds it completed.
     entry.usage = undefined;

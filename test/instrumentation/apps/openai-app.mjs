@@ -56,6 +56,17 @@ const scenarios = {
     }
     return { statuses, usage: response.usage };
   },
+  // Streamed in the background, left after its first event, then polled to its end.
+  'responses-background-stream': async () => {
+    let id;
+    for await (const event of await client.responses.create({ model: 'o4-mini', input: 'Draft the report', background: true, stream: true })) {
+      id = event.response?.id;
+      if (id !== undefined) break;
+    }
+    let response = await client.responses.retrieve(id);
+    while (response.status === 'queued' || response.status === 'in_progress') response = await client.responses.retrieve(id);
+    return { status: response.status };
+  },
   'responses-background-cancel': async () => {
     const response = await client.responses.create({ model: 'o4-mini', input: 'Never mind', background: true });
     return { status: response.status, cancelled: (await client.responses.cancel(response.id)).status };

@@ -1,0 +1,65 @@
+import { ROOT_CONTEXT } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { startModelCall, type ModelCall } from '../../instrumentation/src/genai/model-call.js';
+import { backgroundResponses, holdWhileRunning } from '../../instrumentation/src/openai/background-responses.js';
+
+const exporter = new InMemorySpanExporter();
+const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }).getTracer('test');
+const minute = 60_000;
+
+function newCall(): ModelCall {
+  return startModelCall(tracer, { provider: 'openai', operation: 'chat', model: 'o4-mini', server: undefined }, ROOT_CONTEXT).call;
+}
+
+const queued = (id: string) => ({ id, object: 'response', status: 'queued', model: 'o4-mini', usage: null });
+const completed = (id: string) => ({
+  id,
+  object: 'response',
+  status: 'completed',
+  model: 'o4-mini',
+  usage: { input_tokens: 900, input_tokens_details: { cached_tokens: 512 }, output_tokens: 700, output_tokens_details: { reasoning_tokens: 500 } },
+});
+
+describe('background responses', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    exporter.reset();
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('waits an hour from the last poll, not from the creation, for the response to be seen finished', () => {
+    const call = newCall();
+    expect(holdWhileRunning(queued('resp_long'), call)).toBe(true);
+    vi.advanceTimersByTime(59 * minute);
+    expect(backgroundResponses.contextFor(['resp_long'])).toBeDefined();
+    vi.advanceTimersByTime(59 * minute);
+    expect(call.hasEnded).toBe(false);
+    backgroundResponses.see(completed('resp_long'));
+    const [span] = exporter.getFinishedSpans();
+    expect(span?.attributes).toMatchObject({ 'gen_ai.response.id': 'resp_long', 'gen_ai.usage.input_tokens': 900, 'gen_ai.usage.output_tokens': 700 });
+  });
+
+  it('reports a response never seen finished after an hour, without usage', () => {
+    const call = newCall();
+    holdWhileRunning(queued('resp_webhook'), call);
+    vi.advanceTimersByTime(60 * minute);
+    expect(call.hasEnded).toBe(true);
+    const [span] = exporter.getFinishedSpans();
+    expect(span?.attributes['gen_ai.response.id']).toBe('resp_webhook');
+    expect(span?.attributes).not.toHaveProperty('gen_ai.usage.input_tokens');
+    // Its later polls are no part of a call any more.
+    expect(backgroundResponses.contextFor(['resp_webhook'])).toBeUndefined();
+  });
+
+  it('ends a finished response at once, and reports an id seen twice once per call', () => {
+    expect(holdWhileRunning(completed('resp_fast'), newCall())).toBe(false);
+    const [first, second] = [newCall(), newCall()];
+    holdWhileRunning(queued('resp_twice'), first);
+    holdWhileRunning(queued('resp_twice'), second);
+    expect(first.hasEnded).toBe(true);
+    backgroundResponses.see(completed('resp_twice'));
+    expect(second.hasEnded).toBe(true);
+    expect(exporter.getFinishedSpans().map((span) => span.attributes['gen_ai.usage.input_tokens'] ?? null)).toEqual([null, 900]);
+  });
+});
