@@ -235,6 +235,25 @@ export function followResults(original: Method, follower: ResultFollower): Metho
   };
 }
 
+/** Lets `see` read the items of an SDK stream as the app reads them, unchanged; false when `data` is no stream. */
+export function watchStream(data: unknown, see: (item: unknown) => void): boolean {
+  if (!isStreamLike(data)) return false;
+  const source = data.iterator;
+  data.iterator = function iterateWatched(this: unknown): AsyncIterator<unknown> {
+    const iterator = source.call(this);
+    const onStep = (step: IteratorResult<unknown>): IteratorResult<unknown> => {
+      if (step.done !== true) quietly(() => see(step.value));
+      return step;
+    };
+    return {
+      next: () => iterator.next().then(onStep),
+      return: (value?: unknown) => (iterator.return !== undefined ? iterator.return(value) : Promise.resolve({ done: true, value })),
+      throw: (error?: unknown) => (iterator.throw !== undefined ? iterator.throw(error) : Promise.reject(error)),
+    };
+  };
+  return true;
+}
+
 /** Records a call's end in the app's own promise chain or iteration: a throw here would replace what the SDK gave. */
 function quietly(record: () => void): void {
   try {

@@ -1,11 +1,11 @@
 import { context } from '@opentelemetry/api';
 import { MODEL_CALL_KEY, type ModelCallState } from '../genai/call-context.js';
 import type { ModelCall } from '../genai/model-call.js';
-import type { ResultFollower } from '../genai/observe.js';
+import { watchStream, type ResultFollower } from '../genai/observe.js';
 import type { CallOutcome } from '../genai/outcome.js';
 import { record, text } from '../genai/read.js';
 import { trackUnread } from '../genai/unfinished-calls.js';
-import { readResponse } from './read-response.js';
+import { FINAL_RESPONSE_EVENTS, readResponse } from './read-response.js';
 
 /** Statuses of a background response still being generated; every other status is final. */
 const RUNNING = new Set(['queued', 'in_progress']);
@@ -55,7 +55,8 @@ export function holdUntilFinished(id: string, call: ModelCall, seen: CallOutcome
 }
 
 /**
- * Follows `responses.retrieve` and `responses.cancel`: a result no longer running ends its call. A poll of a
+ * Follows `responses.retrieve` (plain, or a stream resumed) and `responses.cancel`: a result no longer running
+ * ends its call. A poll of a
  * response whose call is open runs in a context that marks it part of that call, so, like the call's own
  * request, it carries no attribution baggage to the provider and no HTTP span, and it is not counted as an attempt;
  * and the wait for it starts again.
@@ -69,12 +70,22 @@ export const backgroundResponses: ResultFollower = {
     return context.active().setValue(MODEL_CALL_KEY, POLL);
   },
   see: (data) => {
+    // A stream resumed with `retrieve(id, { stream: true })`: its final event carries the finished response.
+    if (watchStream(data, seeResumedEvent)) return;
     const response = record(data);
     const id = text(response?.['id']);
     if (id === undefined || RUNNING.has(text(response?.['status']) ?? '')) return;
     end(id, readResponse(response));
   },
 };
+
+function seeResumedEvent(item: unknown): void {
+  const event = record(item);
+  if (!FINAL_RESPONSE_EVENTS.has(text(event?.['type']) ?? '')) return;
+  const response = record(event?.['response']);
+  const id = text(response?.['id']);
+  if (id !== undefined) end(id, readResponse(response));
+}
 
 /** A poll is part of a model call but no attempt of it. */
 const POLL: ModelCallState = { countAttempt: () => undefined };

@@ -2,6 +2,9 @@ import type { CallOutcome } from '../genai/outcome.js';
 import { record, text } from '../genai/read.js';
 import { responsesUsage } from './usage.js';
 
+/** The stream events that carry a finished response, its usage included. */
+export const FINAL_RESPONSE_EVENTS = new Set(['response.completed', 'response.incomplete', 'response.failed']);
+
 /** A Responses API response object: as `responses.create` returns it, and as its final stream event carries it. */
 export function readResponse(data: unknown): CallOutcome {
   const response = record(data);

@@ -4,7 +4,7 @@ import type { Planner } from '../genai/traced-call.js';
 import type { ModelCall } from '../genai/model-call.js';
 import { holdUntilFinished, holdWhileRunning } from './background-responses.js';
 import { describeOpenAIClient } from './client.js';
-import { readResponse } from './read-response.js';
+import { FINAL_RESPONSE_EVENTS, readResponse } from './read-response.js';
 
 /**
  * `responses.create`: plain and streamed (usage arrives in the final `response.completed` event), and in the
@@ -23,8 +23,7 @@ export const planResponses: Planner = (resource, args) => {
   };
 };
 
-const FINAL_EVENTS = new Set(['response.completed', 'response.incomplete', 'response.failed']);
-const RESPONSE_EVENTS = new Set(['response.created', 'response.queued', 'response.in_progress', ...FINAL_EVENTS]);
+const RESPONSE_EVENTS = new Set(['response.created', 'response.queued', 'response.in_progress', ...FINAL_RESPONSE_EVENTS]);
 
 export class ResponsesStreamObserver implements StreamObserver {
   private received: CallOutcome = {};
@@ -39,7 +38,7 @@ export class ResponsesStreamObserver implements StreamObserver {
     if (type === undefined || !RESPONSE_EVENTS.has(type)) return true;
     const response = record(event?.['response']);
     if (response === undefined) return true;
-    if (FINAL_EVENTS.has(type)) {
+    if (FINAL_RESPONSE_EVENTS.has(type)) {
       this.received = readResponse(response);
       this.finished = true;
     } else {

@@ -4,7 +4,8 @@
  * `openai` and `@anthropic-ai/sdk` clients run against it unchanged. Usage is deterministic (configured per model
  * or computed from the request) and every request is recorded, so tests assert exact token counts. A Responses API
  * request with `background: true` is answered queued; `GET /v1/responses/{id}` finds it in progress, then completed
- * (with its usage), and `POST /v1/responses/{id}/cancel` cancels it.
+ * (with its usage), or streams its events to the end (`stream=true`, after `starting_after`), and
+ * `POST /v1/responses/{id}/cancel` cancels it.
  *
  * Faults, chosen per request by the `x-fake-fault` header or by a model name containing the fault's name:
  * - `fail-429-once`: 429 with `retry-after` on the first attempt of a call (the SDKs' `x-stainless-retry-count: 0`), then success
@@ -138,7 +139,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: Provider
 
   const background = BACKGROUND_PATH.exec(path);
   if (background !== null) {
-    answerBackground(res, entry, state, background[1] ?? '', req.method === 'POST' && background[2] !== undefined);
+    const query = new URL(req.url ?? '/', 'http://fake').searchParams;
+    await answerBackground(res, entry, state, background[1] ?? '', req.method === 'POST' && background[2] !== undefined, query);
     return;
   }
   if (req.method !== 'POST' || flavour === undefined) {
@@ -176,8 +178,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: Provider
   else await sendEvents(res, streamEvents(flavour, id, model, reply, usage, params), cut, requestIdHeader(flavour, id));
 }
 
-/** `GET /v1/responses/{id}` (poll) and `POST /v1/responses/{id}/cancel` for a background response. */
-function answerBackground(res: ServerResponse, entry: RecordedRequest, state: ProviderState, responseId: string, cancel: boolean): void {
+/**
+ * `GET /v1/responses/{id}` (poll; with `stream=true`, the response's events after `starting_after`, to its end) and
+ * `POST /v1/responses/{id}/cancel` for a background response.
+ */
+async function answerBackground(res: ServerResponse, entry: RecordedRequest, state: ProviderState, responseId: string, cancel: boolean, query: URLSearchParams): Promise<void> {
   const response = state.background.get(responseId);
   if (response === undefined || (entry.method !== 'GET' && !cancel)) {
     entry.status = 404;
@@ -185,6 +190,15 @@ function answerBackground(res: ServerResponse, entry: RecordedRequest, state: Pr
     return;
   }
   const { seq, model, reply, usage } = response;
+  if (!cancel && query.get('stream') === 'true') {
+    state.background.delete(responseId);
+    entry.usage = usage;
+    entry.stream = true;
+    const after = Number(query.get('starting_after') ?? -1);
+    const events = responsesEvents(seq, model, reply, usage).filter((event) => isRecord(event.data) && Number(event.data['sequence_number']) > after);
+    await sendEvents(res, events, false, requestIdHeader('responses', seq));
+    return;
+  }
   let body: ReturnType<typeof responseObject>;
   if (cancel) {
     state.background.delete(responseId);

@@ -67,6 +67,17 @@ const scenarios = {
     while (response.status === 'queued' || response.status === 'in_progress') response = await client.responses.retrieve(id);
     return { status: response.status };
   },
+  // Streamed in the background, the stream lost after two events, then resumed where it stopped, to its end.
+  'responses-background-resume': async () => {
+    const seen = [];
+    for await (const event of await client.responses.create({ model: 'o4-mini', input: 'Draft the memo', background: true, stream: true })) {
+      seen.push(event);
+      if (seen.length === 2) break;
+    }
+    const last = seen.at(-1);
+    const rest = await collect(await client.responses.retrieve(last.response.id, { stream: true, starting_after: last.sequence_number }));
+    return { types: [...seen, ...rest].map((event) => event.type) };
+  },
   'responses-background-cancel': async () => {
     const response = await client.responses.create({ model: 'o4-mini', input: 'Never mind', background: true });
     return { status: response.status, cancelled: (await client.responses.cancel(response.id)).status };
