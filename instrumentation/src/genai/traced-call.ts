@@ -88,7 +88,10 @@ function withModel(plan: CallPlan, model: string): CallPlan {
  */
 export function countAttempts(original: Method, activeCall: () => { countAttempt(): void } | undefined): Method {
   return function countedAttempt(this: unknown, ...args: unknown[]): unknown {
-    activeCall()?.countAttempt();
-    return context.with(asProviderRequest(context.active()), () => original.apply(this, args));
+    const call = activeCall();
+    if (call === undefined) return context.with(asProviderRequest(context.active()), () => original.apply(this, args));
+    // A model call's context marks its requests already.
+    call.countAttempt();
+    return original.apply(this, args);
   };
 }
