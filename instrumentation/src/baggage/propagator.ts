@@ -7,8 +7,8 @@ import type { HostAllowlist } from './host-allowlist.js';
 
 /**
  * W3C baggage that keeps the attribution entries inside the company: they are injected only into requests to
- * allowed hosts, never into a model provider's (any request an SDK client sends, model call or not) nor where the destination
- * is unknown. Other baggage entries pass as usual. Extraction is unchanged.
+ * allowed hosts, never into a model provider's (any request an SDK client sends, model call or not) nor where the
+ * destination is unknown. Other baggage entries pass as usual. Extraction is unchanged.
  */
 export class AttributionBaggagePropagator implements TextMapPropagator {
   private readonly w3c = new W3CBaggagePropagator();
