@@ -2,7 +2,10 @@ import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startModelCall, type ModelCall } from '../../instrumentation/src/genai/model-call.js';
+import { observeResult } from '../../instrumentation/src/genai/observe.js';
 import { backgroundResponses, holdWhileRunning } from '../../instrumentation/src/openai/background-responses.js';
+import { readResponse } from '../../instrumentation/src/openai/read-response.js';
+import { ResponsesStreamObserver } from '../../instrumentation/src/openai/responses.js';
 
 const exporter = new InMemorySpanExporter();
 const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }).getTracer('test');
@@ -50,6 +53,26 @@ describe('background responses', () => {
     expect(span?.attributes).not.toHaveProperty('gen_ai.usage.input_tokens');
     // Its later polls are no part of a call any more.
     expect(backgroundResponses.contextFor(['resp_webhook'])).toBeUndefined();
+  });
+
+  it('holds a background stream that ends without its final event (an aborted stream ends as done)', async () => {
+    vi.useRealTimers();
+    const call = newCall();
+    const stream = {
+      iterator: async function* () {
+        yield { type: 'response.created', sequence_number: 0, response: queued('resp_aborted') };
+      },
+      [Symbol.asyncIterator]() {
+        return this.iterator();
+      },
+    };
+    const reader = { stream: true, readResult: readResponse, observeStream: () => new ResponsesStreamObserver(true) };
+    const result = Promise.resolve(stream);
+    observeResult(result, call, reader);
+    for await (const event of await result) expect(event).toMatchObject({ type: 'response.created' });
+    expect(call.hasEnded).toBe(false);
+    backgroundResponses.see(completed('resp_aborted'));
+    expect(exporter.getFinishedSpans()[0]?.attributes).toMatchObject({ 'gen_ai.usage.input_tokens': 900 });
   });
 
   it('ends a finished response at once, and reports an id seen twice once per call', () => {

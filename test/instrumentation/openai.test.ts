@@ -13,7 +13,7 @@ const MODELS: FakeProviderOptions['models'] = {
   'gpt-4.1-nano': { input: 11, output: 5 },
   'gpt-3.5-turbo-instruct': { input: 6, output: 16 },
 };
-const SCENARIOS = 25;
+const SCENARIOS = 26;
 /** `models-list` makes no model call. */
 const CALLS = SCENARIOS - 1;
 
@@ -147,9 +147,9 @@ describe('openai (ESM app) under the preload', () => {
     // The span lasts until the app saw it finished: past the second poll, not only the creation.
     expect(Number(span.endTimeUnixNano / 1_000_000n)).toBeGreaterThanOrEqual(polls[1]!.receivedAtMs);
 
-    // Left after its first streamed event: the response went on, and the poll that found it completed ended the call;
-    // lost after two events and resumed: the resumed stream's final event did.
-    for (const feature of ['responses-background-stream', 'responses-background-resume']) {
+    // Left after its first streamed event (and collected), or cut midway: the response went on, and the poll that found it
+    // completed ended the call; lost after two events and resumed: the resumed stream's final event did.
+    for (const feature of ['responses-background-stream', 'responses-background-cut', 'responses-background-resume']) {
       expect(spanOf(collector.spans, feature).attributes).toMatchObject({
         'gen_ai.response.finish_reasons': ['stop'],
         'gen_ai.usage.input_tokens': 900,

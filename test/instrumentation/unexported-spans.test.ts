@@ -8,8 +8,8 @@ import { fromPortableSpans, toPortableSpans } from '../../instrumentation/src/sd
 import { UnexportedSpans } from '../../instrumentation/src/sdk/unexported-spans.js';
 
 /** An exporter that answers only when told to, as one waiting on a slow collector. */
-function heldExporter(): SpanExporter & { answer(): void; exported: ReadableSpan[] } {
-  const waiting: Array<() => void> = [];
+function heldExporter(): SpanExporter & { answer(batch?: number): void; exported: ReadableSpan[] } {
+  const waiting: Array<(() => void) | undefined> = [];
   const exported: ReadableSpan[] = [];
   return {
     exported,
@@ -19,8 +19,13 @@ function heldExporter(): SpanExporter & { answer(): void; exported: ReadableSpan
         resultCallback({ code: 0 });
       });
     },
-    answer() {
-      for (const done of waiting.splice(0)) done();
+    /** Answers one batch (by the order it came), or every batch waiting. */
+    answer(batch?: number) {
+      const indexes = batch === undefined ? waiting.keys() : [batch];
+      for (const index of [...indexes]) {
+        waiting[index]?.();
+        waiting[index] = undefined;
+      }
     },
     shutdown: () => Promise.resolve(),
   };
@@ -49,6 +54,22 @@ describe('spans not yet exported', () => {
     await flushed;
     expect(exporter.exported.map((span) => span.name)).toEqual(['first', 'second']);
     expect(unexported.take().map((span) => span.name)).toEqual(['third']);
+  });
+
+  it('keeps the spans of a batch still in flight when a later batch is answered first', async () => {
+    const unexported = new UnexportedSpans(100);
+    const exporter = heldExporter();
+    const batch = new BatchSpanProcessor(unexported.track(exporter), { maxExportBatchSize: 2, scheduledDelayMillis: 60_000 });
+    const tracer = new BasicTracerProvider({ spanProcessors: [unexported, batch] }).getTracer('test');
+    for (const name of ['a1', 'a2', 'b1', 'b2']) tracer.startSpan(name).end();
+    // A flush sends every batch at once.
+    const flushed = batch.forceFlush();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    exporter.answer(1);
+    expect(exporter.exported.map((span) => span.name)).toEqual(['b1', 'b2']);
+    expect(unexported.take().map((span) => span.name)).toEqual(['a1', 'a2']);
+    exporter.answer();
+    await flushed;
   });
 
   it('keeps at most its limit, dropping the oldest', () => {

@@ -152,7 +152,8 @@ function settle(data: unknown, call: ModelCall, reader: ResultReader): void {
         // From here the app holds the iterator, not necessarily the stream (`for await (… of await create())`).
         droppedResults.unregister(unread);
         const iterator = observeIterator(source.call(this), call, observer);
-        droppedResults.register(iterator, { call, receivedSoFar });
+        // The iterator is its own unregister token: a call handed over when the stream stops early is ended elsewhere.
+        droppedResults.register(iterator, { call, receivedSoFar }, iterator);
         return iterator;
       };
     } else {
@@ -171,29 +172,33 @@ function settle(data: unknown, call: ModelCall, reader: ResultReader): void {
  * A plain iterator rather than an async generator: one promise per item instead of a generator's several.
  */
 function observeIterator(source: AsyncIterator<unknown>, call: ModelCall, observer: StreamObserver): AsyncIterableIterator<unknown> {
-  const stoppedEarly = (): boolean => {
+  /** True when the observer took the call over (the stream stopped before its end and the work goes on). */
+  const observerTookOver = (): boolean => {
+    let taken = false;
     try {
-      return observer.continuesAfter?.(call) === true;
+      taken = observer.continuesAfter?.(call) === true;
     } catch (error) {
       diag.error('@genai-chargeback/instrumentation: could not follow a stream that stopped early', error);
-      return false;
     }
+    if (taken) droppedResults.unregister(iterator);
+    return taken;
   };
   const onError = (error: unknown): never => {
-    if (!stoppedEarly()) quietly(() => call.fail(error, observer.outcome()));
+    if (!observerTookOver()) quietly(() => call.fail(error, observer.outcome()));
     throw error;
   };
   const onStep = (step: IteratorResult<unknown>): IteratorResult<unknown> | Promise<IteratorResult<unknown>> => {
     if (step.done === true) {
-      quietly(() => call.succeed(observer.outcome()));
+      // An aborted stream ends as done too: without its final event the work may go on.
+      if (!observerTookOver()) quietly(() => call.succeed(observer.outcome()));
       return step;
     }
     return see(observer, step.value) ? step : source.next().then(onStep, onError);
   };
-  return {
+  const iterator: AsyncIterableIterator<unknown> = {
     next: () => source.next().then(onStep, onError),
     return: (value?: unknown) => {
-      if (!stoppedEarly()) quietly(() => call.succeed(observer.outcome()));
+      if (!observerTookOver()) quietly(() => call.succeed(observer.outcome()));
       return source.return !== undefined ? source.return(value) : Promise.resolve({ done: true, value });
     },
     throw: (error?: unknown) => {
@@ -204,6 +209,7 @@ function observeIterator(source: AsyncIterator<unknown>, call: ModelCall, observ
       return this;
     },
   };
+  return iterator;
 }
 
 /** What follows the results of an SDK method that is no model call itself but returns what one produced. */
@@ -245,11 +251,15 @@ export function watchStream(data: unknown, see: (item: unknown) => void): boolea
       if (step.done !== true) quietly(() => see(step.value));
       return step;
     };
-    return {
+    const watched: AsyncIterableIterator<unknown> = {
       next: () => iterator.next().then(onStep),
       return: (value?: unknown) => (iterator.return !== undefined ? iterator.return(value) : Promise.resolve({ done: true, value })),
       throw: (error?: unknown) => (iterator.throw !== undefined ? iterator.throw(error) : Promise.reject(error)),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
     };
+    return watched;
   };
   return true;
 }

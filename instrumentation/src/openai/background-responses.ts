@@ -44,6 +44,8 @@ export function holdWhileRunning(data: unknown, call: ModelCall): boolean {
 
 /** Holds `call` open until the app sees response `id` finished; `seen` is what it is reported with if it never does. */
 export function holdUntilFinished(id: string, call: ModelCall, seen: CallOutcome): void {
+  // A stream closed twice (`return()` after an error) hands the same call over again.
+  if (running.get(id)?.call === call) return;
   // Ids are unique; a replaying cache or test double could repeat one: the earlier call is reported as seen.
   end(id);
   const timer = setTimeout(() => end(id), MAX_WAIT_MS);

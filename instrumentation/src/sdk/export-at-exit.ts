@@ -50,13 +50,46 @@ const FLAG_TAKING_NEXT_VALUE = new Set(['--import', '--require', '-r', '--loader
  */
 export function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const kept: string[] = [];
-  const words = (env['NODE_OPTIONS'] ?? '').split(/\s+/).filter((word) => word !== '');
+  const words = splitNodeOptions(env['NODE_OPTIONS'] ?? '');
   for (let i = 0; i < words.length; i++) {
     const word = words[i] ?? '';
     if (!PRELOAD_OR_DEBUG_FLAG.test(word)) kept.push(word);
     else if (FLAG_TAKING_NEXT_VALUE.has(word)) i++;
   }
-  return { ...env, NODE_OPTIONS: kept.join(' '), OTEL_SDK_DISABLED: 'true', ELECTRON_RUN_AS_NODE: '1' };
+  return { ...env, NODE_OPTIONS: kept.map(quoteNodeOption).join(' '), OTEL_SDK_DISABLED: 'true', ELECTRON_RUN_AS_NODE: '1' };
+}
+
+/**
+ * NODE_OPTIONS split as Node splits it: on whitespace outside double quotes; inside them a backslash escapes the
+ * next character (`--require "C:\\Program Files\\x.cjs"`). Written here: Node does not expose its parser.
+ */
+export function splitNodeOptions(value: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const char = value[i] ?? '';
+    if (quoted && char === '\\' && i + 1 < value.length) {
+      word += value[++i];
+    } else if (char === '"') {
+      quoted = !quoted;
+      inWord = true;
+    } else if (!quoted && /\s/.test(char)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += char;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(word);
+  return words;
+}
+
+function quoteNodeOption(word: string): string {
+  return /[\s"\\]/.test(word) ? `"${word.replace(/["\\]/g, '\\$&')}"` : word;
 }
 
 /** A single-executable app's `process.execPath` is the app itself, not node: it cannot run the exporter. */

@@ -63,9 +63,24 @@ const scenarios = {
       id = event.response?.id;
       if (id !== undefined) break;
     }
+    // The stream and its iterator are garbage now: collecting them must not end the call before it is polled.
+    await collectGarbage();
     let response = await client.responses.retrieve(id);
     while (response.status === 'queued' || response.status === 'in_progress') response = await client.responses.retrieve(id);
     return { status: response.status };
+  },
+  // Streamed in the background, the connection cut midway (the SDK throws), then polled.
+  'responses-background-cut': async () => {
+    let id;
+    try {
+      const request = { model: 'o4-mini', input: 'Plan the quarter', background: true, stream: true };
+      for await (const event of await client.responses.create(request, { headers: { 'x-fake-fault': 'cut-stream' } })) id ??= event.response?.id;
+    } catch (error) {
+      let response = await client.responses.retrieve(id);
+      while (response.status === 'queued' || response.status === 'in_progress') response = await client.responses.retrieve(id);
+      return { cut: error.constructor.name, status: response.status };
+    }
+    return { cut: null };
   },
   // Streamed in the background, the stream lost after two events, then resumed where it stopped, to its end.
   'responses-background-resume': async () => {
@@ -75,7 +90,9 @@ const scenarios = {
       if (seen.length === 2) break;
     }
     const last = seen.at(-1);
-    const rest = await collect(await client.responses.retrieve(last.response.id, { stream: true, starting_after: last.sequence_number }));
+    const resumed = await client.responses.retrieve(last.response.id, { stream: true, starting_after: last.sequence_number });
+    // Read through an explicit iterator, as some apps do: it must be async-iterable itself.
+    const rest = await collect(resumed[Symbol.asyncIterator]());
     return { types: [...seen, ...rest].map((event) => event.type) };
   },
   'responses-background-cancel': async () => {
