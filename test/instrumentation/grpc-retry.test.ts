@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RetryingGrpcExporter } from '../../instrumentation/src/sdk/grpc-retry.js';
 import { createSpanExportersFromEnv } from '../../instrumentation/src/sdk/exporters.js';
 import { decodeTracesProtobuf, encodeStatusProtobuf, retryInfoDetail } from '../../processor/src/otlp/index.js';
+import { exportService } from '../../processor/src/receiver/grpc-server.js';
 
 interface Refusal {
   code: number;
@@ -28,20 +29,10 @@ async function startRefusingEndpoint() {
   const refusals: Refusal[] = [];
   const accepted: string[] = [];
   let calls = 0;
-  const identity = (bytes: Buffer): Buffer => bytes;
   const server = new Server();
   server.addService(
-    {
-      Export: {
-        path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: identity,
-        requestDeserialize: identity,
-        responseSerialize: identity,
-        responseDeserialize: identity,
-      },
-    },
+    // The processor's own service definition: raw bytes, as the OTLP exporters send them.
+    exportService('traces'),
     {
       Export: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
         calls += 1;

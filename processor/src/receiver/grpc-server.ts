@@ -56,7 +56,7 @@ const SERVICES: Record<OtlpSignal, string> = {
  * A unary Export method that passes raw message bytes through (identity serializers), as the OTLP JS exporters
  * send them, so the request is decoded by the same protobuf decoder as HTTP bodies.
  */
-function exportService(signal: OtlpSignal): ServiceDefinition {
+export function exportService(signal: OtlpSignal): ServiceDefinition {
   const identity = (bytes: Buffer): Buffer => bytes;
   return {
     Export: {
