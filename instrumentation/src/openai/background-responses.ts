@@ -58,10 +58,9 @@ export function holdUntilFinished(id: string, call: ModelCall, seen: CallOutcome
 
 /**
  * Follows `responses.retrieve` (plain, or a stream resumed) and `responses.cancel`: a result no longer running
- * ends its call. A poll of a
- * response whose call is open runs in a context that marks it part of that call, so, like the call's own
- * request, it carries no attribution baggage to the provider and no HTTP span, and it is not counted as an attempt;
- * and the wait for it starts again.
+ * ends its call. A poll of a response whose call is open runs in a context that marks it part of that call, so,
+ * like the call's own request, it carries no attribution baggage to the provider and no HTTP span, and it is not
+ * counted as an attempt; and the wait for it starts again.
  */
 export const backgroundResponses: ResultFollower = {
   watching: () => running.size > 0,

@@ -15,6 +15,7 @@ const requireBuiltin = createRequire(import.meta.url);
  * once by (trace_id, span_id).
  */
 export function exportAtExit(spans: readonly ReadableSpan[], timeoutMs: number): void {
+  if (!canRunNodeChild()) return;
   let input: string;
   try {
     input = JSON.stringify(toPortableSpans(spans));
@@ -23,7 +24,6 @@ export function exportAtExit(spans: readonly ReadableSpan[], timeoutMs: number):
     diag.error('@genai-chargeback/instrumentation: could not prepare the spans left at exit', error);
     return;
   }
-  if (!canRunNodeChild()) return;
   const result = spawnSync(process.execPath, [EXPORTER_PROCESS], {
     input,
     env: childEnv(process.env),
