@@ -184,7 +184,7 @@ CREATE TABLE IF NOT EXISTS reconciliation_spreads (
 -- share, models the price book cannot price. The key makes each alert fire once per window, restarts included.
 CREATE TABLE IF NOT EXISTS alerts (
   kind                VARCHAR NOT NULL,   -- 'budget_threshold' | 'spend_spike' | 'unallocated_share' | 'unpriced_model'
-  subject             VARCHAR NOT NULL,   -- budget name | team | 'all' | 'provider/model'
+  subject             VARCHAR NOT NULL,   -- budget name | team | 'all' | 'provider/model' (+ ' on service tier T')
   window_start        TIMESTAMP NOT NULL, -- UTC: budget window | spike block | UTC day | epoch (once ever)
   window_end          TIMESTAMP,
   threshold           DOUBLE NOT NULL,    -- share of the limit | spike factor | max unallocated share | 0

@@ -1,9 +1,11 @@
 -- Report: Unpriced calls by model
 --
--- Calls the price book could not price (cost_usd NULL, cost_source 'unpriced'), by provider and model:
--- how many, how many arrived without any token usage, the tokens that did arrive, which teams made
--- them, and when they were first and last seen. Their cost is unknown, not zero: add the model to a
--- price book (--prices) and these calls show what is missing from every spend report.
+-- Calls the price book could not price (cost_usd NULL, cost_source 'unpriced'), by provider, model and
+-- service tier: how many, how many arrived without any token usage, the tokens that did arrive, which
+-- teams made them, and when they were first and last seen. Their cost is unknown, not zero: add the
+-- model to a price book (--prices) and these calls show what is missing from every spend report. A
+-- service tier other than '(standard)' (OpenAI flex, priority, scale) means the book lacks that tier's
+-- rates for the model (its entry's service_tiers), or the model itself.
 --
 -- Parameters:
 --   $since  TIMESTAMP  inclusive start, UTC (default: 30 days before now)
@@ -12,6 +14,7 @@
 SELECT
   coalesce(provider, '(unknown)')                                                   AS provider,
   coalesce(request_model, '(unknown)')                                              AS model,
+  CASE WHEN tier IS NULL OR tier IN ('', 'default', 'standard', 'auto') THEN '(standard)' ELSE tier END AS service_tier,
   string_agg(DISTINCT response_model, ', ' ORDER BY response_model)                 AS response_models,
   count(*)                                                                          AS calls,
   count(*) FILTER (input_tokens IS NULL AND output_tokens IS NULL)                  AS calls_without_usage,
@@ -20,10 +23,16 @@ SELECT
   string_agg(DISTINCT coalesce(team, '(unallocated)'), ', ' ORDER BY coalesce(team, '(unallocated)')) AS teams,
   min(start_time)                                                                   AS first_seen,
   max(start_time)                                                                   AS last_seen
-FROM llm_calls
+FROM (
+  -- The tier the response named, else the one requested, as the processor reads it when pricing.
+  SELECT *, lower(trim(coalesce(
+    attributes->>'$."openai.response.service_tier"', attributes->>'$."gen_ai.openai.response.service_tier"',
+    attributes->>'$."openai.request.service_tier"', attributes->>'$."gen_ai.openai.request.service_tier"'))) AS tier
+  FROM llm_calls
+)
 WHERE start_time >= coalesce($since::TIMESTAMP, now() AT TIME ZONE 'UTC' - INTERVAL 30 DAY)
   AND start_time <  coalesce($until::TIMESTAMP, 'infinity'::TIMESTAMP)
   AND ($team IS NULL OR list_contains($team::VARCHAR[], coalesce(team, '(unallocated)')))
   AND cost_usd IS NULL
 GROUP BY ALL
-ORDER BY calls DESC, provider, model;
+ORDER BY calls DESC, provider, model, service_tier;

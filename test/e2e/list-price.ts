@@ -1,17 +1,21 @@
 /**
  * Expected costs for e2e assertions, computed from the rates in the built-in price book (processor/prices/builtin.json)
  * with the DESIGN.md formula, in integer nanodollars so the figures compare exactly with DuckDB's DECIMAL(18,9).
- * Tiers are left out: the e2e calls stay below every tier's input threshold.
+ * Long-context tiers are left out: the e2e calls stay below every tier's input threshold.
  */
 import { readFileSync } from 'node:fs';
 
-interface BookEntry {
-  provider: string;
-  model: string;
-  effective_from: string;
+interface Rates {
   input_per_mtok: number;
   output_per_mtok: number;
   cache_read_per_mtok: number | null;
+}
+
+interface BookEntry extends Rates {
+  provider: string;
+  model: string;
+  effective_from: string;
+  service_tiers?: Record<string, Partial<Rates>>;
 }
 
 const book = JSON.parse(readFileSync(new URL('../../processor/prices/builtin.json', import.meta.url), 'utf8')) as { prices: BookEntry[] };
@@ -31,17 +35,23 @@ function entryAt(provider: string, model: string, at: Date): BookEntry {
   return entry;
 }
 
-/** USD per million tokens × 1000 = nanodollars per token (the book's rates have at most 3 decimals). */
-const perToken = (ratePerMtok: number | null): bigint => BigInt(Math.round((ratePerMtok ?? 0) * 1000));
+/** USD per million tokens × 1e6 = picodollars per token (the book's rates have at most 6 decimals). */
+const perToken = (ratePerMtok: number): bigint => BigInt(Math.round(ratePerMtok * 1e6));
 
-export function costNanos(provider: string, model: string, usage: Usage, at = new Date()): bigint {
+/** The cost at the entry's rates, or at those of its `serviceTier` (e.g. `flex`), which replace the rates they name. */
+export function costNanos(provider: string, model: string, usage: Usage, at = new Date(), serviceTier?: string): bigint {
   const entry = entryAt(provider, model, at);
+  const overrides = serviceTier === undefined ? {} : entry.service_tiers?.[serviceTier];
+  if (overrides === undefined) throw new Error(`the built-in price book has no ${serviceTier} rates for ${provider}/${model}`);
+  const rates: Rates = { ...entry, ...overrides };
   const cacheRead = BigInt(usage.cacheRead ?? 0);
-  return (
-    (BigInt(usage.input) - cacheRead) * perToken(entry.input_per_mtok) +
-    cacheRead * perToken(entry.cache_read_per_mtok) +
-    BigInt(usage.output ?? 0) * perToken(entry.output_per_mtok)
-  );
+  const picos =
+    (BigInt(usage.input) - cacheRead) * perToken(rates.input_per_mtok) +
+    cacheRead * perToken(rates.cache_read_per_mtok ?? rates.input_per_mtok) +
+    BigInt(usage.output ?? 0) * perToken(rates.output_per_mtok);
+  // The ledger rounds to nanodollars; an expectation that needs rounding would test the rounding, not the rates.
+  if (picos % 1000n !== 0n) throw new Error(`${provider}/${model}: pick token counts whose cost is whole nanodollars`);
+  return picos / 1000n;
 }
 
 /** `0.004404000`: DuckDB's DECIMAL(18,9) as text, and the money format of the API. */

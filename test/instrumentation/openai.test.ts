@@ -129,6 +129,14 @@ describe('openai (ESM app) under the preload', () => {
     expect(spanOf(collector.spans, 'responses-stream').attributes['gen_ai.response.id']).toMatch(/^resp_fake/);
   });
 
+  it('records the service tier that served each call (it sets the price), and none asked for when the app asked none', () => {
+    for (const feature of ['chat', 'chat-stream', 'responses', 'responses-stream', 'responses-background']) {
+      const attributes = spanOf(collector.spans, feature).attributes;
+      expect(attributes['openai.response.service_tier']).toBe('default');
+      expect(attributes).not.toHaveProperty('openai.request.service_tier');
+    }
+  });
+
   it('reports a background response once it finished, with its usage, on the span of the call that created it', () => {
     const line = instrumented.lines.find((each) => each['scenario'] === 'responses-background');
     expect(line?.['result']).toMatchObject({ statuses: ['queued', 'in_progress', 'completed'] });

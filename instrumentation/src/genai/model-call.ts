@@ -14,6 +14,8 @@ import {
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
   ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
   ATTR_HTTP_REQUEST_RESEND_COUNT,
+  ATTR_OPENAI_REQUEST_SERVICE_TIER,
+  ATTR_OPENAI_RESPONSE_SERVICE_TIER,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   type GenAIOperation,
@@ -28,6 +30,8 @@ export interface ModelRequest {
   operation: GenAIOperation;
   model: string | undefined;
   server: ServerAddress | undefined;
+  /** The service tier asked for (OpenAI's `service_tier` parameter). */
+  serviceTier?: string | undefined;
 }
 
 export interface ServerAddress {
@@ -89,6 +93,7 @@ export class ModelCall implements ModelCallState {
     if (this.attempts > 1) span.setAttribute(ATTR_HTTP_REQUEST_RESEND_COUNT, this.attempts - 1);
     if (outcome.responseModel !== undefined) span.setAttribute(ATTR_GEN_AI_RESPONSE_MODEL, outcome.responseModel);
     if (outcome.responseId !== undefined) span.setAttribute(ATTR_GEN_AI_RESPONSE_ID, outcome.responseId);
+    if (outcome.serviceTier !== undefined) span.setAttribute(ATTR_OPENAI_RESPONSE_SERVICE_TIER, outcome.serviceTier);
     if (outcome.finishReasons !== undefined && outcome.finishReasons.length > 0) {
       span.setAttribute(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, outcome.finishReasons);
     }
@@ -111,6 +116,7 @@ export function startModelCall(tracer: Tracer, request: ModelRequest, parent: Co
     [ATTR_GEN_AI_OPERATION_NAME]: request.operation,
   };
   if (request.model !== undefined) attributes[ATTR_GEN_AI_REQUEST_MODEL] = request.model;
+  if (request.serviceTier !== undefined) attributes[ATTR_OPENAI_REQUEST_SERVICE_TIER] = request.serviceTier;
   if (request.server !== undefined) {
     attributes[ATTR_SERVER_ADDRESS] = request.server.address;
     attributes[ATTR_SERVER_PORT] = request.server.port;

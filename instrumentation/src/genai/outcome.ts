@@ -15,6 +15,8 @@ export interface CallOutcome {
   responseId?: string;
   finishReasons?: string[];
   usage?: Usage;
+  /** The service tier that served the call (OpenAI `default`, `flex`, `priority`): it sets the price. */
+  serviceTier?: string | undefined;
 }
 
 /** Sees the items of a streamed response as the app reads them. */

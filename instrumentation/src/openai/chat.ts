@@ -32,7 +32,12 @@ function planCompletions(operation: GenAIOperation, options: CompletionsOptions)
     const inject = stream && options.injectStreamUsage && streamOptions?.['include_usage'] !== true;
     const sent = inject ? [{ ...params, stream_options: { ...streamOptions, include_usage: true } }, ...args.slice(1)] : args;
     return {
-      request: { ...describeOpenAIClient(resource), operation, model: text(params['model']) },
+      request: {
+        ...describeOpenAIClient(resource),
+        operation,
+        model: text(params['model']),
+        serviceTier: text(params['service_tier']),
+      },
       args: sent,
       stream,
       readResult: readChatCompletion,
@@ -57,6 +62,7 @@ export function readChatCompletion(data: unknown): CallOutcome {
     responseModel: text(completion['model']),
     finishReasons,
     usage: chatUsage(completion['usage']),
+    serviceTier: text(completion['service_tier']),
   };
 }
 
@@ -72,6 +78,7 @@ export class ChatStreamObserver implements StreamObserver {
     if (chunk === undefined) return true;
     this.received.responseId ??= text(chunk['id']);
     this.received.responseModel = text(chunk['model']) ?? this.received.responseModel;
+    this.received.serviceTier = text(chunk['service_tier']) ?? this.received.serviceTier;
     const choices = chunk['choices'];
     if (Array.isArray(choices)) {
       for (const choice of choices) {

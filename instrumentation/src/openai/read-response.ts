@@ -15,6 +15,7 @@ export function readResponse(data: unknown): CallOutcome {
     responseModel: text(response['model']),
     finishReasons: reason === undefined ? [] : [reason],
     usage: responsesUsage(response['usage']),
+    serviceTier: text(response['service_tier']),
   };
 }
 

@@ -14,7 +14,12 @@ export const planResponses: Planner = (resource, args) => {
   const params = record(args[0]);
   if (params === undefined) return undefined;
   return {
-    request: { ...describeOpenAIClient(resource), operation: 'chat', model: text(params['model']) },
+    request: {
+      ...describeOpenAIClient(resource),
+      operation: 'chat',
+      model: text(params['model']),
+      serviceTier: text(params['service_tier']),
+    },
     args,
     stream: params['stream'] === true,
     readResult: readResponse,
@@ -44,6 +49,7 @@ export class ResponsesStreamObserver implements StreamObserver {
     } else {
       this.received.responseId ??= text(response['id']);
       this.received.responseModel ??= text(response['model']);
+      this.received.serviceTier = text(response['service_tier']) ?? this.received.serviceTier;
     }
     return true;
   }

@@ -1,4 +1,6 @@
 import type { LlmCall } from '../ledger/llm-call.js';
+import { readStoredServiceTier } from '../normalize/service-tier.js';
+import { nonStandardServiceTier } from '../pricing/service-tier.js';
 import { alertKey, type Alert } from './alert.js';
 
 const once = new Date(0);
@@ -61,18 +63,21 @@ function limitReachedAlert(held: readonly Alert[], perDay: number, day: number, 
 
 /**
  * Calls that reported tokens yet got no price from the book (unpriced, or priced only from a cost the span
- * reported): their model is missing from the price book. One alert per provider/model, ever.
+ * reported): their model, or its rates for the service tier that served them, is missing from the price book. One
+ * alert per provider/model (and non-standard tier), ever.
  */
 function unpricedModelAlerts(calls: readonly LlmCall[], now: Date): Alert[] {
-  const seen = new Map<string, { call: LlmCall; count: number }>();
+  const seen = new Map<string, { call: LlmCall; count: number; tier: string | null }>();
   for (const call of calls) {
     if (call.cost_source === 'computed' || (call.input_tokens === null && call.output_tokens === null)) continue;
-    const subject = `${call.provider ?? '(unknown provider)'}/${call.response_model ?? call.request_model ?? '(no model)'}`;
+    const tier = nonStandardServiceTier(readStoredServiceTier(call.attributes));
+    const model = `${call.provider ?? '(unknown provider)'}/${call.response_model ?? call.request_model ?? '(no model)'}`;
+    const subject = tier === null ? model : `${model} on service tier ${tier}`;
     const entry = seen.get(subject);
-    if (entry === undefined) seen.set(subject, { call, count: 1 });
+    if (entry === undefined) seen.set(subject, { call, count: 1, tier });
     else entry.count += 1;
   }
-  return [...seen].map(([subject, { call, count }]) => ({
+  return [...seen].map(([subject, { call, count, tier }]) => ({
     kind: 'unpriced_model' as const,
     subject,
     windowStart: once,
@@ -83,11 +88,13 @@ function unpricedModelAlerts(calls: readonly LlmCall[], now: Date): Alert[] {
     referenceNanos: null,
     message:
       `First call to ${subject}, which the price book cannot price: its cost is unknown ` +
-      `(${call.cost_source === 'reported' ? 'the cost the span reported is used' : 'stored with no cost'}); add the model to a --prices file`,
+      `(${call.cost_source === 'reported' ? 'the cost the span reported is used' : 'stored with no cost'}); add the model to a --prices file` +
+      (tier === null ? '' : `, with rates for that tier (service_tiers.${tier})`),
     details: {
       provider: call.provider,
       model: call.response_model ?? call.request_model,
       request_model: call.request_model,
+      service_tier: tier,
       service_name: call.service_name,
       team: call.team,
       cost_source: call.cost_source,

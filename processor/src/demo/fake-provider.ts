@@ -119,6 +119,7 @@ interface BackgroundResponse {
   model: string;
   reply: string[];
   usage: FakeUsage;
+  tier: ServedTier;
   retrieves: number;
 }
 
@@ -159,23 +160,24 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: Provider
   const id = String(++state.sequence).padStart(6, '0');
   const reply = replyFor(params);
   const usage = usageFor(model, params, reply, state.options.models);
+  const tier = servedTier(params);
   entry.usage = usage;
   if (flavour === 'responses' && params['background'] === true && stream) {
     // Streamed as it runs; a client that leaves the stream early can poll it, completed, at the next retrieve.
-    state.background.set(`resp_fake${id}`, { seq: id, model, reply, usage, retrieves: 1 });
+    state.background.set(`resp_fake${id}`, { seq: id, model, reply, usage, tier, retrieves: 1 });
   }
   if (flavour === 'responses' && params['background'] === true && !stream) {
     // Billed once it finishes; the usage is reported by the retrieve that finds it completed.
     entry.usage = undefined;
-    state.background.set(`resp_fake${id}`, { seq: id, model, reply, usage, retrieves: 0 });
-    sendJson(res, 200, { ...responseObject(id, model, reply, null, 'queued'), background: true }, requestIdHeader(flavour, id));
+    state.background.set(`resp_fake${id}`, { seq: id, model, reply, usage, tier, retrieves: 0 });
+    sendJson(res, 200, { ...responseObject(id, model, reply, null, 'queued', tier), background: true }, requestIdHeader(flavour, id));
     return;
   }
   const cut = fault === 'cut-stream' && stream;
   const sse = stream && flavour !== 'embeddings';
   if (flavour === 'embeddings') sendJson(res, 200, embeddings(model, params, usage), { 'x-request-id': `req_${id}` });
-  else if (!sse) sendJson(res, 200, completion(flavour, id, model, reply, usage), requestIdHeader(flavour, id));
-  else await sendEvents(res, streamEvents(flavour, id, model, reply, usage, params), cut, requestIdHeader(flavour, id));
+  else if (!sse) sendJson(res, 200, completion(flavour, id, model, reply, usage, tier), requestIdHeader(flavour, id));
+  else await sendEvents(res, streamEvents(flavour, id, model, reply, usage, params, tier), cut, requestIdHeader(flavour, id));
 }
 
 /**
@@ -189,26 +191,26 @@ async function answerBackground(res: ServerResponse, entry: RecordedRequest, sta
     sendJson(res, 404, { error: { message: `fake provider: no background response ${responseId}`, type: 'invalid_request_error' } });
     return;
   }
-  const { seq, model, reply, usage } = response;
+  const { seq, model, reply, usage, tier } = response;
   if (!cancel && query.get('stream') === 'true') {
     state.background.delete(responseId);
     entry.usage = usage;
     entry.stream = true;
     const after = Number(query.get('starting_after') ?? -1);
-    const events = responsesEvents(seq, model, reply, usage).filter((event) => isRecord(event.data) && Number(event.data['sequence_number']) > after);
+    const events = responsesEvents(seq, model, reply, usage, tier).filter((event) => isRecord(event.data) && Number(event.data['sequence_number']) > after);
     await sendEvents(res, events, false, requestIdHeader('responses', seq));
     return;
   }
   let body: ReturnType<typeof responseObject>;
   if (cancel) {
     state.background.delete(responseId);
-    body = responseObject(seq, model, reply, null, 'cancelled');
+    body = responseObject(seq, model, reply, null, 'cancelled', tier);
   } else if (++response.retrieves < 2) {
-    body = responseObject(seq, model, reply, null, 'in_progress');
+    body = responseObject(seq, model, reply, null, 'in_progress', tier);
   } else {
     state.background.delete(responseId);
     entry.usage = usage;
-    body = responseObject(seq, model, reply, usage, 'completed');
+    body = responseObject(seq, model, reply, usage, 'completed', tier);
   }
   sendJson(res, 200, { ...body, background: true }, requestIdHeader('responses', seq));
 }
@@ -328,7 +330,15 @@ function anthropicUsage(usage: FakeUsage) {
   };
 }
 
-function responseObject(id: string, model: string, reply: string[], usage: FakeUsage | null, status: 'queued' | 'in_progress' | 'completed' | 'cancelled') {
+/** The OpenAI service tier that serves a request: Flex and Priority when asked for, else the default tier. */
+type ServedTier = 'default' | 'flex' | 'priority';
+
+function servedTier(params: Record<string, unknown>): ServedTier {
+  const asked = params['service_tier'];
+  return asked === 'flex' || asked === 'priority' ? asked : 'default';
+}
+
+function responseObject(id: string, model: string, reply: string[], usage: FakeUsage | null, status: 'queued' | 'in_progress' | 'completed' | 'cancelled', tier: ServedTier) {
   return {
     id: `resp_fake${id}`,
     object: 'response',
@@ -345,11 +355,12 @@ function responseObject(id: string, model: string, reply: string[], usage: FakeU
     parallel_tool_calls: true,
     tool_choice: 'auto',
     tools: [],
+    service_tier: tier,
     usage: usage === null ? null : responsesUsage(usage),
   };
 }
 
-function completion(flavour: Exclude<Flavour, 'embeddings'>, id: string, model: string, reply: string[], usage: FakeUsage): unknown {
+function completion(flavour: Exclude<Flavour, 'embeddings'>, id: string, model: string, reply: string[], usage: FakeUsage, tier: ServedTier): unknown {
   const text = reply.join(' ');
   if (flavour === 'chat') {
     return {
@@ -359,11 +370,11 @@ function completion(flavour: Exclude<Flavour, 'embeddings'>, id: string, model: 
       model,
       choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null, annotations: [] }, logprobs: null, finish_reason: 'stop' }],
       usage: chatUsage(usage),
-      service_tier: 'default',
+      service_tier: tier,
       system_fingerprint: 'fp_fake',
     };
   }
-  if (flavour === 'responses') return responseObject(id, model, reply, usage, 'completed');
+  if (flavour === 'responses') return responseObject(id, model, reply, usage, 'completed', tier);
   if (flavour === 'completions') {
     return {
       id: `cmpl-fake${id}`,
@@ -405,14 +416,14 @@ interface SseEvent {
   data: unknown;
 }
 
-function streamEvents(flavour: Exclude<Flavour, 'embeddings'>, id: string, model: string, reply: string[], usage: FakeUsage, params: Record<string, unknown>): SseEvent[] {
-  if (flavour === 'chat') return chatEvents(id, model, reply, usage, params);
-  if (flavour === 'responses') return responsesEvents(id, model, reply, usage);
+function streamEvents(flavour: Exclude<Flavour, 'embeddings'>, id: string, model: string, reply: string[], usage: FakeUsage, params: Record<string, unknown>, tier: ServedTier): SseEvent[] {
+  if (flavour === 'chat') return chatEvents(id, model, reply, usage, params, tier);
+  if (flavour === 'responses') return responsesEvents(id, model, reply, usage, tier);
   if (flavour === 'completions') return textCompletionEvents(id, model, reply, usage, params);
   return messagesEvents(id, model, reply, usage);
 }
 
-function chatEvents(id: string, model: string, reply: string[], usage: FakeUsage, params: Record<string, unknown>): SseEvent[] {
+function chatEvents(id: string, model: string, reply: string[], usage: FakeUsage, params: Record<string, unknown>, tier: ServedTier): SseEvent[] {
   const options = params['stream_options'];
   const includeUsage = isRecord(options) && options['include_usage'] === true;
   const chunk = (delta: Record<string, unknown>, finish: string | null) => ({
@@ -420,6 +431,7 @@ function chatEvents(id: string, model: string, reply: string[], usage: FakeUsage
     object: 'chat.completion.chunk',
     created: CREATED,
     model,
+    service_tier: tier,
     system_fingerprint: 'fp_fake',
     choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
     ...(includeUsage ? { usage: null } : {}),
@@ -429,7 +441,7 @@ function chatEvents(id: string, model: string, reply: string[], usage: FakeUsage
   events.push({ data: chunk({}, 'stop') });
   if (includeUsage) {
     events.push({
-      data: { id: `chatcmpl-fake${id}`, object: 'chat.completion.chunk', created: CREATED, model, system_fingerprint: 'fp_fake', choices: [], usage: chatUsage(usage) },
+      data: { id: `chatcmpl-fake${id}`, object: 'chat.completion.chunk', created: CREATED, model, service_tier: tier, system_fingerprint: 'fp_fake', choices: [], usage: chatUsage(usage) },
     });
   }
   events.push({ data: '[DONE]' });
@@ -451,7 +463,7 @@ function textCompletionEvents(id: string, model: string, reply: string[], usage:
   return events;
 }
 
-function responsesEvents(id: string, model: string, reply: string[], usage: FakeUsage): SseEvent[] {
+function responsesEvents(id: string, model: string, reply: string[], usage: FakeUsage, tier: ServedTier): SseEvent[] {
   let sequence = 0;
   const event = (type: string, fields: Record<string, unknown>): SseEvent => ({ event: type, data: { type, sequence_number: sequence++, ...fields } });
   const itemId = `msg_fake${id}`;
@@ -459,15 +471,15 @@ function responsesEvents(id: string, model: string, reply: string[], usage: Fake
   const part = { type: 'output_text', text, annotations: [] };
   const item = { type: 'message', id: itemId, status: 'completed', role: 'assistant', content: [part] };
   return [
-    event('response.created', { response: responseObject(id, model, reply, null, 'in_progress') }),
-    event('response.in_progress', { response: responseObject(id, model, reply, null, 'in_progress') }),
+    event('response.created', { response: responseObject(id, model, reply, null, 'in_progress', tier) }),
+    event('response.in_progress', { response: responseObject(id, model, reply, null, 'in_progress', tier) }),
     event('response.output_item.added', { output_index: 0, item: { ...item, status: 'in_progress', content: [] } }),
     event('response.content_part.added', { item_id: itemId, output_index: 0, content_index: 0, part: { ...part, text: '' } }),
     ...reply.map((word, i) => event('response.output_text.delta', { item_id: itemId, output_index: 0, content_index: 0, delta: i === 0 ? word : ` ${word}` })),
     event('response.output_text.done', { item_id: itemId, output_index: 0, content_index: 0, text }),
     event('response.content_part.done', { item_id: itemId, output_index: 0, content_index: 0, part }),
     event('response.output_item.done', { output_index: 0, item }),
-    event('response.completed', { response: responseObject(id, model, reply, usage, 'completed') }),
+    event('response.completed', { response: responseObject(id, model, reply, usage, 'completed', tier) }),
   ];
 }
 

@@ -2,6 +2,7 @@ import type { DecodedSpan } from '../otlp/types.js';
 import { StatusCode } from '../otlp/types.js';
 import { normalizeProvider } from './provider.js';
 import { readCount, readNumber, readString } from './read-attribute.js';
+import { readServiceTier } from './service-tier.js';
 import { readUsage, type Usage } from './usage.js';
 
 /** A span recognised as one model call, in provider/usage terms; attribution and price come later. */
@@ -15,6 +16,8 @@ export interface GenAiCall {
   usage: Usage | null;
   /** A cost the instrumentation computed itself (OpenLIT `gen_ai.usage.cost`), kept for comparison. */
   reportedCostUsd: number | null;
+  /** The service tier that served the call as the span names it (OpenAI `flex`, `priority`, `default`), or null. */
+  serviceTier: string | null;
   status: 'ok' | 'error';
   errorType: string | null;
   attempts: number | null;
@@ -59,6 +62,7 @@ export function toGenAiCall(span: DecodedSpan): GenAiCall | null {
     responseId: readString(a, 'gen_ai.response.id', 'ai.response.id'),
     usage,
     reportedCostUsd,
+    serviceTier: readServiceTier(a),
     status: span.statusCode === StatusCode.ERROR || errorType !== null ? 'error' : 'ok',
     errorType: errorType ?? (span.statusCode === StatusCode.ERROR ? '_OTHER' : null),
     attempts: readAttempts(span),

@@ -14,6 +14,8 @@ export interface PriceRequest {
   startTime: Date;
   usage: Usage | null;
   reportedCostUsd: number | null;
+  /** As the span names it; the price book decides which tiers are standard. */
+  serviceTier: string | null;
 }
 
 export interface PriceResult {
@@ -66,5 +68,6 @@ export function priceRequestOf(call: GenAiCall): PriceRequest {
     startTime: new Date(Number(call.span.startTimeUnixNano / nanosPerMilli)),
     usage: call.usage,
     reportedCostUsd: call.reportedCostUsd,
+    serviceTier: call.serviceTier,
   };
 }

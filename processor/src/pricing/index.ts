@@ -10,6 +10,7 @@ export {
   type LoadedBookFile,
   type PriceEntry,
   type ProviderAliasRule,
+  type ServiceTierCard,
 } from './price-book.js';
 export { parsePriceBookDocument, parsePriceBookText, type PriceBookFile } from './price-book-schema.js';
 export {
@@ -21,3 +22,4 @@ export {
   type PricingOutcome,
   type UnpricedReason,
 } from './price-call.js';
+export { nonStandardServiceTier, standardServiceTiers } from './service-tier.js';

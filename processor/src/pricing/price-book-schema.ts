@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DecimalPrecisionError, decimalText, isDecimal, toScaledExact } from './decimal.js';
 import { PriceBookError } from './errors.js';
+import { standardServiceTiers } from './service-tier.js';
 
 /**
  * The price-book file format (DESIGN.md, "Pricing contract"): rates in USD per million tokens, effective-dated
@@ -100,6 +101,26 @@ const tierSchema = z
   })
   .strict();
 
+/** In lower case, as providers report tiers and as calls are matched, so two spellings cannot name one tier. */
+const serviceTierName = name('a service tier as the provider reports it, e.g. "flex"')
+  .refine((tier) => tier === tier.toLowerCase(), { message: 'write the tier in lower case, as providers report it (e.g. "flex")' })
+  .refine((tier) => !standardServiceTiers.has(tier), {
+    message: `the entry's own rates price the standard tier (${[...standardServiceTiers].join(', ')}); name only other tiers`,
+  });
+
+/** A service tier's rates (OpenAI Flex, Priority): they replace the base rates they name, for every call on that tier. */
+const serviceTierSchema = z
+  .object({
+    input_per_mtok: perMtok.optional(),
+    output_per_mtok: perMtok.optional(),
+    cache_read_per_mtok: cacheRate.optional(),
+    cache_write_per_mtok: cacheRate.optional(),
+    per_request: perRequest.optional(),
+    /** The tier's own long-context tiers; the entry's do not apply to it (providers price them per service tier). */
+    tiers: z.array(tierSchema).default([]),
+  })
+  .strict();
+
 const entrySchema = z
   .object({
     provider: name('the gen_ai.provider.name the price is for, e.g. "openai"'),
@@ -111,6 +132,7 @@ const entrySchema = z
     cache_write_per_mtok: cacheRate.optional().transform((value) => value ?? null),
     per_request: perRequest.optional().transform((value) => value ?? { text: '0', atto: 0n }),
     tiers: z.array(tierSchema).default([]),
+    service_tiers: z.record(serviceTierName, serviceTierSchema).default({}),
     /** Other model ids billed under this entry's timeline (e.g. `claude-sonnet-4-0`). */
     aliases: z.array(name('an alias model id')).default([]),
     source: z.string().trim().min(1, 'source must not be empty').optional(),
@@ -147,19 +169,26 @@ export const priceBookFileSchema = z
           message: `same provider, model and effective_from as prices[${first}]: remove one or change its date`,
         });
       } else seen.set(key, index);
-      const thresholds = new Set<number>();
-      entry.tiers.forEach((tier, tierIndex) => {
-        if (thresholds.has(tier.above_input_tokens)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['prices', index, 'tiers', tierIndex, 'above_input_tokens'],
-            message: 'two tiers with the same threshold',
-          });
-        }
-        thresholds.add(tier.above_input_tokens);
-      });
+      checkThresholds(entry.tiers, ['prices', index, 'tiers'], ctx);
+      for (const [tier, rates] of Object.entries(entry.service_tiers)) {
+        checkThresholds(rates.tiers, ['prices', index, 'service_tiers', tier, 'tiers'], ctx);
+      }
     });
   });
+
+function checkThresholds(
+  tiers: readonly { above_input_tokens: number }[],
+  path: (string | number)[],
+  ctx: z.core.$RefinementCtx,
+): void {
+  const thresholds = new Set<number>();
+  tiers.forEach((tier, tierIndex) => {
+    if (thresholds.has(tier.above_input_tokens)) {
+      ctx.addIssue({ code: 'custom', path: [...path, tierIndex, 'above_input_tokens'], message: 'two tiers with the same threshold' });
+    }
+    thresholds.add(tier.above_input_tokens);
+  });
+}
 
 export type PriceBookFile = z.output<typeof priceBookFileSchema>;
 export type PriceBookFileEntry = PriceBookFile['prices'][number];
@@ -191,7 +220,9 @@ function describeIssue(document: unknown, issue: z.core.$ZodIssue): string {
   const message =
     issue.code === 'unrecognized_keys'
       ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}: check the spelling (see prices/README.md)`
-      : issue.message;
+      : issue.code === 'invalid_key'
+        ? issue.issues.map((keyIssue) => keyIssue.message).join('; ')
+        : issue.message;
   if (path[0] === 'prices' && typeof path[1] === 'number') {
     const field = formatPath(path.slice(2));
     return `prices[${path[1]}]${entryLabel(document, path[1])}: ${field === '' ? '' : `${field}: `}${message}`;

@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import type { RateCard, Rates, RateTier } from './compute-cost.js';
 import { PriceBookError } from './errors.js';
 import { modelCandidates } from './model-id.js';
-import { parsePriceBookText, type PriceBookFile, type PriceBookFileEntry } from './price-book-schema.js';
+import { parsePriceBookText, type PriceBookFile, type PriceBookFileEntry, type PriceBookFileTier } from './price-book-schema.js';
 
 /** The built-in book ships as data beside the code: processor/prices/builtin.json (from src/ and from dist/). */
 export const builtinPriceBookUrl = new URL('../../prices/builtin.json', import.meta.url);
@@ -19,9 +19,17 @@ export interface TierDisplay {
   perRequest?: string;
 }
 
+/** The rates of one service tier (OpenAI Flex, Priority) of an entry. */
+export interface ServiceTierCard extends RateCard {
+  /** The entry's price id with the tier, e.g. `openai/gpt-5@2025-08-07~flex#builtin-2026-11-23.2`. */
+  priceId: string;
+  /** Only the rates the service tier overrides, as written, and its own long-context tiers. */
+  display: Omit<TierDisplay, 'aboveInputTokens'> & { tiers: TierDisplay[] };
+}
+
 /** One effective-dated price, ready to compute with. */
 export interface PriceEntry extends RateCard {
-  /** Which entry of which book version priced a call, e.g. `openai/gpt-4.1@2025-04-14#builtin-2026-11-23`. */
+  /** Which entry of which book version priced a call, e.g. `openai/gpt-4.1@2025-04-14#builtin-2026-11-23.2`. */
   priceId: string;
   provider: string;
   model: string;
@@ -36,6 +44,8 @@ export interface PriceEntry extends RateCard {
     perRequest: string;
     tiers: TierDisplay[];
   };
+  /** Rates for calls on a non-standard service tier, by the tier's name (lower case). */
+  serviceTiers: ReadonlyMap<string, ServiceTierCard>;
   /** Other model ids this entry's timeline bills (its `aliases`). */
   aliases: readonly string[];
   source: string | null;
@@ -170,49 +180,73 @@ function toPriceEntry(raw: PriceBookFileEntry, tag: string): PriceEntry {
     cacheWrite: raw.cache_write_per_mtok?.atto ?? null,
     perRequest: raw.per_request.atto,
   };
-  const tiers: RateTier[] = raw.tiers
-    .map((tier) => ({
-      aboveInputTokens: tier.above_input_tokens,
-      // A tier overrides only the rates it names; the rest are the base rates.
-      rates: {
-        input: tier.input_per_mtok?.atto ?? rates.input,
-        output: tier.output_per_mtok?.atto ?? rates.output,
-        cacheRead: tier.cache_read_per_mtok === undefined ? rates.cacheRead : (tier.cache_read_per_mtok?.atto ?? null),
-        cacheWrite:
-          tier.cache_write_per_mtok === undefined ? rates.cacheWrite : (tier.cache_write_per_mtok?.atto ?? null),
-        perRequest: tier.per_request?.atto ?? rates.perRequest,
-      },
-    }))
-    .sort((a, b) => b.aboveInputTokens - a.aboveInputTokens);
-  const tierDisplays: TierDisplay[] = raw.tiers
-    .map((tier) => ({
-      aboveInputTokens: tier.above_input_tokens,
-      ...(tier.input_per_mtok && { input: tier.input_per_mtok.text }),
-      ...(tier.output_per_mtok && { output: tier.output_per_mtok.text }),
-      ...(tier.cache_read_per_mtok !== undefined && { cacheRead: tier.cache_read_per_mtok?.text ?? null }),
-      ...(tier.cache_write_per_mtok !== undefined && { cacheWrite: tier.cache_write_per_mtok?.text ?? null }),
-      ...(tier.per_request && { perRequest: tier.per_request.text }),
-    }))
-    .sort((a, b) => a.aboveInputTokens - b.aboveInputTokens);
+  const priceId = (tier: string) => `${raw.provider}/${raw.model}@${raw.effective_from.text}${tier}#${tag}`;
+  const serviceTiers = new Map<string, ServiceTierCard>();
+  for (const [name, serviceTier] of Object.entries(raw.service_tiers)) {
+    const tierRates = overridden(rates, serviceTier);
+    serviceTiers.set(name, {
+      priceId: priceId(`~${name}`),
+      rates: tierRates,
+      tiers: rateTiers(tierRates, serviceTier.tiers),
+      display: { ...overridesDisplay(serviceTier), tiers: tierDisplays(serviceTier.tiers) },
+    });
+  }
   return {
-    priceId: `${raw.provider}/${raw.model}@${raw.effective_from.text}#${tag}`,
+    priceId: priceId(''),
     provider: raw.provider,
     model: raw.model,
     effectiveFrom: raw.effective_from.text,
     effectiveFromMs: raw.effective_from.ms,
     rates,
-    tiers,
+    tiers: rateTiers(rates, raw.tiers),
     display: {
       input: raw.input_per_mtok.text,
       output: raw.output_per_mtok.text,
       cacheRead: raw.cache_read_per_mtok?.text ?? null,
       cacheWrite: raw.cache_write_per_mtok?.text ?? null,
       perRequest: raw.per_request.text,
-      tiers: tierDisplays,
+      tiers: tierDisplays(raw.tiers),
     },
+    serviceTiers,
     aliases: raw.aliases,
     source: raw.source ?? null,
     book: tag,
+  };
+}
+
+type RateOverrides = Omit<PriceBookFileTier, 'above_input_tokens'>;
+
+/** `base` with the rates `overrides` names replaced; an explicit null cache rate means "billed at the input rate". */
+function overridden(base: Rates, overrides: RateOverrides): Rates {
+  return {
+    input: overrides.input_per_mtok?.atto ?? base.input,
+    output: overrides.output_per_mtok?.atto ?? base.output,
+    cacheRead: overrides.cache_read_per_mtok === undefined ? base.cacheRead : (overrides.cache_read_per_mtok?.atto ?? null),
+    cacheWrite: overrides.cache_write_per_mtok === undefined ? base.cacheWrite : (overrides.cache_write_per_mtok?.atto ?? null),
+    perRequest: overrides.per_request?.atto ?? base.perRequest,
+  };
+}
+
+/** Highest threshold first, each tier's rates being `base` with its overrides. */
+function rateTiers(base: Rates, tiers: readonly PriceBookFileTier[]): RateTier[] {
+  return tiers
+    .map((tier) => ({ aboveInputTokens: tier.above_input_tokens, rates: overridden(base, tier) }))
+    .sort((a, b) => b.aboveInputTokens - a.aboveInputTokens);
+}
+
+function tierDisplays(tiers: readonly PriceBookFileTier[]): TierDisplay[] {
+  return tiers
+    .map((tier) => ({ aboveInputTokens: tier.above_input_tokens, ...overridesDisplay(tier) }))
+    .sort((a, b) => a.aboveInputTokens - b.aboveInputTokens);
+}
+
+function overridesDisplay(overrides: RateOverrides): Omit<TierDisplay, 'aboveInputTokens'> {
+  return {
+    ...(overrides.input_per_mtok && { input: overrides.input_per_mtok.text }),
+    ...(overrides.output_per_mtok && { output: overrides.output_per_mtok.text }),
+    ...(overrides.cache_read_per_mtok !== undefined && { cacheRead: overrides.cache_read_per_mtok?.text ?? null }),
+    ...(overrides.cache_write_per_mtok !== undefined && { cacheWrite: overrides.cache_write_per_mtok?.text ?? null }),
+    ...(overrides.per_request && { perRequest: overrides.per_request.text }),
   };
 }
 

@@ -1,7 +1,8 @@
 import type { CostSource } from '../ledger/llm-call.js';
-import { computeCost } from './compute-cost.js';
+import { computeCost, type RateCard } from './compute-cost.js';
 import { toScaledRounded } from './decimal.js';
 import { entryInForce, type PriceBook, type PriceEntry } from './price-book.js';
+import { nonStandardServiceTier } from './service-tier.js';
 
 /** Token counts in the semconv meaning (input includes cache tokens); null = not reported. */
 export interface CallUsage {
@@ -22,6 +23,8 @@ export interface PriceableCall {
   usage: CallUsage | null;
   /** A cost the instrumentation reported itself (OpenLIT `gen_ai.usage.cost`), in USD. */
   reportedCostUsd?: number | null;
+  /** The service tier that served the call, as the provider named it (`flex`, `priority`); null, absent or `default`: standard. */
+  serviceTier?: string | null;
 }
 
 /** Exactly the three ledger columns, so callers can spread it into an LlmCall. */
@@ -31,13 +34,20 @@ export interface CallPrice {
   price_id: string | null;
 }
 
-export type UnpricedReason = 'no_usage' | 'no_provider' | 'no_model' | 'unknown_model' | 'before_first_price';
+/** `unknown_service_tier`: the model has a price, but not for the service tier that served the call. */
+export type UnpricedReason =
+  | 'no_usage'
+  | 'no_provider'
+  | 'no_model'
+  | 'unknown_model'
+  | 'before_first_price'
+  | 'unknown_service_tier';
 
 export interface PricingOutcome {
   price: CallPrice;
   /** Why the book could not price the call (also set when a reported cost stood in); null when computed. */
   unpricedReason: UnpricedReason | null;
-  /** The entry that priced the call. */
+  /** The entry that priced the call (whose service tier's rates, when the call names one). */
   entry: PriceEntry | null;
   /** The span's token counts were impossible and were clamped (see computeCost). */
   clamped: boolean;
@@ -52,21 +62,22 @@ const unpriced: CallPrice = { cost_nanos: null, cost_source: 'unpriced', price_i
  */
 export function priceCallWithDetails(book: PriceBook, call: PriceableCall): PricingOutcome {
   const found = findEntry(book, call);
-  if (found.entry !== null && call.usage !== null && hasAnyCount(call.usage)) {
-    const cost = computeCost(found.entry, {
+  const card = found.entry === null ? undefined : rateCardFor(found.entry, call.serviceTier);
+  if (found.entry !== null && card !== undefined && call.usage !== null && hasAnyCount(call.usage)) {
+    const cost = computeCost(card, {
       input: call.usage.input ?? 0,
       output: call.usage.output ?? 0,
       cacheRead: call.usage.cacheRead ?? 0,
       cacheWrite: call.usage.cacheWrite ?? 0,
     });
     return {
-      price: { cost_nanos: cost.nanos, cost_source: 'computed', price_id: found.entry.priceId },
+      price: { cost_nanos: cost.nanos, cost_source: 'computed', price_id: card.priceId },
       unpricedReason: null,
       entry: found.entry,
       clamped: cost.clamped,
     };
   }
-  const unpricedReason = found.entry === null ? found.reason : 'no_usage';
+  const unpricedReason = found.entry === null ? found.reason : card === undefined ? 'unknown_service_tier' : 'no_usage';
   const reported = call.reportedCostUsd;
   const price: CallPrice =
     typeof reported === 'number' && Number.isFinite(reported) && reported > 0
@@ -78,6 +89,15 @@ export function priceCallWithDetails(book: PriceBook, call: PriceableCall): Pric
 /** The three ledger columns for one call; see priceCallWithDetails for why a call went unpriced. */
 export function priceCall(book: PriceBook, call: PriceableCall): CallPrice {
   return priceCallWithDetails(book, call).price;
+}
+
+/**
+ * The entry's rates for the tier that served the call. A tier the entry has no rates for is not priced at the
+ * standard rates: Flex bills half of them, Priority up to twice, Scale Tier from prepaid units.
+ */
+function rateCardFor(entry: PriceEntry, serviceTier: string | null | undefined): (RateCard & { priceId: string }) | undefined {
+  const tier = nonStandardServiceTier(serviceTier);
+  return tier === null ? entry : entry.serviceTiers.get(tier);
 }
 
 function hasAnyCount(usage: CallUsage): boolean {

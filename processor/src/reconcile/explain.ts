@@ -199,7 +199,7 @@ function tierMessage(row: ComparedRow, provider: ReconcileProvider): string {
   const priority = provider === 'anthropic' && [...row.tiers.keys()].some((tier) => tier.startsWith('priority'));
   return (
     `usage on non-standard service tiers (${parts.join('; ')}): batch and flex are billed below, priority above the ` +
-    'standard rates the price book applies' +
+    'standard rates, which the ledger applies to every call whose span names no tier (openai.response.service_tier)' +
     (priority ? "; Anthropic's cost report also leaves out Priority Tier costs" : '')
   );
 }

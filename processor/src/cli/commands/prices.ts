@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
 import { PriceBookError } from '../../pricing/errors.js';
-import { loadPriceBook, readPriceBookFile, type PriceEntry, type TierDisplay } from '../../pricing/price-book.js';
+import { loadPriceBook, readPriceBookFile, type PriceEntry, type ServiceTierCard, type TierDisplay } from '../../pricing/price-book.js';
 import { UsageError } from '../errors.js';
 
 /**
@@ -58,7 +58,7 @@ function asUsageError(error: unknown): never {
   throw error;
 }
 
-const headers = ['provider', 'model', 'effective_from', 'input', 'cached', 'cache write', 'output', 'per_request', 'tiers', 'book', 'source'];
+const headers = ['provider', 'model', 'effective_from', 'input', 'cached', 'cache write', 'output', 'per_request', 'tiers', 'service tiers', 'book', 'source'];
 
 /** Rates are USD per million tokens as written in the book; "= input" marks a cache rate billed at the input rate. */
 export function renderTable(entries: readonly PriceEntry[]): string {
@@ -72,6 +72,7 @@ export function renderTable(entries: readonly PriceEntry[]): string {
     entry.display.output,
     entry.display.perRequest,
     entry.display.tiers.map(describeTier).join('; ') || '-',
+    [...entry.serviceTiers].map(([name, card]) => describeServiceTier(name, card)).join('; ') || '-',
     entry.book,
     entry.source ?? '-',
   ]);
@@ -85,12 +86,23 @@ export function renderTable(entries: readonly PriceEntry[]): string {
 }
 
 function describeTier(tier: TierDisplay): string {
-  const parts = [
-    tier.input !== undefined && `in ${tier.input}`,
-    tier.cacheRead !== undefined && `cached ${tier.cacheRead ?? '= input'}`,
-    tier.cacheWrite !== undefined && `write ${tier.cacheWrite ?? '= input'}`,
-    tier.output !== undefined && `out ${tier.output}`,
-    tier.perRequest !== undefined && `per request ${tier.perRequest}`,
-  ].filter((part): part is string => typeof part === 'string');
-  return `>${tier.aboveInputTokens}: ${parts.join(' ')}`;
+  return `>${tier.aboveInputTokens}: ${describeOverrides(tier)}`;
+}
+
+/** e.g. `flex: in 0.625 cached 0.0625 out 5`, then its own long-context tiers in brackets. */
+function describeServiceTier(name: string, card: ServiceTierCard): string {
+  const tiers = card.display.tiers.length === 0 ? '' : ` [${card.display.tiers.map(describeTier).join(', ')}]`;
+  return `${name}: ${describeOverrides(card.display) || 'base rates'}${tiers}`;
+}
+
+function describeOverrides(rates: Omit<TierDisplay, 'aboveInputTokens'>): string {
+  return [
+    rates.input !== undefined && `in ${rates.input}`,
+    rates.cacheRead !== undefined && `cached ${rates.cacheRead ?? '= input'}`,
+    rates.cacheWrite !== undefined && `write ${rates.cacheWrite ?? '= input'}`,
+    rates.output !== undefined && `out ${rates.output}`,
+    rates.perRequest !== undefined && `per request ${rates.perRequest}`,
+  ]
+    .filter((part): part is string => typeof part === 'string')
+    .join(' ');
 }
