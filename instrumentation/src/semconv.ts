@@ -21,6 +21,12 @@ export const ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = 'gen_ai.usage.reasoning
 export const ATTR_OPENAI_REQUEST_SERVICE_TIER = 'openai.request.service_tier';
 export const ATTR_OPENAI_RESPONSE_SERVICE_TIER = 'openai.response.service_tier';
 
+/**
+ * Anthropic's 1-hour cache writes, part of `gen_ai.usage.cache_creation.input_tokens` and billed at their own rate.
+ * No semantic convention names them yet; the name is Anthropic's field under the provider's namespace.
+ */
+export const ATTR_ANTHROPIC_USAGE_CACHE_CREATION_1H_INPUT_TOKENS = 'anthropic.usage.cache_creation.ephemeral_1h_input_tokens';
+
 export const ATTR_ERROR_TYPE = 'error.type';
 export const ATTR_SERVER_ADDRESS = 'server.address';
 export const ATTR_SERVER_PORT = 'server.port';

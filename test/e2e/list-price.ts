@@ -9,6 +9,8 @@ interface Rates {
   input_per_mtok: number;
   output_per_mtok: number;
   cache_read_per_mtok: number | null;
+  cache_write_per_mtok?: number | null;
+  cache_write_1h_per_mtok?: number | null;
 }
 
 interface BookEntry extends Rates {
@@ -24,6 +26,9 @@ export interface Usage {
   input: number;
   output?: number;
   cacheRead?: number;
+  cacheWrite?: number;
+  /** The part of `cacheWrite` with a 1-hour lifetime. */
+  cacheWrite1h?: number;
 }
 
 /** The entry in force at `at` (the latest `effective_from` not after it). */
@@ -45,9 +50,14 @@ export function costNanos(provider: string, model: string, usage: Usage, at = ne
   if (overrides === undefined) throw new Error(`the built-in price book has no ${serviceTier} rates for ${provider}/${model}`);
   const rates: Rates = { ...entry, ...overrides };
   const cacheRead = BigInt(usage.cacheRead ?? 0);
+  const cacheWrite = BigInt(usage.cacheWrite ?? 0);
+  const oneHour = BigInt(usage.cacheWrite1h ?? 0);
+  const writeRate = rates.cache_write_per_mtok ?? rates.input_per_mtok;
   const picos =
-    (BigInt(usage.input) - cacheRead) * perToken(rates.input_per_mtok) +
+    (BigInt(usage.input) - cacheRead - cacheWrite) * perToken(rates.input_per_mtok) +
     cacheRead * perToken(rates.cache_read_per_mtok ?? rates.input_per_mtok) +
+    (cacheWrite - oneHour) * perToken(writeRate) +
+    oneHour * perToken(rates.cache_write_1h_per_mtok ?? writeRate) +
     BigInt(usage.output ?? 0) * perToken(rates.output_per_mtok);
   // The ledger rounds to nanodollars; an expectation that needs rounding would test the rounding, not the rates.
   if (picos % 1000n !== 0n) throw new Error(`${provider}/${model}: pick token counts whose cost is whole nanodollars`);

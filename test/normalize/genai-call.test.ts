@@ -25,7 +25,7 @@ describe('toGenAiCall: recognising a model call in every dialect', () => {
       requestModel: 'gpt-4.1',
       responseModel: 'gpt-4.1-2025-04-14',
       responseId: 'chatcmpl-1',
-      usage: { input: 1200, output: 300, cacheRead: 1000, cacheWrite: null, reasoning: 120 },
+      usage: { input: 1200, output: 300, cacheRead: 1000, cacheWrite: null, cacheWrite1h: null, reasoning: 120 },
       status: 'ok',
     });
   });
@@ -42,7 +42,7 @@ describe('toGenAiCall: recognising a model call in every dialect', () => {
       }),
     );
     expect(call?.provider).toBe('openai');
-    expect(call?.usage).toEqual({ input: 55, output: 8, cacheRead: null, cacheWrite: null, reasoning: null });
+    expect(call?.usage).toEqual({ input: 55, output: 8, cacheRead: null, cacheWrite: null, cacheWrite1h: null, reasoning: null });
   });
 
   it('reads OpenLLMetry llm.usage.* and converts its uncached Anthropic input to the semconv meaning', () => {
@@ -66,7 +66,7 @@ describe('toGenAiCall: recognising a model call in every dialect', () => {
         },
       }),
     );
-    expect(anthropic?.usage).toEqual({ input: 1250, output: 70, cacheRead: 1000, cacheWrite: 200, reasoning: null });
+    expect(anthropic?.usage).toEqual({ input: 1250, output: 70, cacheRead: 1000, cacheWrite: 200, cacheWrite1h: null, reasoning: null });
   });
 
   it("keeps the Anthropic SDK's own span as semconv (input includes cache, cache_write key)", () => {
@@ -84,7 +84,7 @@ describe('toGenAiCall: recognising a model call in every dialect', () => {
         },
       }),
     );
-    expect(call?.usage).toEqual({ input: 1250, output: 70, cacheRead: 1000, cacheWrite: 200, reasoning: null });
+    expect(call?.usage).toEqual({ input: 1250, output: 70, cacheRead: 1000, cacheWrite: 200, cacheWrite1h: null, reasoning: null });
   });
 
   it("keeps OpenLIT's reported cost beside the usage", () => {
@@ -125,7 +125,24 @@ describe('toGenAiCall: recognising a model call in every dialect', () => {
     const call = toGenAiCall(inner);
     expect(call?.provider).toBe('openai');
     expect(call?.operation).toBe('chat');
-    expect(call?.usage).toEqual({ input: 900, output: 20, cacheRead: 512, cacheWrite: null, reasoning: 0 });
+    expect(call?.usage).toEqual({ input: 900, output: 20, cacheRead: 512, cacheWrite: null, cacheWrite1h: null, reasoning: 0 });
+  });
+
+  it("reads the preload's Anthropic 1-hour cache writes, part of the cache writes", () => {
+    const call = toGenAiCall(
+      makeSpan({
+        attributes: {
+          'gen_ai.provider.name': 'anthropic',
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.request.model': 'claude-sonnet-4-5',
+          'gen_ai.usage.input_tokens': 5_000,
+          'gen_ai.usage.output_tokens': 40,
+          'gen_ai.usage.cache_creation.input_tokens': 3_000,
+          'anthropic.usage.cache_creation.ephemeral_1h_input_tokens': 2_000,
+        },
+      }),
+    );
+    expect(call?.usage).toEqual({ input: 5_000, output: 40, cacheRead: null, cacheWrite: 3_000, cacheWrite1h: 2_000, reasoning: null });
   });
 
   it('keeps a call with no usage (unpriced later), and marks failures', () => {

@@ -45,6 +45,21 @@ describe('computeCost', () => {
     expect(cost.nanos).toBe(232_500_000n);
   });
 
+  it("prices Anthropic's 1-hour cache writes at their own rate, in the long-context tier too", () => {
+    const sonnet = builtinEntry('anthropic', 'claude-sonnet-4-5', '2025-10-15T00:00:00Z');
+    // As above, with 20,000 of the 30,000 writes for an hour: 10,000 × $3.75/M = $0.0375; 20,000 × $6/M = $0.12 → $0.2775
+    const usage = { input: 150_000, output: 2_000, cacheRead: 100_000, cacheWrite: 30_000, cacheWrite1h: 20_000 };
+    expect(computeCost(sonnet, usage)).toEqual({ nanos: 277_500_000n, tierAbove: null, clamped: false });
+    // > 200K: uncached 200,000 × $6/M = $1.2; read 100,000 × $0.60/M = $0.06; 10,000 × $7.50/M = $0.075;
+    // 20,000 × $12/M = $0.24; 2,000 × $22.50/M = $0.045 → $1.62
+    expect(computeCost(sonnet, { ...usage, input: 330_000 })).toEqual({ nanos: 1_620_000_000n, tierAbove: 200_000, clamped: false });
+    // Without a 1-hour rate they are billed as cache writes; more 1-hour writes than writes are clamped and flagged.
+    const noHourRate = entryFrom({ input_per_mtok: 3, output_per_mtok: 15, cache_write_per_mtok: 3.75 });
+    // 20,000 × $3/M + 100,000 reads × $3/M (no cache-read price) + 30,000 × $3.75/M + 2,000 × $15/M = $0.5025
+    expect(computeCost(noHourRate, usage).nanos).toBe(502_500_000n);
+    expect(computeCost(sonnet, { ...usage, cacheWrite1h: 40_000 })).toEqual({ nanos: 300_000_000n, tierAbove: null, clamped: true });
+  });
+
   it('switches the whole call to the long-context tier once the input exceeds the threshold', () => {
     const sonnet = builtinEntry('anthropic', 'claude-sonnet-4-5', '2025-10-15T00:00:00Z');
     // 250,000 input > 200K: uncached 200,000 × $6/M = $1.2; read 50,000 × $0.60/M = $0.03; 10,000 × $22.50/M = $0.225

@@ -6,6 +6,8 @@ export interface AnthropicUsage {
   input_tokens?: number;
   cache_read_input_tokens?: number;
   cache_creation_input_tokens?: number;
+  /** The part of `cache_creation_input_tokens` written with a 1-hour lifetime (`cache_creation.ephemeral_1h_input_tokens`). */
+  ephemeral_1h_input_tokens?: number;
   output_tokens?: number;
 }
 
@@ -17,7 +19,9 @@ export function mergeAnthropicUsage(into: AnthropicUsage, value: unknown): Anthr
   const cacheRead = count(usage['cache_read_input_tokens']);
   const cacheCreation = count(usage['cache_creation_input_tokens']);
   const output = count(usage['output_tokens']);
+  const oneHour = count(record(usage['cache_creation'])?.['ephemeral_1h_input_tokens']);
   if (input !== undefined) into.input_tokens = input;
+  if (oneHour !== undefined) into.ephemeral_1h_input_tokens = oneHour;
   if (cacheRead !== undefined) into.cache_read_input_tokens = cacheRead;
   if (cacheCreation !== undefined) into.cache_creation_input_tokens = cacheCreation;
   if (output !== undefined) into.output_tokens = output;
@@ -33,5 +37,6 @@ export function toSemconvUsage(usage: AnthropicUsage): Usage | undefined {
     outputTokens: usage.output_tokens,
     cacheReadTokens: cacheRead,
     cacheCreationTokens: cacheCreation,
+    cacheCreation1hTokens: usage.ephemeral_1h_input_tokens,
   };
 }

@@ -1,6 +1,7 @@
 import { SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { attributionAttributes } from '../attribution/span-attributes.js';
 import {
+  ATTR_ANTHROPIC_USAGE_CACHE_CREATION_1H_INPUT_TOKENS,
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
@@ -104,6 +105,9 @@ export class ModelCall implements ModelCallState {
     if (usage.cacheReadTokens !== undefined) span.setAttribute(ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cacheReadTokens);
     if (usage.cacheCreationTokens !== undefined) {
       span.setAttribute(ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cacheCreationTokens);
+    }
+    if (usage.cacheCreation1hTokens !== undefined) {
+      span.setAttribute(ATTR_ANTHROPIC_USAGE_CACHE_CREATION_1H_INPUT_TOKENS, usage.cacheCreation1hTokens);
     }
     if (usage.reasoningTokens !== undefined) span.setAttribute(ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoningTokens);
   }

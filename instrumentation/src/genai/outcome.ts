@@ -6,6 +6,8 @@ export interface Usage {
   outputTokens?: number;
   cacheReadTokens?: number;
   cacheCreationTokens?: number;
+  /** The part of `cacheCreationTokens` with a 1-hour lifetime (Anthropic: billed at twice the input rate). */
+  cacheCreation1hTokens?: number | undefined;
   reasoningTokens?: number;
 }
 

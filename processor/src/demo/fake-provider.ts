@@ -23,6 +23,8 @@ export interface FakeUsage {
   output: number;
   cacheRead: number;
   cacheCreation: number;
+  /** The part of `cacheCreation` written with a 1-hour lifetime (Anthropic). */
+  cacheCreation1h: number;
   reasoning: number;
 }
 
@@ -251,6 +253,7 @@ function usageFor(model: string, params: Record<string, unknown>, reply: string[
     output: fixed.output ?? reply.length,
     cacheRead: fixed.cacheRead ?? 0,
     cacheCreation: fixed.cacheCreation ?? 0,
+    cacheCreation1h: fixed.cacheCreation1h ?? 0,
     reasoning: fixed.reasoning ?? 0,
   };
 }
@@ -324,6 +327,7 @@ function anthropicUsage(usage: FakeUsage) {
   return {
     input_tokens: usage.input - usage.cacheRead - usage.cacheCreation,
     cache_creation_input_tokens: usage.cacheCreation,
+    cache_creation: { ephemeral_5m_input_tokens: usage.cacheCreation - usage.cacheCreation1h, ephemeral_1h_input_tokens: usage.cacheCreation1h },
     cache_read_input_tokens: usage.cacheRead,
     output_tokens: usage.output,
     service_tier: 'standard',

@@ -7,6 +7,8 @@ export interface Usage {
   output: number | null;
   cacheRead: number | null;
   cacheWrite: number | null;
+  /** The part of `cacheWrite` written with a 1-hour lifetime (Anthropic bills it at its own rate). */
+  cacheWrite1h: number | null;
   reasoning: number | null;
 }
 
@@ -50,6 +52,8 @@ export function readUsage(attributes: Attributes, scopeName: string, provider: s
     'llm.usage.cache_creation_input_tokens',
     'ai.usage.inputTokenDetails.cacheWriteTokens',
   );
+  // No semantic convention names it: the preload writes Anthropic's field under the provider's namespace.
+  const cacheWrite1h = readCount(attributes, 'anthropic.usage.cache_creation.ephemeral_1h_input_tokens');
   const reasoning = readCount(
     attributes,
     'gen_ai.usage.reasoning.output_tokens',
@@ -70,6 +74,7 @@ export function readUsage(attributes: Attributes, scopeName: string, provider: s
     output,
     cacheRead,
     cacheWrite,
+    cacheWrite1h,
     reasoning,
   };
 }

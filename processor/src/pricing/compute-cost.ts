@@ -12,6 +12,8 @@ export interface Rates {
   cacheRead: bigint | null;
   /** null: no cache-write surcharge exists, so cache-write tokens are billed at the input rate. */
   cacheWrite: bigint | null;
+  /** Anthropic's 1-hour cache writes; null: billed at the cache-write rate, like the 5-minute ones. */
+  cacheWrite1h: bigint | null;
   perRequest: bigint;
 }
 
@@ -34,6 +36,8 @@ export interface TokenCounts {
   output: number;
   cacheRead: number;
   cacheWrite: number;
+  /** The part of `cacheWrite` written with a 1-hour lifetime (Anthropic); absent: none, or not reported. */
+  cacheWrite1h?: number;
 }
 
 export interface Cost {
@@ -41,8 +45,9 @@ export interface Cost {
   /** The tier threshold that applied, or null for the base rates. */
   tierAbove: number | null;
   /**
-   * The span's counts were impossible (cache tokens above input, negative or fractional counts): they were
-   * clamped so the cost cannot go negative. The caller should count it as a data-quality problem.
+   * The span's counts were impossible (cache tokens above input, 1-hour writes above all writes, negative or
+   * fractional counts): they were clamped so the cost cannot go negative. The caller should count it as a
+   * data-quality problem.
    */
   clamped: boolean;
 }
@@ -58,7 +63,8 @@ export function selectRates(card: RateCard, inputTokens: number): { rates: Rates
 
 /**
  * cost = (input − cacheRead − cacheWrite) × input rate + cacheRead × cache-read rate
- *      + cacheWrite × cache-write rate + output × output rate + per-request fee,
+ *      + (cacheWrite − cacheWrite1h) × cache-write rate + cacheWrite1h × 1-hour cache-write rate
+ *      + output × output rate + per-request fee,
  * with the rates of the highest tier whose threshold the input exceeds; exact, rounded once half-even to 1e-9 USD.
  */
 export function computeCost(card: RateCard, usage: TokenCounts): Cost {
@@ -66,14 +72,21 @@ export function computeCost(card: RateCard, usage: TokenCounts): Cost {
   const output = wholeTokens(usage.output);
   const cacheRead = wholeTokens(usage.cacheRead);
   const cacheWrite = wholeTokens(usage.cacheWrite);
+  const cacheWrite1h = wholeTokens(usage.cacheWrite1h ?? 0);
   const uncached = input.count - cacheRead.count - cacheWrite.count;
-  const clamped = input.clamped || output.clamped || cacheRead.clamped || cacheWrite.clamped || uncached < 0;
+  const oneHour = Math.min(cacheWrite1h.count, cacheWrite.count);
+  const clamped =
+    [input, output, cacheRead, cacheWrite, cacheWrite1h].some((tokens) => tokens.clamped) ||
+    uncached < 0 ||
+    oneHour < cacheWrite1h.count;
 
   const { rates, tierAbove } = selectRates(card, input.count);
+  const cacheWriteRate = rates.cacheWrite ?? rates.input;
   const atto =
     BigInt(Math.max(uncached, 0)) * rates.input +
     BigInt(cacheRead.count) * (rates.cacheRead ?? rates.input) +
-    BigInt(cacheWrite.count) * (rates.cacheWrite ?? rates.input) +
+    BigInt(cacheWrite.count - oneHour) * cacheWriteRate +
+    BigInt(oneHour) * (rates.cacheWrite1h ?? cacheWriteRate) +
     BigInt(output.count) * rates.output +
     rates.perRequest;
   return { nanos: divideHalfEven(atto, attoPerNano), tierAbove, clamped };

@@ -97,6 +97,7 @@ const tierSchema = z
     output_per_mtok: perMtok.optional(),
     cache_read_per_mtok: cacheRate.optional(),
     cache_write_per_mtok: cacheRate.optional(),
+    cache_write_1h_per_mtok: cacheRate.optional(),
     per_request: perRequest.optional(),
   })
   .strict();
@@ -115,6 +116,7 @@ const serviceTierSchema = z
     output_per_mtok: perMtok.optional(),
     cache_read_per_mtok: cacheRate.optional(),
     cache_write_per_mtok: cacheRate.optional(),
+    cache_write_1h_per_mtok: cacheRate.optional(),
     per_request: perRequest.optional(),
     /** The tier's own long-context tiers; the entry's do not apply to it (providers price them per service tier). */
     tiers: z.array(tierSchema).default([]),
@@ -130,6 +132,8 @@ const entrySchema = z
     output_per_mtok: perMtok,
     cache_read_per_mtok: cacheRate.optional().transform((value) => value ?? null),
     cache_write_per_mtok: cacheRate.optional().transform((value) => value ?? null),
+    /** Anthropic's 1-hour cache writes; absent or null: billed at `cache_write_per_mtok`. */
+    cache_write_1h_per_mtok: cacheRate.optional().transform((value) => value ?? null),
     per_request: perRequest.optional().transform((value) => value ?? { text: '0', atto: 0n }),
     tiers: z.array(tierSchema).default([]),
     service_tiers: z.record(serviceTierName, serviceTierSchema).default({}),

@@ -16,12 +16,13 @@ export interface TierDisplay {
   output?: string;
   cacheRead?: string | null;
   cacheWrite?: string | null;
+  cacheWrite1h?: string | null;
   perRequest?: string;
 }
 
 /** The rates of one service tier (OpenAI Flex, Priority) of an entry. */
 export interface ServiceTierCard extends RateCard {
-  /** The entry's price id with the tier, e.g. `openai/gpt-5@2025-08-07~flex#builtin-2026-11-23.2`. */
+  /** The entry's price id with the tier, e.g. `openai/gpt-5@2025-08-07~flex#builtin-2026-11-23.3`. */
   priceId: string;
   /** Only the rates the service tier overrides, as written, and its own long-context tiers. */
   display: Omit<TierDisplay, 'aboveInputTokens'> & { tiers: TierDisplay[] };
@@ -29,7 +30,7 @@ export interface ServiceTierCard extends RateCard {
 
 /** One effective-dated price, ready to compute with. */
 export interface PriceEntry extends RateCard {
-  /** Which entry of which book version priced a call, e.g. `openai/gpt-4.1@2025-04-14#builtin-2026-11-23.2`. */
+  /** Which entry of which book version priced a call, e.g. `openai/gpt-4.1@2025-04-14#builtin-2026-11-23.3`. */
   priceId: string;
   provider: string;
   model: string;
@@ -41,6 +42,8 @@ export interface PriceEntry extends RateCard {
     output: string;
     cacheRead: string | null;
     cacheWrite: string | null;
+    /** null: 1-hour cache writes are billed at the cache-write rate. */
+    cacheWrite1h: string | null;
     perRequest: string;
     tiers: TierDisplay[];
   };
@@ -178,6 +181,7 @@ function toPriceEntry(raw: PriceBookFileEntry, tag: string): PriceEntry {
     output: raw.output_per_mtok.atto,
     cacheRead: raw.cache_read_per_mtok?.atto ?? null,
     cacheWrite: raw.cache_write_per_mtok?.atto ?? null,
+    cacheWrite1h: raw.cache_write_1h_per_mtok?.atto ?? null,
     perRequest: raw.per_request.atto,
   };
   const priceId = (tier: string) => `${raw.provider}/${raw.model}@${raw.effective_from.text}${tier}#${tag}`;
@@ -204,6 +208,7 @@ function toPriceEntry(raw: PriceBookFileEntry, tag: string): PriceEntry {
       output: raw.output_per_mtok.text,
       cacheRead: raw.cache_read_per_mtok?.text ?? null,
       cacheWrite: raw.cache_write_per_mtok?.text ?? null,
+      cacheWrite1h: raw.cache_write_1h_per_mtok?.text ?? null,
       perRequest: raw.per_request.text,
       tiers: tierDisplays(raw.tiers),
     },
@@ -223,6 +228,8 @@ function overridden(base: Rates, overrides: RateOverrides): Rates {
     output: overrides.output_per_mtok?.atto ?? base.output,
     cacheRead: overrides.cache_read_per_mtok === undefined ? base.cacheRead : (overrides.cache_read_per_mtok?.atto ?? null),
     cacheWrite: overrides.cache_write_per_mtok === undefined ? base.cacheWrite : (overrides.cache_write_per_mtok?.atto ?? null),
+    cacheWrite1h:
+      overrides.cache_write_1h_per_mtok === undefined ? base.cacheWrite1h : (overrides.cache_write_1h_per_mtok?.atto ?? null),
     perRequest: overrides.per_request?.atto ?? base.perRequest,
   };
 }
@@ -246,6 +253,7 @@ function overridesDisplay(overrides: RateOverrides): Omit<TierDisplay, 'aboveInp
     ...(overrides.output_per_mtok && { output: overrides.output_per_mtok.text }),
     ...(overrides.cache_read_per_mtok !== undefined && { cacheRead: overrides.cache_read_per_mtok?.text ?? null }),
     ...(overrides.cache_write_per_mtok !== undefined && { cacheWrite: overrides.cache_write_per_mtok?.text ?? null }),
+    ...(overrides.cache_write_1h_per_mtok !== undefined && { cacheWrite1h: overrides.cache_write_1h_per_mtok?.text ?? null }),
     ...(overrides.per_request && { perRequest: overrides.per_request.text }),
   };
 }

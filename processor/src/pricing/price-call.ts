@@ -10,6 +10,8 @@ export interface CallUsage {
   output: number | null;
   cacheRead: number | null;
   cacheWrite: number | null;
+  /** The part of `cacheWrite` with a 1-hour lifetime (Anthropic); null or absent: not reported. */
+  cacheWrite1h?: number | null;
 }
 
 export interface PriceableCall {
@@ -69,6 +71,7 @@ export function priceCallWithDetails(book: PriceBook, call: PriceableCall): Pric
       output: call.usage.output ?? 0,
       cacheRead: call.usage.cacheRead ?? 0,
       cacheWrite: call.usage.cacheWrite ?? 0,
+      cacheWrite1h: call.usage.cacheWrite1h ?? 0,
     });
     return {
       price: { cost_nanos: cost.nanos, cost_source: 'computed', price_id: card.priceId },

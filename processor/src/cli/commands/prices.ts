@@ -58,7 +58,7 @@ function asUsageError(error: unknown): never {
   throw error;
 }
 
-const headers = ['provider', 'model', 'effective_from', 'input', 'cached', 'cache write', 'output', 'per_request', 'tiers', 'service tiers', 'book', 'source'];
+const headers = ['provider', 'model', 'effective_from', 'input', 'cached', 'cache write', 'cache write 1h', 'output', 'per_request', 'tiers', 'service tiers', 'book', 'source'];
 
 /** Rates are USD per million tokens as written in the book; "= input" marks a cache rate billed at the input rate. */
 export function renderTable(entries: readonly PriceEntry[]): string {
@@ -69,6 +69,7 @@ export function renderTable(entries: readonly PriceEntry[]): string {
     entry.display.input,
     entry.display.cacheRead ?? '= input',
     entry.display.cacheWrite ?? '= input',
+    entry.display.cacheWrite1h ?? '= cache write',
     entry.display.output,
     entry.display.perRequest,
     entry.display.tiers.map(describeTier).join('; ') || '-',
@@ -100,6 +101,7 @@ function describeOverrides(rates: Omit<TierDisplay, 'aboveInputTokens'>): string
     rates.input !== undefined && `in ${rates.input}`,
     rates.cacheRead !== undefined && `cached ${rates.cacheRead ?? '= input'}`,
     rates.cacheWrite !== undefined && `write ${rates.cacheWrite ?? '= input'}`,
+    rates.cacheWrite1h !== undefined && `write 1h ${rates.cacheWrite1h ?? '= write'}`,
     rates.output !== undefined && `out ${rates.output}`,
     rates.perRequest !== undefined && `per request ${rates.perRequest}`,
   ]

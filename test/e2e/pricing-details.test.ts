@@ -1,8 +1,10 @@
 /**
- * OpenAI Flex and Priority calls priced at their tier's rates, end to end: the real `openai` SDK under the preload
- * asks for a service tier, the fake provider answers with the tier that served it (as OpenAI does), and a real
- * processor prices each call with the built-in book's `service_tiers` rates. A tier the book has no rates for is
- * stored unpriced and named in the unpriced-models report and alert, never priced at the standard rates.
+ * Prices that depend on more than the model and the token counts, end to end: the real SDKs under the preload, a
+ * fake provider that answers as the real ones do, and a real processor pricing with the built-in book.
+ * - OpenAI Flex and Priority: the response names the tier that served the call, and the call is priced with the
+ *   entry's `service_tiers` rates. A tier the book has no rates for is stored unpriced and named in the
+ *   unpriced-models report and alert, never priced at the standard rates.
+ * - Anthropic cache writes with a 1-hour lifetime: priced at the 1-hour rate, the rest of the writes at the 5-minute one.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,33 +22,34 @@ const USAGE = {
   'gpt-5.4': { input: 30_000, cacheRead: 10_000, output: 900 },
   'gpt-5.5': { input: 6_000, cacheRead: 2_000, output: 700 },
   'gpt-5-nano': { input: 5_000, output: 400 },
+  'claude-sonnet-4-5': { input: 50_000, cacheRead: 20_000, cacheCreation: 12_000, cacheCreation1h: 8_000, output: 900 },
 };
 
-const dir = mkdtempSync(join(tmpdir(), 'gc-tiers-e2e-'));
+const dir = mkdtempSync(join(tmpdir(), 'gc-pricing-e2e-'));
 const cleanups: Array<() => unknown> = [];
 afterAll(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('OpenAI service tiers, end to end', () => {
-  it('prices Flex and Priority calls at their tier, the default tier at the base rates, and leaves an unknown tier unpriced', async () => {
+describe('pricing details, end to end', () => {
+  it("prices OpenAI Flex and Priority calls at their tier and Anthropic's 1-hour cache writes at their rate; an unknown tier stays unpriced", async () => {
     const fake = await startFakeProvider({ models: USAGE });
     cleanups.push(fake.close);
     const processor = await startProcessor({ dbPath: join(dir, 'ledger.duckdb') });
     cleanups.push(() => processor.stop('SIGKILL'));
-    const app = startApp('service-tiers.mjs', {
+    const app = startApp('pricing-details.mjs', {
       FAKE_URL: fake.url,
       OTEL_EXPORTER_OTLP_ENDPOINT: processor.httpUrl,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
       OTEL_SERVICE_NAME: 'ticket-triage',
     });
     cleanups.push(() => app.kill());
-    expect(await app.nextLine()).toEqual({ done: 8 });
+    expect(await app.nextLine()).toEqual({ done: 10 });
     // The preload exports the spans before the app exits, and the processor answers only once they are committed.
     expect(await app.end()).toBe(0);
     expect(fake.requests.map((request) => (request.body as { service_tier?: string } | undefined)?.service_tier ?? null)).toEqual([
-      'flex', 'priority', null, 'auto', 'flex', 'flex', 'priority', null, null, 'priority',
+      'flex', 'priority', null, 'auto', 'flex', 'flex', 'priority', null, null, 'priority', null, null,
     ]);
 
     const unpriced = await fetch(`${processor.httpUrl}/v1/reports/unpriced-models?format=json`);
@@ -59,25 +62,42 @@ describe('OpenAI service tiers, end to end', () => {
     const db = await openDatabase(processor.dbPath);
     try {
       const calls = (
-        await db.connection.runAndReadAll(`SELECT request_model, input_tokens, cache_read_tokens, output_tokens,
+        await db.connection.runAndReadAll(`SELECT request_model, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens,
           cost_usd::VARCHAR AS cost_usd, cost_source, price_id,
-          attributes->>'$."openai.request.service_tier"' AS requested, attributes->>'$."openai.response.service_tier"' AS served
+          attributes->>'$."openai.request.service_tier"' AS requested, attributes->>'$."openai.response.service_tier"' AS served,
+          attributes->>'$."anthropic.usage.cache_creation.ephemeral_1h_input_tokens"' AS written_for_an_hour
           FROM llm_calls ORDER BY start_time`)
       ).getRowObjectsJS();
-      const book = '#builtin-2026-11-23.2';
-      const row = (model: keyof typeof USAGE, tier: string | null, requested: string | null, served: string, at: string | null) => {
+      const book = '#builtin-2026-11-23.3';
+      const row = (model: Exclude<keyof typeof USAGE, 'claude-sonnet-4-5'>, tier: string | null, requested: string | null, served: string, at: string | null) => {
         const usage = USAGE[model];
         return {
           request_model: model,
           input_tokens: BigInt(usage.input),
           cache_read_tokens: BigInt('cacheRead' in usage ? usage.cacheRead : 0),
+          cache_write_tokens: null,
           output_tokens: BigInt(usage.output),
           cost_usd: at === null ? null : usd(costNanos('openai', model, usage, new Date(), tier ?? undefined)),
           cost_source: at === null ? 'unpriced' : 'computed',
           price_id: at === null ? null : `openai/${model}@${at}${tier === null ? '' : `~${tier}`}${book}`,
           requested,
           served,
+          written_for_an_hour: null,
         };
+      };
+      const sonnet = USAGE['claude-sonnet-4-5'];
+      const anthropicRow = {
+        request_model: 'claude-sonnet-4-5',
+        input_tokens: BigInt(sonnet.input),
+        cache_read_tokens: BigInt(sonnet.cacheRead),
+        cache_write_tokens: BigInt(sonnet.cacheCreation),
+        output_tokens: BigInt(sonnet.output),
+        cost_usd: usd(costNanos('anthropic', 'claude-sonnet-4-5', { ...sonnet, cacheWrite: sonnet.cacheCreation, cacheWrite1h: sonnet.cacheCreation1h })),
+        cost_source: 'computed',
+        price_id: `anthropic/claude-sonnet-4-5@2025-09-29${book}`,
+        requested: null,
+        served: null,
+        written_for_an_hour: String(sonnet.cacheCreation1h),
       };
       expect(calls).toEqual([
         row('gpt-5', 'flex', 'flex', 'flex', '2025-08-07'),
@@ -88,9 +108,15 @@ describe('OpenAI service tiers, end to end', () => {
         row('gpt-5.4', 'flex', 'flex', 'flex', '2026-03-05'),
         row('gpt-5.5', 'priority', 'priority', 'priority', '2026-04-23'),
         row('gpt-5-nano', null, 'priority', 'priority', null),
+        anthropicRow,
+        anthropicRow,
       ]);
-      // Worked by hand from the rates: gpt-5 Flex is half and Priority twice the base $0.031; gpt-5.5 Priority is 2.5×.
-      expect(calls.map((call) => call.cost_usd)).toEqual(['0.015500000', '0.062000000', '0.031000000', '0.031000000', '0.010452000', '0.033000000', '0.105000000', null]);
+      // Worked by hand from the rates: gpt-5 Flex is half and Priority twice the base $0.031; gpt-5.5 Priority is 2.5×;
+      // Sonnet 4.5 with 8,000 of 12,000 cache writes for an hour: 18,000 × $3 + 20,000 × $0.30 + 4,000 × $3.75
+      // + 8,000 × $6 + 900 × $15 per million = $0.1365 (at the 5-minute rate for all writes: $0.1185).
+      expect(calls.map((call) => call.cost_usd)).toEqual([
+        '0.015500000', '0.062000000', '0.031000000', '0.031000000', '0.010452000', '0.033000000', '0.105000000', null, '0.136500000', '0.136500000',
+      ]);
 
       const alerts = (await db.connection.runAndReadAll(`SELECT subject, message FROM alerts WHERE kind = 'unpriced_model'`)).getRowObjectsJS();
       expect(alerts).toEqual([
