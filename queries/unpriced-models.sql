@@ -3,9 +3,11 @@
 -- Calls the price book could not price (cost_usd NULL, cost_source 'unpriced'), by provider, model and
 -- service tier: how many, how many arrived without any token usage, the tokens that did arrive, which
 -- teams made them, and when they were first and last seen. Their cost is unknown, not zero: add the
--- model to a price book (--prices) and these calls show what is missing from every spend report. A
--- service tier other than '(standard)' (OpenAI flex, priority, scale) means the book lacks that tier's
--- rates for the model (its entry's service_tiers), or the model itself.
+-- model to a price book (--prices) and these calls show what is missing from every spend report. On
+-- calls with tokens, a service tier other than '(standard)' (OpenAI flex, priority, scale: the tier the
+-- processor read from the span, `chargeback.service_tier` in attributes) means the book lacks that
+-- tier's rates for the model (its entry's service_tiers), or the model itself; calls without usage
+-- are unpriced whatever their tier.
 --
 -- Parameters:
 --   $since  TIMESTAMP  inclusive start, UTC (default: 30 days before now)
@@ -14,7 +16,7 @@
 SELECT
   coalesce(provider, '(unknown)')                                                   AS provider,
   coalesce(request_model, '(unknown)')                                              AS model,
-  CASE WHEN tier IS NULL OR tier IN ('', 'default', 'standard', 'auto') THEN '(standard)' ELSE tier END AS service_tier,
+  coalesce(attributes ->> '$."chargeback.service_tier"', '(standard)')              AS service_tier,
   string_agg(DISTINCT response_model, ', ' ORDER BY response_model)                 AS response_models,
   count(*)                                                                          AS calls,
   count(*) FILTER (input_tokens IS NULL AND output_tokens IS NULL)                  AS calls_without_usage,
@@ -23,13 +25,7 @@ SELECT
   string_agg(DISTINCT coalesce(team, '(unallocated)'), ', ' ORDER BY coalesce(team, '(unallocated)')) AS teams,
   min(start_time)                                                                   AS first_seen,
   max(start_time)                                                                   AS last_seen
-FROM (
-  -- The tier the response named, else the one requested, as the processor reads it when pricing.
-  SELECT *, lower(trim(coalesce(
-    attributes->>'$."openai.response.service_tier"', attributes->>'$."gen_ai.openai.response.service_tier"',
-    attributes->>'$."openai.request.service_tier"', attributes->>'$."gen_ai.openai.request.service_tier"'))) AS tier
-  FROM llm_calls
-)
+FROM llm_calls
 WHERE start_time >= coalesce($since::TIMESTAMP, now() AT TIME ZONE 'UTC' - INTERVAL 30 DAY)
   AND start_time <  coalesce($until::TIMESTAMP, 'infinity'::TIMESTAMP)
   AND ($team IS NULL OR list_contains($team::VARCHAR[], coalesce(team, '(unallocated)')))

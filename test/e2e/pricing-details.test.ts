@@ -65,6 +65,7 @@ describe('pricing details, end to end', () => {
         await db.connection.runAndReadAll(`SELECT request_model, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens,
           cost_usd::VARCHAR AS cost_usd, cost_source, price_id,
           attributes->>'$."openai.request.service_tier"' AS requested, attributes->>'$."openai.response.service_tier"' AS served,
+          attributes->>'$."chargeback.service_tier"' AS read_tier,
           attributes->>'$."anthropic.usage.cache_creation.ephemeral_1h_input_tokens"' AS written_for_an_hour
           FROM llm_calls ORDER BY start_time`)
       ).getRowObjectsJS();
@@ -82,6 +83,7 @@ describe('pricing details, end to end', () => {
           price_id: at === null ? null : `openai/${model}@${at}${tier === null ? '' : `~${tier}`}${book}`,
           requested,
           served,
+          read_tier: served === 'default' ? null : served,
           written_for_an_hour: null,
         };
       };
@@ -97,6 +99,7 @@ describe('pricing details, end to end', () => {
         price_id: `anthropic/claude-sonnet-4-5@2025-09-29${book}`,
         requested: null,
         served: null,
+        read_tier: null,
         written_for_an_hour: String(sonnet.cacheCreation1h),
       };
       expect(calls).toEqual([

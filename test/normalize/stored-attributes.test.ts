@@ -32,4 +32,14 @@ describe('the stored attributes (llm_calls.attributes)', () => {
     expect(Object.keys(stored)).toStrictEqual(['first', ...Array.from({ length: 10 }, (_, i) => `value.${i}`), 'last', 'chargeback.attributes_dropped']);
     expect(stored['chargeback.attributes_dropped']).toBe(2);
   });
+
+  it("puts what the processor derived first, so the cap never drops it, and leaves out a span's own values for those keys", () => {
+    const attributes: Attributes = { 'chargeback.service_tier': 'spoofed', 'chargeback.attributes_dropped': 99 };
+    for (let i = 0; i < 12; i++) attributes[`value.${i}`] = '\u0001'.repeat(1_000);
+    const stored = JSON.parse(storedAttributesJson(attributes, { 'chargeback.service_tier': 'flex' })) as Record<string, unknown>;
+    expect(Object.keys(stored)[0]).toBe('chargeback.service_tier');
+    expect(stored['chargeback.service_tier']).toBe('flex');
+    expect(stored['chargeback.attributes_dropped']).toBe(2);
+    expect(JSON.parse(storedAttributesJson({ 'chargeback.service_tier': 'spoofed', 'http.route': '/a' }))).toStrictEqual({ 'http.route': '/a' });
+  });
 });

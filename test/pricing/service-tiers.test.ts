@@ -65,6 +65,15 @@ describe('service tiers in the price book', () => {
     });
   });
 
+  it("does not price a provider alias's service tiers: the alias vouches for the standard list prices only", () => {
+    expect(priceCall(builtin, call({ provider: 'azure.ai.openai' }))).toMatchObject({ cost_nanos: 31_000_000n, cost_source: 'computed' });
+    expect(priceCallWithDetails(builtin, call({ provider: 'azure.ai.openai', serviceTier: 'priority' }))).toMatchObject({
+      price: { cost_nanos: null, cost_source: 'unpriced', price_id: null },
+      unpricedReason: 'unknown_service_tier',
+    });
+    expect(priceCall(builtin, call({ provider: ' OpenAI ', serviceTier: 'priority' })).cost_nanos).toBe(62_000_000n);
+  });
+
   it("applies a service tier's own long-context tiers, and not the entry's", () => {
     const long = { input: 300_000, output: 1_000, cacheRead: 100_000, cacheWrite: null };
     const startTime = new Date('2026-06-01T00:00:00Z');

@@ -1,6 +1,5 @@
 import type { LlmCall } from '../ledger/llm-call.js';
 import { readStoredServiceTier } from '../normalize/service-tier.js';
-import { nonStandardServiceTier } from '../pricing/service-tier.js';
 import { alertKey, type Alert } from './alert.js';
 
 const once = new Date(0);
@@ -70,7 +69,7 @@ function unpricedModelAlerts(calls: readonly LlmCall[], now: Date): Alert[] {
   const seen = new Map<string, { call: LlmCall; count: number; tier: string | null }>();
   for (const call of calls) {
     if (call.cost_source === 'computed' || (call.input_tokens === null && call.output_tokens === null)) continue;
-    const tier = nonStandardServiceTier(readStoredServiceTier(call.attributes));
+    const tier = readStoredServiceTier(call.attributes);
     const model = `${call.provider ?? '(unknown provider)'}/${call.response_model ?? call.request_model ?? '(no model)'}`;
     const subject = tier === null ? model : `${model} on service tier ${tier}`;
     const entry = seen.get(subject);

@@ -15,7 +15,10 @@ export function readServiceTier(attributes: Attributes): string | null {
   );
 }
 
-/** The service tier named in a stored `attributes` JSON object (the ledger's column), or null. */
+/** The key under which the ledger's `attributes` column keeps the non-standard service tier a call was priced for. */
+export const STORED_SERVICE_TIER_KEY = 'chargeback.service_tier';
+
+/** The non-standard service tier a stored call was priced for (its `attributes` JSON), or null: standard. */
 export function readStoredServiceTier(attributesJson: string): string | null {
   let attributes: unknown;
   try {
@@ -23,6 +26,6 @@ export function readStoredServiceTier(attributesJson: string): string | null {
   } catch {
     return null;
   }
-  // Stored values are the span's attribute values as JSON: readString looks only at strings and numbers.
-  return typeof attributes === 'object' && attributes !== null ? readServiceTier(attributes as Attributes) : null;
+  const tier = typeof attributes === 'object' && attributes !== null ? (attributes as Record<string, unknown>)[STORED_SERVICE_TIER_KEY] : undefined;
+  return typeof tier === 'string' ? tier : null;
 }

@@ -50,6 +50,9 @@ const columnKeys = new Set([
   'deployment.environment.name',
 ]);
 
+/** Keys the processor writes itself: a span's own value for them is left out, so they always mean what they say. */
+const processorKeys = new Set(['chargeback.service_tier', 'chargeback.attributes_dropped']);
+
 const contentKeyPattern = new RegExp(`^(${contentPrefixes.map((p) => p.replace(/\./g, '\\.')).join('|')})([._]|$)`);
 
 export function isContentAttribute(key: string): boolean {
@@ -62,17 +65,17 @@ export const maxStoredAttributesChars = 65_536;
 const droppedEntryReserve = 48;
 
 /**
- * The span's remaining non-content attributes as a JSON object string (the `attributes` column), at most
- * `maxStoredAttributesChars` long: past it, attributes are left out whole, in key order, and
- * `chargeback.attributes_dropped` says how many. Within the caps a span may carry ~256 values of 8,192 characters,
+ * The span's remaining non-content attributes as a JSON object string (the `attributes` column), after what the
+ * processor `derived` from the span (first, so the cap below never drops it), at most `maxStoredAttributesChars`
+ * long: past it, attributes are left out whole, in key order, and `chargeback.attributes_dropped` says how many. Within the caps a span may carry ~256 values of 8,192 characters,
  * which JSON escaping can make 6 times longer: more than DuckDB's CSV reader takes on one line (2,000,000 bytes),
  * and a row it refuses fails its whole group's commit on every retry. A `__proto__` key is defined as data: assigned,
  * it would set the object's prototype and vanish from the JSON.
  */
-export function storedAttributesJson(attributes: Attributes): string {
-  const kept: Record<string, unknown> = {};
+export function storedAttributesJson(attributes: Attributes, derived: Readonly<Record<string, string>> = {}): string {
+  const kept: Record<string, unknown> = { ...derived };
   for (const [key, value] of Object.entries(attributes)) {
-    if (columnKeys.has(key) || isContentAttribute(key)) continue;
+    if (columnKeys.has(key) || processorKeys.has(key) || isContentAttribute(key)) continue;
     if (key === '__proto__') Object.defineProperty(kept, key, { value: toJson(value), enumerable: true, writable: true, configurable: true });
     else kept[key] = toJson(value);
   }

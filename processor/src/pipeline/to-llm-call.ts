@@ -2,7 +2,9 @@ import type { Attribution } from '../attribution/keys.js';
 import type { CostSource, LlmCall } from '../ledger/llm-call.js';
 import type { GenAiCall } from '../normalize/genai-call.js';
 import { readString } from '../normalize/read-attribute.js';
+import { STORED_SERVICE_TIER_KEY } from '../normalize/service-tier.js';
 import { storedAttributesJson } from '../normalize/stored-attributes.js';
+import { nonStandardServiceTier } from '../pricing/service-tier.js';
 import type { Usage } from '../normalize/usage.js';
 
 export interface PriceRequest {
@@ -56,8 +58,17 @@ export function toLlmCall(call: GenAiCall, attribution: Attribution, price: Pric
     error_type: call.errorType,
     attempts: call.attempts,
     received_at: receivedAt,
-    attributes: storedAttributesJson(span.attributes),
+    attributes: storedAttributesJson(span.attributes, derivedAttributes(call)),
   };
+}
+
+/**
+ * What the processor read from the span that the columns do not show: the non-standard service tier it priced the
+ * call for (`chargeback.service_tier`, absent for the standard tier), so reports and alerts read one value.
+ */
+function derivedAttributes(call: GenAiCall): Record<string, string> {
+  const tier = nonStandardServiceTier(call.serviceTier);
+  return tier === null ? {} : { [STORED_SERVICE_TIER_KEY]: tier };
 }
 
 export function priceRequestOf(call: GenAiCall): PriceRequest {

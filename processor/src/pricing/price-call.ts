@@ -64,7 +64,7 @@ const unpriced: CallPrice = { cost_nanos: null, cost_source: 'unpriced', price_i
  */
 export function priceCallWithDetails(book: PriceBook, call: PriceableCall): PricingOutcome {
   const found = findEntry(book, call);
-  const card = found.entry === null ? undefined : rateCardFor(found.entry, call.serviceTier);
+  const card = found.entry === null ? undefined : rateCardFor(found.entry, call.provider, call.serviceTier);
   if (found.entry !== null && card !== undefined && call.usage !== null && hasAnyCount(call.usage)) {
     const cost = computeCost(card, {
       input: call.usage.input ?? 0,
@@ -96,11 +96,17 @@ export function priceCall(book: PriceBook, call: PriceableCall): CallPrice {
 
 /**
  * The entry's rates for the tier that served the call. A tier the entry has no rates for is not priced at the
- * standard rates: Flex bills half of them, Priority up to twice, Scale Tier from prepaid units.
+ * standard rates: Flex bills half of them, Priority up to twice, Scale Tier from prepaid units. Nor are a provider
+ * alias's service tiers: an alias says the standard list prices match (Azure's Global Standard), not the tiers'.
  */
-function rateCardFor(entry: PriceEntry, serviceTier: string | null | undefined): (RateCard & { priceId: string }) | undefined {
+function rateCardFor(
+  entry: PriceEntry,
+  provider: string | null,
+  serviceTier: string | null | undefined,
+): (RateCard & { priceId: string }) | undefined {
   const tier = nonStandardServiceTier(serviceTier);
-  return tier === null ? entry : entry.serviceTiers.get(tier);
+  if (tier === null) return entry;
+  return entry.provider.toLowerCase() === provider?.trim().toLowerCase() ? entry.serviceTiers.get(tier) : undefined;
 }
 
 function hasAnyCount(usage: CallUsage): boolean {

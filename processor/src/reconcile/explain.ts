@@ -62,7 +62,7 @@ export function explainRow(row: ComparedRow, context: ExplainContext): Cause[] {
     if (tokens.comparable && !tokens.short && !tokens.excess) add('rate_difference', rateMessage(row, costBeyond));
     if (row.tiers.size > 0) add('service_tier', tierMessage(row, context.provider));
     if (row.ledger.unpricedCalls > 0n) {
-      add('unpriced_calls', `${row.ledger.unpricedCalls} ledger calls for ${where(row, context)} have no price (model missing from the price book), so the ledger cost is short`);
+      add('unpriced_calls', `${row.ledger.unpricedCalls} ledger calls for ${where(row, context)} have no price (the model, or its rates for the call's service tier, missing from the price book), so the ledger cost is short`);
     }
   }
   if ((tokens.short || tokens.excess) && row.ledger.callsWithoutUsage > 0n) {
