@@ -87,18 +87,23 @@ const effectiveFrom = z.unknown().transform((value, ctx): EffectiveFrom => {
 const name = (what: string) =>
   z.string({ error: `required: ${what}` }).trim().min(1, `must not be empty: ${what}`);
 
+/** Rates a tier or a service tier may replace; those it leaves out are the base rates. */
+const rateOverrides = {
+  input_per_mtok: perMtok.optional(),
+  output_per_mtok: perMtok.optional(),
+  cache_read_per_mtok: cacheRate.optional(),
+  cache_write_per_mtok: cacheRate.optional(),
+  cache_write_1h_per_mtok: cacheRate.optional(),
+  per_request: perRequest.optional(),
+};
+
 const tierSchema = z
   .object({
     above_input_tokens: z
       .number({ error: 'required: an input-token count; the tier applies when the input exceeds it' })
       .int('expected a whole number of tokens')
       .min(0, 'expected a number >= 0'),
-    input_per_mtok: perMtok.optional(),
-    output_per_mtok: perMtok.optional(),
-    cache_read_per_mtok: cacheRate.optional(),
-    cache_write_per_mtok: cacheRate.optional(),
-    cache_write_1h_per_mtok: cacheRate.optional(),
-    per_request: perRequest.optional(),
+    ...rateOverrides,
   })
   .strict();
 
@@ -112,12 +117,7 @@ const serviceTierName = name('a service tier as the provider reports it, e.g. "f
 /** A service tier's rates (OpenAI Flex, Priority): they replace the base rates they name, for every call on that tier. */
 const serviceTierSchema = z
   .object({
-    input_per_mtok: perMtok.optional(),
-    output_per_mtok: perMtok.optional(),
-    cache_read_per_mtok: cacheRate.optional(),
-    cache_write_per_mtok: cacheRate.optional(),
-    cache_write_1h_per_mtok: cacheRate.optional(),
-    per_request: perRequest.optional(),
+    ...rateOverrides,
     /** The tier's own long-context tiers; the entry's do not apply to it (providers price them per service tier). */
     tiers: z.array(tierSchema).default([]),
   })
