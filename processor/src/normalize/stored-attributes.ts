@@ -67,9 +67,10 @@ const droppedEntryReserve = 48;
 /**
  * The span's remaining non-content attributes as a JSON object string (the `attributes` column), after what the
  * processor `derived` from the span (first, so the cap below never drops it), at most `maxStoredAttributesChars`
- * long: past it, attributes are left out whole, in key order, and `chargeback.attributes_dropped` says how many. Within the caps a span may carry ~256 values of 8,192 characters,
- * which JSON escaping can make 6 times longer: more than DuckDB's CSV reader takes on one line (2,000,000 bytes),
- * and a row it refuses fails its whole group's commit on every retry. A `__proto__` key is defined as data: assigned,
+ * long: past it, attributes are left out whole, in key order, and `chargeback.attributes_dropped` says how many.
+ * Within the caps a span may carry ~256 values of 8,192 characters, which JSON escaping can make 6 times longer:
+ * more than DuckDB's CSV reader takes on one line (2,000,000 bytes), and a row it refuses fails its whole group's
+ * commit on every retry. A `__proto__` key is defined as data: assigned,
  * it would set the object's prototype and vanish from the JSON.
  */
 export function storedAttributesJson(attributes: Attributes, derived: Readonly<Record<string, string>> = {}): string {
