@@ -58,6 +58,16 @@ describe('computeCost', () => {
     // 20,000 × $3/M + 100,000 reads × $3/M (no cache-read price) + 30,000 × $3.75/M + 2,000 × $15/M = $0.5025
     expect(computeCost(noHourRate, usage).nanos).toBe(502_500_000n);
     expect(computeCost(sonnet, { ...usage, cacheWrite1h: 40_000 })).toEqual({ nanos: 300_000_000n, tierAbove: null, clamped: true });
+    // A tier that raises the cache-write rate without a 1-hour one bills 1-hour writes at its cache-write rate, not
+    // at the base 1-hour rate below it: 100,000 × $6/M + 100,000 × $7.50/M = $1.35.
+    const tiered = entryFrom({
+      input_per_mtok: 3,
+      output_per_mtok: 15,
+      cache_write_per_mtok: 3.75,
+      cache_write_1h_per_mtok: 6,
+      tiers: [{ above_input_tokens: 150_000, input_per_mtok: 6, cache_write_per_mtok: 7.5 }],
+    });
+    expect(computeCost(tiered, { input: 200_000, output: 0, cacheRead: 0, cacheWrite: 100_000, cacheWrite1h: 100_000 }).nanos).toBe(1_350_000_000n);
   });
 
   it('switches the whole call to the long-context tier once the input exceeds the threshold', () => {

@@ -70,24 +70,28 @@ const droppedEntryReserve = 48;
  * long: past it, attributes are left out whole, in key order, and `chargeback.attributes_dropped` says how many.
  * Within the caps a span may carry ~256 values of 8,192 characters, which JSON escaping can make 6 times longer:
  * more than DuckDB's CSV reader takes on one line (2,000,000 bytes), and a row it refuses fails its whole group's
- * commit on every retry. A `__proto__` key is defined as data: assigned,
- * it would set the object's prototype and vanish from the JSON.
+ * commit on every retry. A `__proto__` key is defined as data: assigned, it would set the object's prototype and
+ * vanish from the JSON.
  */
 export function storedAttributesJson(attributes: Attributes, derived: Readonly<Record<string, string>> = {}): string {
-  const kept: Record<string, unknown> = { ...derived };
+  const kept: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(attributes)) {
     if (columnKeys.has(key) || processorKeys.has(key) || isContentAttribute(key)) continue;
     if (key === '__proto__') Object.defineProperty(kept, key, { value: toJson(value), enumerable: true, writable: true, configurable: true });
     else kept[key] = toJson(value);
   }
-  const json = JSON.stringify(kept);
-  return json.length <= maxStoredAttributesChars ? json : withinBudget(kept);
+  // Spread, not assigned: a `__proto__` data property stays data. Key order matters only below the cap's limit.
+  const json = JSON.stringify({ ...derived, ...kept });
+  return json.length <= maxStoredAttributesChars ? json : withinBudget(derived, kept);
 }
 
-/** The kept attributes that fit `maxStoredAttributesChars`, in key order, and how many did not. */
-function withinBudget(kept: Record<string, unknown>): string {
-  const entries: string[] = [];
-  let length = 2;
+/**
+ * The derived entries first (written out one by one: an object would list integer-like span keys such as "0" ahead
+ * of them), then the kept attributes that fit `maxStoredAttributesChars`, in key order, and how many did not.
+ */
+function withinBudget(derived: Readonly<Record<string, string>>, kept: Record<string, unknown>): string {
+  const entries = Object.entries(derived).map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value)}`);
+  let length = 2 + entries.reduce((sum, entry) => sum + entry.length + 1, 0);
   let dropped = 0;
   for (const [key, value] of Object.entries(kept)) {
     const entry = `${JSON.stringify(key)}:${JSON.stringify(value)}`;

@@ -221,7 +221,10 @@ function toPriceEntry(raw: PriceBookFileEntry, tag: string): PriceEntry {
 
 type RateOverrides = Omit<PriceBookFileTier, 'above_input_tokens'>;
 
-/** `base` with the rates `overrides` names replaced; an explicit null cache rate means "billed at the input rate". */
+/**
+ * `base` with the rates `overrides` names replaced; an explicit null cache rate means "billed at the input rate".
+ * A new cache-write rate without a 1-hour one bills 1-hour writes at it: never below the 5-minute writes it replaced.
+ */
 function overridden(base: Rates, overrides: RateOverrides): Rates {
   return {
     input: overrides.input_per_mtok?.atto ?? base.input,
@@ -229,7 +232,11 @@ function overridden(base: Rates, overrides: RateOverrides): Rates {
     cacheRead: overrides.cache_read_per_mtok === undefined ? base.cacheRead : (overrides.cache_read_per_mtok?.atto ?? null),
     cacheWrite: overrides.cache_write_per_mtok === undefined ? base.cacheWrite : (overrides.cache_write_per_mtok?.atto ?? null),
     cacheWrite1h:
-      overrides.cache_write_1h_per_mtok === undefined ? base.cacheWrite1h : (overrides.cache_write_1h_per_mtok?.atto ?? null),
+      overrides.cache_write_1h_per_mtok !== undefined
+        ? (overrides.cache_write_1h_per_mtok?.atto ?? null)
+        : overrides.cache_write_per_mtok !== undefined
+          ? null
+          : base.cacheWrite1h,
     perRequest: overrides.per_request?.atto ?? base.perRequest,
   };
 }
