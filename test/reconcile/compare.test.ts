@@ -127,6 +127,31 @@ describe('compare and explain', () => {
     ]);
   });
 
+  it('names 1-hour cache writes the spans did not tell apart when Anthropic bills more for the same tokens', () => {
+    // Sonnet 4: 8M uncached × $3 + 2M cache writes × $3.75 + 1M output × $15 per million = $46.50 in the ledger; the
+    // writes were all for an hour, billed at $6/M: $51.
+    const tokens = { input: 10_000_000n, cache_read: 0n, cache_write: 2_000_000n, output: 1_000_000n };
+    const row = only(
+      compare({
+        provider: 'anthropic',
+        report: report([usage({ tokens })], [cost({ amountNanos: 51_000_000_000n })]),
+        ledger: [ledger({ tokens, costNanos: 46_500_000_000n })],
+        period,
+        scope: 'auto',
+        tolerance,
+      }).rows,
+    );
+    expect(explainRow(row, context())).toEqual([
+      {
+        code: 'rate_difference',
+        message:
+          'tokens agree, but the billed cost is 109.7% of the price-book cost: the billed rates differ from the price book (a negotiated ' +
+          'discount, or a price change the book lacks); put the contract rates in a --prices file; or 1-hour cache writes the spans did ' +
+          'not tell apart (only the genai-chargeback preload records them), priced at the 5-minute rate',
+      },
+    ]);
+  });
+
   it('points at failed calls when the ledger counts more than the provider', () => {
     const records = [usage({ requests: 10n })];
     const row = only(compare({ provider: 'openai', report: { ...report(records, null), provider: 'openai' }, ledger: [ledger({ calls: 25n, errorCalls: 15n })], period, scope: 'auto', tolerance }).rows);

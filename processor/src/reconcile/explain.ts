@@ -59,7 +59,7 @@ export function explainRow(row: ComparedRow, context: ExplainContext): Cause[] {
   if (providerMore) volumeShortCauses(row, tokens, context).forEach((c) => add(c.code, c.message));
   if (tokens.excess) volumeExcessCauses(row, context).forEach((c) => add(c.code, c.message));
   if (costBeyond) {
-    if (tokens.comparable && !tokens.short && !tokens.excess) add('rate_difference', rateMessage(row, costBeyond));
+    if (tokens.comparable && !tokens.short && !tokens.excess) add('rate_difference', rateMessage(row, costBeyond, context.provider));
     if (row.tiers.size > 0) add('service_tier', tierMessage(row, context.provider));
     if (row.ledger.unpricedCalls > 0n) {
       add('unpriced_calls', `${row.ledger.unpricedCalls} ledger calls for ${where(row, context)} have no price (the model, or its rates for the call's service tier, missing from the price book), so the ledger cost is short`);
@@ -179,7 +179,7 @@ function missingCallsMessage(row: ComparedRow, tokens: TokenView, where: string)
   return `the ledger has ${share}% of the provider's tokens for ${where}: calls are missing — a service without the preload, or dropped spans`;
 }
 
-function rateMessage(row: ComparedRow, cost: Cell): string {
+function rateMessage(row: ComparedRow, cost: Cell, provider: ReconcileProvider): string {
   const share = cost.ledger === 0n ? null : (Number(cost.provider) / Number(cost.ledger)) * 100;
   const rates = tokenKinds.flatMap((kind) => {
     const billed = row.billed.get(kind);
@@ -190,7 +190,12 @@ function rateMessage(row: ComparedRow, cost: Cell): string {
     `tokens agree, but the billed cost is ${share === null ? 'not zero' : `${share.toFixed(1)}% of`} the price-book cost: ` +
     'the billed rates differ from the price book (a negotiated discount, or a price change the book lacks); ' +
     'put the contract rates in a --prices file' +
-    (rates.length > 0 ? ` (billed: ${rates.join(', ')})` : '')
+    (rates.length > 0 ? ` (billed: ${rates.join(', ')})` : '') +
+    // Only the preload tells 1-hour cache writes apart; other instrumentations' spans price them all at 5 minutes.
+    (provider === 'anthropic' && row.ledger.tokens.cache_write > 0n
+      ? '; or 1-hour cache writes the spans did not tell apart (only the genai-chargeback preload records them), ' +
+        'priced at the 5-minute rate'
+      : '')
   );
 }
 
