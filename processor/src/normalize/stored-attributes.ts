@@ -80,8 +80,8 @@ export function storedAttributesJson(attributes: Attributes, derived: Readonly<R
     if (key === '__proto__') Object.defineProperty(kept, key, { value: toJson(value), enumerable: true, writable: true, configurable: true });
     else kept[key] = toJson(value);
   }
-  // Spread, not assigned: a `__proto__` data property stays data. Key order matters only below the cap's limit.
-  const json = JSON.stringify({ ...derived, ...kept });
+  // Spread, not assigned: a `__proto__` data property stays data. The copy only for the few calls with derived keys.
+  const json = JSON.stringify(Object.keys(derived).length === 0 ? kept : { ...derived, ...kept });
   return json.length <= maxStoredAttributesChars ? json : withinBudget(derived, kept);
 }
 
