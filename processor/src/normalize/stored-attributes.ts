@@ -1,4 +1,5 @@
 import type { AttributeValue, Attributes } from '../otlp/types.js';
+import { STORED_SERVICE_TIER_KEY } from './service-tier.js';
 
 /** Prompt and completion content is never stored (DESIGN.md); these keys and prefixes carry it. */
 const contentPrefixes = [
@@ -51,7 +52,7 @@ const columnKeys = new Set([
 ]);
 
 /** Keys the processor writes itself: a span's own value for them is left out, so they always mean what they say. */
-const processorKeys = new Set(['chargeback.service_tier', 'chargeback.attributes_dropped']);
+const processorKeys = new Set([STORED_SERVICE_TIER_KEY, 'chargeback.attributes_dropped']);
 
 const contentKeyPattern = new RegExp(`^(${contentPrefixes.map((p) => p.replace(/\./g, '\\.')).join('|')})([._]|$)`);
 
