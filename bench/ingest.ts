@@ -16,7 +16,7 @@ import { toGenAiCall } from '../processor/src/normalize/genai-call.js';
 import { decodeTracesProtobuf } from '../processor/src/otlp/index.js';
 import { priceRequestOf, toLlmCall } from '../processor/src/pipeline/to-llm-call.js';
 import { resolveAttribution } from '../processor/src/attribution/resolve-attribution.js';
-import { loadPriceBook, priceCall } from '../processor/src/pricing/index.js';
+import { loadPriceBook, priceForLedger } from '../processor/src/pricing/index.js';
 import { openDatabase } from '../processor/src/store/database.js';
 import { appendLlmCall } from '../processor/src/store/llm-call-appender.js';
 import { llmCallCsvLine, selectStagedCalls } from '../processor/src/store/llm-call-csv.js';
@@ -156,7 +156,7 @@ async function main(): Promise<void> {
     const rows = bodies.slice(0, 200).flatMap((body) =>
       decodeTracesProtobuf(body).spans.flatMap((span) => {
         const call = toGenAiCall(span);
-        return call === null ? [] : [toLlmCall(call, resolveAttribution(span.attributes, span.resource, rules), priceCall(book, priceRequestOf(call)), now)];
+        return call === null ? [] : [toLlmCall(call, resolveAttribution(span.attributes, span.resource, rules), priceForLedger(book, priceRequestOf(call)), now)];
       }),
     );
     const appendRate = await appenderOnly(rows);

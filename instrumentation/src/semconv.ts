@@ -27,6 +27,16 @@ export const ATTR_OPENAI_RESPONSE_SERVICE_TIER = 'openai.response.service_tier';
  */
 export const ATTR_ANTHROPIC_USAGE_CACHE_CREATION_1H_INPUT_TOKENS = 'anthropic.usage.cache_creation.ephemeral_1h_input_tokens';
 
+/**
+ * Web searches, billed per search beside the tokens. No semantic convention counts hosted-tool calls yet; the names
+ * are each provider's own: Anthropic's `usage.server_tool_use.web_search_requests`, OpenAI's count of the Responses
+ * API's `web_search_call` output items and the web search tool the request declared (`web_search`,
+ * `web_search_preview`: billed differently on some models).
+ */
+export const ATTR_ANTHROPIC_USAGE_SERVER_TOOL_USE_WEB_SEARCH_REQUESTS = 'anthropic.usage.server_tool_use.web_search_requests';
+export const ATTR_OPENAI_RESPONSE_WEB_SEARCH_CALLS = 'openai.response.web_search_calls';
+export const ATTR_OPENAI_REQUEST_WEB_SEARCH_TOOL = 'openai.request.web_search_tool';
+
 export const ATTR_ERROR_TYPE = 'error.type';
 export const ATTR_SERVER_ADDRESS = 'server.address';
 export const ATTR_SERVER_PORT = 'server.port';

@@ -10,7 +10,7 @@ import { instanceReportRunner } from './reports/runner.js';
 import { scheduleParquetSnapshots } from './store/parquet-snapshots.js';
 import { IngestPipeline } from './pipeline/ingest.js';
 import { NestedCallFilter } from './pipeline/nested-calls.js';
-import { loadPriceBook, priceCall, type PriceBook } from './pricing/index.js';
+import { loadPriceBook, priceForLedger, type PriceBook } from './pricing/index.js';
 import { createApp, ReceiverMetrics, serve, serveGrpc, type ReceiverApp, type RunningGrpcServer, type RunningHttpServer } from './receiver/index.js';
 import { ActionStore } from './rollup/action-store.js';
 import { RollupStage } from './rollup/rollup-stage.js';
@@ -60,7 +60,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   });
   const dailySpendRefresh = scheduleDailySpendRefresh(writer, dailySpend, logger);
   const rules = compileRules(config.attribution.rules);
-  const pipeline = new IngestPipeline({ writer, priceCall: (request) => priceCall(priceBook, request), rules, logger });
+  const pipeline = new IngestPipeline({ writer, priceCall: (request) => priceForLedger(priceBook, request), rules, logger });
 
   const actionStore = await ActionStore.open(db.instance);
   // Calls whose trace DuckDB cannot give an action row (it refuses a value of the row) must not keep the service

@@ -5,8 +5,10 @@
  *   entry's `service_tiers` rates. A tier the book has no rates for is stored unpriced and named in the
  *   unpriced-models report and alert, never priced at the standard rates.
  * - Anthropic cache writes with a 1-hour lifetime: priced at the 1-hour rate, the rest of the writes at the 5-minute one.
+ * - Web searches: the entry's fee per search (`per_tool_call`) is part of the call's cost. A model priced without one
+ *   (here by a user file) stores the call unpriced, named with its tool in the report and the alert.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,13 +18,16 @@ import { startProcessor } from '../support/processor-process.js';
 import { startApp } from './instrumented-app.js';
 import { costNanos, usd } from './list-price.js';
 
+/** `webSearches`: made only by the requests that declare a web search tool. */
 const USAGE = {
-  'gpt-5': { input: 20_000, cacheRead: 8_000, output: 1_500 },
+  'gpt-5': { input: 20_000, cacheRead: 8_000, output: 1_500, webSearches: 3 },
+  'gpt-4.1': { input: 9_000, output: 600, webSearches: 2 },
   'o4-mini': { input: 12_000, cacheRead: 4_000, output: 2_500 },
   'gpt-5.4': { input: 30_000, cacheRead: 10_000, output: 900 },
   'gpt-5.5': { input: 6_000, cacheRead: 2_000, output: 700 },
   'gpt-5-nano': { input: 5_000, output: 400 },
-  'claude-sonnet-4-5': { input: 50_000, cacheRead: 20_000, cacheCreation: 12_000, cacheCreation1h: 8_000, output: 900 },
+  'claude-sonnet-4-5': { input: 50_000, cacheRead: 20_000, cacheCreation: 12_000, cacheCreation1h: 8_000, output: 900, webSearches: 4 },
+  'claude-haiku-4-5': { input: 3_000, output: 200, webSearches: 1 },
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'gc-pricing-e2e-'));
@@ -33,10 +38,15 @@ afterAll(async () => {
 });
 
 describe('pricing details, end to end', () => {
-  it("prices OpenAI Flex and Priority calls at their tier and Anthropic's 1-hour cache writes at their rate; an unknown tier stays unpriced", async () => {
+  it("prices OpenAI Flex and Priority calls at their tier, Anthropic's 1-hour cache writes and web searches at their rates; an unknown tier or fee stays unpriced", async () => {
     const fake = await startFakeProvider({ models: USAGE });
     cleanups.push(fake.close);
-    const processor = await startProcessor({ dbPath: join(dir, 'ledger.duckdb') });
+    const negotiated = join(dir, 'negotiated.json');
+    writeFileSync(negotiated, JSON.stringify({
+      version: 'acme-2026',
+      prices: [{ provider: 'anthropic', model: 'claude-haiku-4-5', effective_from: '2025-10-15', input_per_mtok: 0.8, output_per_mtok: 4 }],
+    }));
+    const processor = await startProcessor({ dbPath: join(dir, 'ledger.duckdb'), args: ['--prices', negotiated] });
     cleanups.push(() => processor.stop('SIGKILL'));
     const app = startApp('pricing-details.mjs', {
       FAKE_URL: fake.url,
@@ -45,17 +55,18 @@ describe('pricing details, end to end', () => {
       OTEL_SERVICE_NAME: 'ticket-triage',
     });
     cleanups.push(() => app.kill());
-    expect(await app.nextLine()).toEqual({ done: 10 });
+    expect(await app.nextLine()).toEqual({ done: 14 });
     // The preload exports the spans before the app exits, and the processor answers only once they are committed.
     expect(await app.end()).toBe(0);
     expect(fake.requests.map((request) => (request.body as { service_tier?: string } | undefined)?.service_tier ?? null)).toEqual([
-      'flex', 'priority', null, 'auto', 'flex', 'flex', 'priority', null, null, 'priority', null, null,
+      'flex', 'priority', null, 'auto', 'flex', 'flex', 'priority', null, null, 'priority', null, null, null, null, null, null,
     ]);
 
     const unpriced = await fetch(`${processor.httpUrl}/v1/reports/unpriced-models?format=json`);
     expect(unpriced.status).toBe(200);
     expect(((await unpriced.json()) as { rows: unknown[] }).rows).toEqual([
-      expect.objectContaining({ provider: 'openai', model: 'gpt-5-nano', service_tier: 'priority', calls: 1, input_tokens: 5_000 }),
+      expect.objectContaining({ provider: 'anthropic', model: 'claude-haiku-4-5', service_tier: '(standard)', hosted_tools: 'web_search', calls: 1, input_tokens: 3_000 }),
+      expect.objectContaining({ provider: 'openai', model: 'gpt-5-nano', service_tier: 'priority', hosted_tools: '(none)', calls: 1, input_tokens: 5_000 }),
     ]);
     expect(await processor.stop()).toBe(0);
 
@@ -66,10 +77,12 @@ describe('pricing details, end to end', () => {
           cost_usd::VARCHAR AS cost_usd, cost_source, price_id,
           attributes->>'$."openai.request.service_tier"' AS requested, attributes->>'$."openai.response.service_tier"' AS served,
           attributes->>'$."chargeback.service_tier"' AS read_tier,
-          attributes->>'$."anthropic.usage.cache_creation.ephemeral_1h_input_tokens"' AS written_for_an_hour
-          FROM llm_calls ORDER BY start_time`)
+          attributes->>'$."anthropic.usage.cache_creation.ephemeral_1h_input_tokens"' AS written_for_an_hour,
+          attributes->>'$."chargeback.tool_calls.web_search"' AS searches,
+          attributes->>'$."chargeback.tool_fee_usd.web_search"' AS search_fee
+          FROM llm_calls WHERE request_model <> 'gpt-4.1' AND NOT contains(attributes::VARCHAR, 'web_search') ORDER BY start_time`)
       ).getRowObjectsJS();
-      const book = '#builtin-2026-11-23.3';
+      const book = '#builtin-2026-11-24.1';
       const row = (model: Exclude<keyof typeof USAGE, 'claude-sonnet-4-5'>, tier: string | null, requested: string | null, served: string, at: string | null) => {
         const usage = USAGE[model];
         return {
@@ -85,6 +98,8 @@ describe('pricing details, end to end', () => {
           served,
           read_tier: served === 'default' ? null : served,
           written_for_an_hour: null,
+          searches: null,
+          search_fee: null,
         };
       };
       const sonnet = USAGE['claude-sonnet-4-5'];
@@ -101,6 +116,8 @@ describe('pricing details, end to end', () => {
         served: null,
         read_tier: null,
         written_for_an_hour: String(sonnet.cacheCreation1h),
+        searches: null,
+        search_fee: null,
       };
       expect(calls).toEqual([
         row('gpt-5', 'flex', 'flex', 'flex', '2025-08-07'),
@@ -121,8 +138,73 @@ describe('pricing details, end to end', () => {
         '0.015500000', '0.062000000', '0.031000000', '0.031000000', '0.010452000', '0.033000000', '0.105000000', null, '0.136500000', '0.136500000',
       ]);
 
-      const alerts = (await db.connection.runAndReadAll(`SELECT subject, message FROM alerts WHERE kind = 'unpriced_model'`)).getRowObjectsJS();
+      const searchCalls = (
+        await db.connection.runAndReadAll(`SELECT request_model, cost_usd::VARCHAR AS cost_usd, cost_source, price_id,
+          attributes->>'$."openai.request.web_search_tool"' AS declared, attributes->>'$."openai.response.web_search_calls"' AS openai_searches,
+          attributes->>'$."anthropic.usage.server_tool_use.web_search_requests"' AS anthropic_searches,
+          coalesce(attributes->>'$."chargeback.tool_calls.web_search"', attributes->>'$."chargeback.tool_calls.web_search_preview"') AS searches,
+          coalesce(attributes->>'$."chargeback.tool_fee_usd.web_search"', attributes->>'$."chargeback.tool_fee_usd.web_search_preview"') AS fee
+          FROM llm_calls WHERE request_model = 'gpt-4.1' OR contains(attributes::VARCHAR, 'web_search') ORDER BY start_time`)
+      ).getRowObjectsJS();
+      const gpt5 = USAGE['gpt-5'];
+      const gpt41 = USAGE['gpt-4.1'];
+      const withSearches = { ...sonnet, cacheWrite: sonnet.cacheCreation, cacheWrite1h: sonnet.cacheCreation1h, toolCalls: { web_search: 4 } };
+      expect(searchCalls).toEqual([
+        {
+          request_model: 'gpt-5',
+          cost_usd: usd(costNanos('openai', 'gpt-5', { ...gpt5, toolCalls: { web_search: 3 } })),
+          cost_source: 'computed',
+          price_id: `openai/gpt-5@2025-08-07${book}`,
+          declared: 'web_search',
+          openai_searches: '3',
+          anthropic_searches: null,
+          searches: '3',
+          fee: '0.030000000',
+        },
+        {
+          request_model: 'gpt-4.1',
+          cost_usd: usd(costNanos('openai', 'gpt-4.1', { ...gpt41, toolCalls: { web_search_preview: 2 } })),
+          cost_source: 'computed',
+          price_id: `openai/gpt-4.1@2025-04-14${book}`,
+          declared: 'web_search_preview_2025_03_11',
+          openai_searches: '2',
+          anthropic_searches: null,
+          searches: '2',
+          fee: '0.050000000',
+        },
+        {
+          request_model: 'claude-sonnet-4-5',
+          cost_usd: usd(costNanos('anthropic', 'claude-sonnet-4-5', withSearches)),
+          cost_source: 'computed',
+          price_id: `anthropic/claude-sonnet-4-5@2025-09-29${book}`,
+          declared: null,
+          openai_searches: null,
+          anthropic_searches: '4',
+          searches: '4',
+          fee: '0.040000000',
+        },
+        {
+          request_model: 'claude-haiku-4-5',
+          cost_usd: null,
+          cost_source: 'unpriced',
+          price_id: null,
+          declared: null,
+          openai_searches: null,
+          anthropic_searches: '1',
+          searches: '1',
+          fee: null,
+        },
+      ]);
+      // By hand: gpt-5 $0.031 + 3 × $0.01; gpt-4.1 9,000 × $2 + 600 × $8 per million + 2 × $0.025 (web_search_preview on
+      // a non-reasoning model); Sonnet 4.5 $0.1365 + 4 × $0.01.
+      expect(searchCalls.map((call) => call.cost_usd)).toEqual(['0.061000000', '0.072800000', '0.176500000', null]);
+
+      const alerts = (await db.connection.runAndReadAll(`SELECT subject, message FROM alerts WHERE kind = 'unpriced_model' ORDER BY subject`)).getRowObjectsJS();
       expect(alerts).toEqual([
+        {
+          subject: 'anthropic/claude-haiku-4-5 with web_search',
+          message: expect.stringContaining('add the model to a --prices file, with a fee per call of web_search (per_tool_call)'),
+        },
         {
           subject: 'openai/gpt-5-nano on service tier priority',
           message: expect.stringContaining('add the model to a --prices file, with rates for that tier (service_tiers.priority)'),

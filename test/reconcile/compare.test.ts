@@ -38,6 +38,7 @@ function ledger(overrides: Partial<LedgerGroup>): LedgerGroup {
     callsWithoutUsage: 0n,
     tokens: { input: 1_000_000n, cache_read: 0n, cache_write: 0n, output: 100_000n },
     costNanos: 4_500_000_000n,
+    toolFees: new Map(),
     ...overrides,
   };
 }
@@ -123,7 +124,7 @@ describe('compare and explain', () => {
     expect(explainRow(row, context()).map((c) => [c.code, c.message])).toEqual([
       ['rate_difference', 'tokens agree, but the billed cost is 50.0% of the price-book cost: the billed rates differ from the price book (a negotiated discount, or a price change the book lacks); put the contract rates in a --prices file'],
       ['service_tier', 'usage on non-standard service tiers (batch: 1100000 tokens, $2.25): batch and flex are billed below, priority above the standard rates, which the ledger applies to every call whose span names no tier (openai.response.service_tier)'],
-      ['unpriced_calls', "1 ledger calls for claude-sonnet-4 on 2025-08-01 have no price (the model, or its rates for the call's service tier, missing from the price book), so the ledger cost is short"],
+      ['unpriced_calls', "1 ledger calls for claude-sonnet-4 on 2025-08-01 have no price (the model, its rates for the call's service tier, or its web search fee missing from the price book), so the ledger cost is short"],
     ]);
   });
 
@@ -168,8 +169,34 @@ describe('compare and explain', () => {
     const result = compare({ provider: 'anthropic', report: report(records, costs), ledger: [ledger({ projectId: 'wrkspc_A' })], period, scope: 'auto', tolerance });
     const causes = result.rows.filter((r) => r.cells.some((c) => c.beyondTolerance)).map((r) => [r.model, r.scope, explainRow(r, context())]);
     expect(causes).toEqual([
-      ['charge: Code Execution Usage', 'wrkspc_A', [{ code: 'non_model_charge', message: '"Code Execution Usage" is not a model token charge; the ledger records no such cost (web search, code execution, images, storage)' }]],
+      ['charge: Code Execution Usage', 'wrkspc_A', [{ code: 'non_model_charge', message: '"Code Execution Usage" is not a model token charge; the ledger records no such cost (code execution, images, storage)' }]],
       ['claude-sonnet-4', 'wrkspc_B', [{ code: 'not_instrumented', message: 'no ledger calls for workspace wrkspc_B (claude-sonnet-4, 2025-08-01): a service using it runs without the preload' }]],
+    ]);
+  });
+
+  it("moves the ledger's web search fees to the provider's web search charge when compared by model, and keeps them in '*'", () => {
+    // $4.50 of the ledger's cost is tokens, $2.00 web search fees (200 searches); Anthropic bills them as "Web Search Usage".
+    const group = ledger({ costNanos: 6_500_000_000n, toolFees: new Map([['web search', 2_000_000_000n]]) });
+    const costs = [cost({ amountNanos: 4_500_000_000n }), cost({ model: null, component: 'other', label: 'Web Search Usage', amountNanos: 2_000_000_000n })];
+    const byModel = compare({ provider: 'anthropic', report: report([usage({})], costs), ledger: [group], period, scope: 'auto', tolerance });
+    expect(byModel.rows.map((r) => [r.model, r.cells.find((c) => c.metric === 'cost_usd')?.delta ?? null])).toEqual([
+      ['charge: web search', 0n],
+      ['claude-sonnet-4', 0n],
+    ]);
+
+    const fewerSearches = [costs[0] as CostRecord, cost({ model: null, component: 'other', label: 'Web Search Usage', amountNanos: 500_000_000n })];
+    const short = compare({ provider: 'anthropic', report: report([usage({})], fewerSearches), ledger: [group], period, scope: 'auto', tolerance });
+    const charge = short.rows.find((r) => r.model === 'charge: web search') as ComparedRow;
+    expect(charge.cells).toEqual([expect.objectContaining({ provider: 500_000_000n, ledger: 2_000_000_000n, delta: -1_500_000_000n, beyondTolerance: true })]);
+    expect(explainRow(charge, context())).toEqual([
+      expect.objectContaining({ code: 'non_model_charge', message: expect.stringContaining("the ledger's web search fees (the price book's per_tool_call rates") }),
+    ]);
+
+    const allModels = [cost({ model: null, component: 'other', amountNanos: 6_500_000_000n })];
+    const together = compare({ provider: 'anthropic', report: report([usage({})], allModels), ledger: [group], period, scope: 'auto', tolerance });
+    expect(together.rows.map((r) => [r.model, r.cells.find((c) => c.metric === 'cost_usd')?.ledger ?? null])).toEqual([
+      ['*', 6_500_000_000n],
+      ['claude-sonnet-4', null],
     ]);
   });
 

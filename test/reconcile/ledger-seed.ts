@@ -68,6 +68,7 @@ export function openAiCalls(): SeedCall[] {
 /** 2025-08-01: 8 claude-sonnet-4 in workspace W1, 4 claude-3-5-haiku (batch) in the default workspace. */
 export function anthropicCalls(): SeedCall[] {
   return [
+    // The first seven made two web searches each: $0.02 of fees in their cost, billed apart as "Web Search Usage".
     ...repeat(8, (i) => ({
       start: `2025-08-01T0${i}:00:00.000Z`,
       provider: 'anthropic',
@@ -77,9 +78,12 @@ export function anthropicCalls(): SeedCall[] {
       cacheRead: 200_000,
       cacheWrite: 10_000,
       output: 5_000,
-      costNanos: 322_500_000n,
+      costNanos: i < 7 ? 342_500_000n : 322_500_000n,
       team: 'support',
-      attributes: { 'anthropic.workspace.id': W1 },
+      attributes: {
+        'anthropic.workspace.id': W1,
+        ...(i < 7 && { 'chargeback.tool_calls.web_search': '2', 'chargeback.tool_fee_usd.web_search': '0.020000000' }),
+      },
     })),
     ...repeat(4, (i) => ({
       start: `2025-08-01T1${i}:00:00.000Z`,

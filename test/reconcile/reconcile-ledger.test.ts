@@ -155,11 +155,12 @@ describe('reconciling the OpenAI reports with a seeded ledger', () => {
 });
 
 describe('reconciling the Anthropic reports', () => {
-  it('matches per workspace (null = default) with cache writes by TTL, and shows the web search charge', async () => {
+  it('matches per workspace (null = default) with cache writes by TTL, and web search fees to their own charge', async () => {
     const result = await run('anthropic', { usage: 'anthropic/usage.json', costs: 'anthropic/costs.json' });
     expect(result.withinTolerance).toBe(true);
     expect(cellTable(result)).toEqual({
-      [`2025-08-01 charge: Web Search Usage ${W1}`]: { cost_usd: ['140000000', '0', '140000000', false] },
+      // The ledger's sonnet-4 cost holds $0.14 of web search fees: compared with the provider's charge, not the model.
+      [`2025-08-01 charge: web search ${W1}`]: { cost_usd: ['140000000', '140000000', '0', false] },
       '2025-08-01 claude-3-5-haiku default': {
         input_tokens: ['120000', '120000', '0', false],
         cache_read_tokens: ['0', '0', '0', false],

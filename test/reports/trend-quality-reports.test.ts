@@ -125,6 +125,7 @@ describe('data quality', () => {
         provider: 'acme',
         model: 'mystery-model',
         service_tier: '(standard)',
+        hosted_tools: '(none)',
         response_models: 'mystery-model',
         calls: unpriced.length,
         calls_without_usage: unpriced.filter((c) => c.input_tokens === null && c.output_tokens === null).length,

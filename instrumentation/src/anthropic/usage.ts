@@ -9,6 +9,8 @@ export interface AnthropicUsage {
   /** The part of `cache_creation_input_tokens` written with a 1-hour lifetime (`cache_creation.ephemeral_1h_input_tokens`). */
   ephemeral_1h_input_tokens?: number;
   output_tokens?: number;
+  /** Searches the web search tool made (`server_tool_use.web_search_requests`), billed per search. */
+  web_search_requests?: number;
 }
 
 /** Overlays the fields present in `value` (a `usage` object) onto `into`: stream events repeat or update them. */
@@ -20,11 +22,13 @@ export function mergeAnthropicUsage(into: AnthropicUsage, value: unknown): Anthr
   const cacheCreation = count(usage['cache_creation_input_tokens']);
   const output = count(usage['output_tokens']);
   const oneHour = count(record(usage['cache_creation'])?.['ephemeral_1h_input_tokens']);
+  const webSearches = count(record(usage['server_tool_use'])?.['web_search_requests']);
   if (input !== undefined) into.input_tokens = input;
   if (oneHour !== undefined) into.ephemeral_1h_input_tokens = oneHour;
   if (cacheRead !== undefined) into.cache_read_input_tokens = cacheRead;
   if (cacheCreation !== undefined) into.cache_creation_input_tokens = cacheCreation;
   if (output !== undefined) into.output_tokens = output;
+  if (webSearches !== undefined) into.web_search_requests = webSearches;
   return into;
 }
 
@@ -38,5 +42,6 @@ export function toSemconvUsage(usage: AnthropicUsage): Usage | undefined {
     cacheReadTokens: cacheRead,
     cacheCreationTokens: cacheCreation,
     cacheCreation1hTokens: usage.ephemeral_1h_input_tokens,
+    webSearchRequests: usage.web_search_requests,
   };
 }

@@ -2,6 +2,7 @@ import { SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Sp
 import { attributionAttributes } from '../attribution/span-attributes.js';
 import {
   ATTR_ANTHROPIC_USAGE_CACHE_CREATION_1H_INPUT_TOKENS,
+  ATTR_ANTHROPIC_USAGE_SERVER_TOOL_USE_WEB_SEARCH_REQUESTS,
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
@@ -16,7 +17,9 @@ import {
   ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
   ATTR_HTTP_REQUEST_RESEND_COUNT,
   ATTR_OPENAI_REQUEST_SERVICE_TIER,
+  ATTR_OPENAI_REQUEST_WEB_SEARCH_TOOL,
   ATTR_OPENAI_RESPONSE_SERVICE_TIER,
+  ATTR_OPENAI_RESPONSE_WEB_SEARCH_CALLS,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   type GenAIOperation,
@@ -33,6 +36,8 @@ export interface ModelRequest {
   server: ServerAddress | undefined;
   /** The service tier asked for (OpenAI's `service_tier` parameter). */
   serviceTier?: string | undefined;
+  /** The web search tool the request declared (OpenAI `web_search`, `web_search_preview`): it sets the fee. */
+  webSearchTool?: string | undefined;
 }
 
 export interface ServerAddress {
@@ -95,6 +100,7 @@ export class ModelCall implements ModelCallState {
     if (outcome.responseModel !== undefined) span.setAttribute(ATTR_GEN_AI_RESPONSE_MODEL, outcome.responseModel);
     if (outcome.responseId !== undefined) span.setAttribute(ATTR_GEN_AI_RESPONSE_ID, outcome.responseId);
     if (outcome.serviceTier !== undefined) span.setAttribute(ATTR_OPENAI_RESPONSE_SERVICE_TIER, outcome.serviceTier);
+    if (outcome.webSearchCalls !== undefined) span.setAttribute(ATTR_OPENAI_RESPONSE_WEB_SEARCH_CALLS, outcome.webSearchCalls);
     if (outcome.finishReasons !== undefined && outcome.finishReasons.length > 0) {
       span.setAttribute(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, outcome.finishReasons);
     }
@@ -110,6 +116,9 @@ export class ModelCall implements ModelCallState {
       span.setAttribute(ATTR_ANTHROPIC_USAGE_CACHE_CREATION_1H_INPUT_TOKENS, usage.cacheCreation1hTokens);
     }
     if (usage.reasoningTokens !== undefined) span.setAttribute(ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoningTokens);
+    if (usage.webSearchRequests !== undefined) {
+      span.setAttribute(ATTR_ANTHROPIC_USAGE_SERVER_TOOL_USE_WEB_SEARCH_REQUESTS, usage.webSearchRequests);
+    }
   }
 }
 
@@ -121,6 +130,7 @@ export function startModelCall(tracer: Tracer, request: ModelRequest, parent: Co
   };
   if (request.model !== undefined) attributes[ATTR_GEN_AI_REQUEST_MODEL] = request.model;
   if (request.serviceTier !== undefined) attributes[ATTR_OPENAI_REQUEST_SERVICE_TIER] = request.serviceTier;
+  if (request.webSearchTool !== undefined) attributes[ATTR_OPENAI_REQUEST_WEB_SEARCH_TOOL] = request.webSearchTool;
   if (request.server !== undefined) {
     attributes[ATTR_SERVER_ADDRESS] = request.server.address;
     attributes[ATTR_SERVER_PORT] = request.server.port;

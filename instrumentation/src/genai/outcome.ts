@@ -9,6 +9,8 @@ export interface Usage {
   /** The part of `cacheCreationTokens` with a 1-hour lifetime (Anthropic: billed at twice the input rate). */
   cacheCreation1hTokens?: number | undefined;
   reasoningTokens?: number;
+  /** Web searches the provider counted in its usage (Anthropic `server_tool_use.web_search_requests`). */
+  webSearchRequests?: number | undefined;
 }
 
 /** What a model call returned, as far as it was received. */
@@ -19,6 +21,8 @@ export interface CallOutcome {
   usage?: Usage;
   /** The service tier that served the call (OpenAI `default`, `flex`, `priority`): it sets the price. */
   serviceTier?: string | undefined;
+  /** Web search calls among the response's output items (OpenAI Responses API `web_search_call`). */
+  webSearchCalls?: number | undefined;
 }
 
 /** Sees the items of a streamed response as the app reads them. */

@@ -16,7 +16,15 @@ export function readResponse(data: unknown): CallOutcome {
     finishReasons: reason === undefined ? [] : [reason],
     usage: responsesUsage(response['usage']),
     serviceTier: text(response['service_tier']),
+    webSearchCalls: countWebSearchCalls(response['output']),
   };
+}
+
+/** Each `web_search_call` output item is one billed search; undefined when there is none (most calls). */
+function countWebSearchCalls(output: unknown): number | undefined {
+  if (!Array.isArray(output)) return undefined;
+  const searches = output.filter((item) => text(record(item)?.['type']) === 'web_search_call').length;
+  return searches === 0 ? undefined : searches;
 }
 
 /** The Responses API has a status rather than finish reasons: completed → stop, incomplete → its reason. */

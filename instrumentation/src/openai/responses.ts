@@ -19,6 +19,7 @@ export const planResponses: Planner = (resource, args) => {
       operation: 'chat',
       model: text(params['model']),
       serviceTier: text(params['service_tier']),
+      webSearchTool: declaredWebSearchTool(params['tools']),
     },
     args,
     stream: params['stream'] === true,
@@ -27,6 +28,12 @@ export const planResponses: Planner = (resource, args) => {
     observeStream: () => new ResponsesStreamObserver(params['background'] === true),
   };
 };
+
+/** The web search tool among the request's tools, as declared (`web_search`, `web_search_preview_2025_03_11`). */
+function declaredWebSearchTool(tools: unknown): string | undefined {
+  if (!Array.isArray(tools)) return undefined;
+  return tools.map((tool) => text(record(tool)?.['type'])).find((type) => type?.startsWith('web_search') === true);
+}
 
 const RESPONSE_EVENTS = new Set(['response.created', 'response.queued', 'response.in_progress', ...FINAL_RESPONSE_EVENTS]);
 

@@ -1,5 +1,6 @@
 import type { LlmCall } from '../ledger/llm-call.js';
 import { readStoredServiceTier } from '../normalize/service-tier.js';
+import { readStoredToolCalls } from '../normalize/tool-calls.js';
 import { alertKey, type Alert } from './alert.js';
 
 const once = new Date(0);
@@ -62,21 +63,22 @@ function limitReachedAlert(held: readonly Alert[], perDay: number, day: number, 
 
 /**
  * Calls that reported tokens yet got no price from the book (unpriced, or priced only from a cost the span
- * reported): their model, or its rates for the service tier that served them, is missing from the price book. One
- * alert per provider/model (and non-standard tier), ever.
+ * reported): their model, its rates for the service tier that served them, or its fee for a hosted tool they used
+ * (web search) is missing from the price book. One alert per provider/model (and non-standard tier, and tools), ever.
  */
 function unpricedModelAlerts(calls: readonly LlmCall[], now: Date): Alert[] {
-  const seen = new Map<string, { call: LlmCall; count: number; tier: string | null }>();
+  const seen = new Map<string, { call: LlmCall; count: number; tier: string | null; tools: string[] }>();
   for (const call of calls) {
     if (call.cost_source === 'computed' || (call.input_tokens === null && call.output_tokens === null)) continue;
     const tier = readStoredServiceTier(call.attributes);
     const model = `${call.provider ?? '(unknown provider)'}/${call.response_model ?? call.request_model ?? '(no model)'}`;
-    const subject = tier === null ? model : `${model} on service tier ${tier}`;
+    const tools = readStoredToolCalls(call.attributes);
+    const subject = `${model}${tier === null ? '' : ` on service tier ${tier}`}${tools.length === 0 ? '' : ` with ${tools.join(', ')}`}`;
     const entry = seen.get(subject);
-    if (entry === undefined) seen.set(subject, { call, count: 1, tier });
+    if (entry === undefined) seen.set(subject, { call, count: 1, tier, tools });
     else entry.count += 1;
   }
-  return [...seen].map(([subject, { call, count, tier }]) => ({
+  return [...seen].map(([subject, { call, count, tier, tools }]) => ({
     kind: 'unpriced_model' as const,
     subject,
     windowStart: once,
@@ -88,12 +90,14 @@ function unpricedModelAlerts(calls: readonly LlmCall[], now: Date): Alert[] {
     message:
       `First call to ${subject}, which the price book cannot price: its cost is unknown ` +
       `(${call.cost_source === 'reported' ? 'the cost the span reported is used' : 'stored with no cost'}); add the model to a --prices file` +
-      (tier === null ? '' : `, with rates for that tier (service_tiers.${tier})`),
+      (tier === null ? '' : `, with rates for that tier (service_tiers.${tier})`) +
+      (tools.length === 0 ? '' : `, with a fee per call of ${tools.join(', ')} (per_tool_call)`),
     details: {
       provider: call.provider,
       model: call.response_model ?? call.request_model,
       request_model: call.request_model,
       service_tier: tier,
+      hosted_tools: tools,
       service_name: call.service_name,
       team: call.team,
       cost_source: call.cost_source,

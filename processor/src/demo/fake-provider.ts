@@ -26,6 +26,8 @@ export interface FakeUsage {
   /** The part of `cacheCreation` written with a 1-hour lifetime (Anthropic). */
   cacheCreation1h: number;
   reasoning: number;
+  /** Web searches the call made (when the request declares a web search tool; default 1): OpenAI `web_search_call` items, Anthropic `server_tool_use`. */
+  webSearches: number;
 }
 
 export const FAKE_FAULTS = ['fail-429-once', 'fail-500-once', 'fail-429', 'fail-500', 'cut-stream', 'no-response'] as const;
@@ -255,7 +257,14 @@ function usageFor(model: string, params: Record<string, unknown>, reply: string[
     cacheCreation: fixed.cacheCreation ?? 0,
     cacheCreation1h: fixed.cacheCreation1h ?? 0,
     reasoning: fixed.reasoning ?? 0,
+    webSearches: declaresWebSearch(params) ? (fixed.webSearches ?? 1) : 0,
   };
+}
+
+/** OpenAI `web_search`, `web_search_preview`; Anthropic `web_search_20250305`. */
+function declaresWebSearch(params: Record<string, unknown>): boolean {
+  const tools = params['tools'];
+  return Array.isArray(tools) && tools.some((tool) => isRecord(tool) && typeof tool['type'] === 'string' && tool['type'].startsWith('web_search'));
 }
 
 function allText(params: Record<string, unknown>): string {
@@ -330,8 +339,13 @@ function anthropicUsage(usage: FakeUsage) {
     cache_creation: { ephemeral_5m_input_tokens: usage.cacheCreation - usage.cacheCreation1h, ephemeral_1h_input_tokens: usage.cacheCreation1h },
     cache_read_input_tokens: usage.cacheRead,
     output_tokens: usage.output,
+    ...serverToolUse(usage),
     service_tier: 'standard',
   };
+}
+
+function serverToolUse(usage: FakeUsage): { server_tool_use?: { web_search_requests: number } } {
+  return usage.webSearches === 0 ? {} : { server_tool_use: { web_search_requests: usage.webSearches } };
 }
 
 /** The OpenAI service tier that serves a request: Flex and Priority when asked for, else the default tier. */
@@ -354,7 +368,10 @@ function responseObject(id: string, model: string, reply: string[], usage: FakeU
     model,
     output:
       status === 'completed'
-        ? [{ type: 'message', id: `msg_fake${id}`, status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: reply.join(' '), annotations: [] }] }]
+        ? [
+            ...webSearchCalls(id, usage?.webSearches ?? 0),
+            { type: 'message', id: `msg_fake${id}`, status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: reply.join(' '), annotations: [] }] },
+          ]
         : [],
     parallel_tool_calls: true,
     tool_choice: 'auto',
@@ -362,6 +379,10 @@ function responseObject(id: string, model: string, reply: string[], usage: FakeU
     service_tier: tier,
     usage: usage === null ? null : responsesUsage(usage),
   };
+}
+
+function webSearchCalls(id: string, count: number): unknown[] {
+  return Array.from({ length: count }, (_, i) => ({ type: 'web_search_call', id: `ws_fake${id}_${i}`, status: 'completed', action: { type: 'search', query: 'fake query' } }));
 }
 
 function completion(flavour: Exclude<Flavour, 'embeddings'>, id: string, model: string, reply: string[], usage: FakeUsage, tier: ServedTier): unknown {
@@ -488,7 +509,7 @@ function responsesEvents(id: string, model: string, reply: string[], usage: Fake
 }
 
 function messagesEvents(id: string, model: string, reply: string[], usage: FakeUsage): SseEvent[] {
-  const wire = anthropicUsage(usage);
+  const { server_tool_use: serverTools, ...wire } = anthropicUsage(usage);
   return [
     {
       event: 'message_start',
@@ -513,7 +534,7 @@ function messagesEvents(id: string, model: string, reply: string[], usage: FakeU
       data: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: i === 0 ? word : ` ${word}` } },
     })),
     { event: 'content_block_stop', data: { type: 'content_block_stop', index: 0 } },
-    { event: 'message_delta', data: { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: usage.output } } },
+    { event: 'message_delta', data: { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: usage.output, ...(serverTools && { server_tool_use: serverTools }) } } },
     { event: 'message_stop', data: { type: 'message_stop' } },
   ];
 }

@@ -3,6 +3,7 @@ import { StatusCode } from '../otlp/types.js';
 import { normalizeProvider } from './provider.js';
 import { readCount, readNumber, readString } from './read-attribute.js';
 import { readServiceTier } from './service-tier.js';
+import { readToolCalls } from './tool-calls.js';
 import { readUsage, type Usage } from './usage.js';
 
 /** A span recognised as one model call, in provider/usage terms; attribution and price come later. */
@@ -18,6 +19,8 @@ export interface GenAiCall {
   reportedCostUsd: number | null;
   /** The service tier that served the call as the span names it (OpenAI `flex`, `priority`, `default`), or null. */
   serviceTier: string | null;
+  /** Calls of provider-hosted tools billed per call (web search), by tool type; empty when none. */
+  toolCalls: ReadonlyMap<string, number>;
   status: 'ok' | 'error';
   errorType: string | null;
   attempts: number | null;
@@ -63,6 +66,7 @@ export function toGenAiCall(span: DecodedSpan): GenAiCall | null {
     usage,
     reportedCostUsd,
     serviceTier: readServiceTier(a),
+    toolCalls: readToolCalls(a),
     status: span.statusCode === StatusCode.ERROR || errorType !== null ? 'error' : 'ok',
     errorType: errorType ?? (span.statusCode === StatusCode.ERROR ? '_OTHER' : null),
     attempts: readAttempts(span),

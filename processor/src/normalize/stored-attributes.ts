@@ -1,5 +1,6 @@
 import type { AttributeValue, Attributes } from '../otlp/types.js';
 import { STORED_SERVICE_TIER_KEY } from './service-tier.js';
+import { STORED_TOOL_CALLS_PREFIX, STORED_TOOL_FEE_PREFIX } from './tool-calls.js';
 
 /** Prompt and completion content is never stored (DESIGN.md); these keys and prefixes carry it. */
 const contentPrefixes = [
@@ -53,6 +54,11 @@ const columnKeys = new Set([
 
 /** Keys the processor writes itself: a span's own value for them is left out, so they always mean what they say. */
 const processorKeys = new Set([STORED_SERVICE_TIER_KEY, 'chargeback.attributes_dropped']);
+const processorKeyPrefixes = [STORED_TOOL_CALLS_PREFIX, STORED_TOOL_FEE_PREFIX];
+
+function isProcessorKey(key: string): boolean {
+  return processorKeys.has(key) || processorKeyPrefixes.some((prefix) => key.startsWith(prefix));
+}
 
 const contentKeyPattern = new RegExp(`^(${contentPrefixes.map((p) => p.replace(/\./g, '\\.')).join('|')})([._]|$)`);
 
@@ -77,7 +83,7 @@ const droppedEntryReserve = 48;
 export function storedAttributesJson(attributes: Attributes, derived: Readonly<Record<string, string>> = {}): string {
   const kept: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(attributes)) {
-    if (columnKeys.has(key) || processorKeys.has(key) || isContentAttribute(key)) continue;
+    if (columnKeys.has(key) || isProcessorKey(key) || isContentAttribute(key)) continue;
     if (key === '__proto__') Object.defineProperty(kept, key, { value: toJson(value), enumerable: true, writable: true, configurable: true });
     else kept[key] = toJson(value);
   }

@@ -64,10 +64,10 @@ export function selectRates(card: RateCard, inputTokens: number): { rates: Rates
 /**
  * cost = (input − cacheRead − cacheWrite) × input rate + cacheRead × cache-read rate
  *      + (cacheWrite − cacheWrite1h) × cache-write rate + cacheWrite1h × 1-hour cache-write rate
- *      + output × output rate + per-request fee,
+ *      + output × output rate + per-request fee + `feesAtto` (the call's tool-call fees, in atto-dollars),
  * with the rates of the highest tier whose threshold the input exceeds; exact, rounded once half-even to 1e-9 USD.
  */
-export function computeCost(card: RateCard, usage: TokenCounts): Cost {
+export function computeCost(card: RateCard, usage: TokenCounts, feesAtto = 0n): Cost {
   const input = wholeTokens(usage.input);
   const output = wholeTokens(usage.output);
   const cacheRead = wholeTokens(usage.cacheRead);
@@ -88,7 +88,8 @@ export function computeCost(card: RateCard, usage: TokenCounts): Cost {
     BigInt(cacheWrite.count - oneHour) * cacheWriteRate +
     BigInt(oneHour) * (rates.cacheWrite1h ?? cacheWriteRate) +
     BigInt(output.count) * rates.output +
-    rates.perRequest;
+    rates.perRequest +
+    feesAtto;
   return { nanos: divideHalfEven(atto, attoPerNano), tierAbove, clamped };
 }
 

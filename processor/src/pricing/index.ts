@@ -16,6 +16,7 @@ export { parsePriceBookDocument, parsePriceBookText, type PriceBookFile } from '
 export {
   priceCall,
   priceCallWithDetails,
+  priceForLedger,
   type CallPrice,
   type CallUsage,
   type PriceableCall,

@@ -50,6 +50,7 @@ function money(scale: number, unit: string) {
 const perMtokUnit = 'USD per million tokens';
 const perMtok = money(perMtokScale, perMtokUnit);
 const perRequest = money(perRequestScale, 'USD per request');
+const perToolCall = money(perRequestScale, 'USD per tool call');
 /** A cache rate; null means "no separate cache price: billed at the input rate". */
 const cacheRate = z
   .union([z.number(), z.string(), z.null()], {
@@ -123,6 +124,11 @@ const serviceTierSchema = z
   })
   .strict();
 
+/** A provider-hosted tool as the provider names its type, without a version date: `web_search`, `web_search_preview`. */
+const toolName = name('a tool type as the provider names it, e.g. "web_search"').refine((tool) => tool === tool.toLowerCase(), {
+  message: 'write the tool type in lower case, as providers name it (e.g. "web_search")',
+});
+
 const entrySchema = z
   .object({
     provider: name('the gen_ai.provider.name the price is for, e.g. "openai"'),
@@ -137,6 +143,8 @@ const entrySchema = z
     per_request: perRequest.optional().transform((value) => value ?? { text: '0', atto: 0n }),
     tiers: z.array(tierSchema).default([]),
     service_tiers: z.record(serviceTierName, serviceTierSchema).default({}),
+    /** Fees per call of a provider-hosted tool (web search), on every service tier and long-context tier. */
+    per_tool_call: z.record(toolName, perToolCall).default({}),
     /** Other model ids billed under this entry's timeline (e.g. `claude-sonnet-4-0`). */
     aliases: z.array(name('an alias model id')).default([]),
     source: z.string().trim().min(1, 'source must not be empty').optional(),

@@ -4,7 +4,13 @@ import { basename } from 'node:path';
 import type { RateCard, Rates, RateTier } from './compute-cost.js';
 import { PriceBookError } from './errors.js';
 import { modelCandidates } from './model-id.js';
-import { parsePriceBookText, type PriceBookFile, type PriceBookFileEntry, type PriceBookFileTier } from './price-book-schema.js';
+import {
+  parsePriceBookText,
+  type DecimalValue,
+  type PriceBookFile,
+  type PriceBookFileEntry,
+  type PriceBookFileTier,
+} from './price-book-schema.js';
 
 /** The built-in book ships as data beside the code: processor/prices/builtin.json (from src/ and from dist/). */
 export const builtinPriceBookUrl = new URL('../../prices/builtin.json', import.meta.url);
@@ -22,7 +28,7 @@ export interface TierDisplay {
 
 /** The rates of one service tier (OpenAI Flex, Priority) of an entry. */
 export interface ServiceTierCard extends RateCard {
-  /** The entry's price id with the tier, e.g. `openai/gpt-5@2025-08-07~flex#builtin-2026-11-23.3`. */
+  /** The entry's price id with the tier, e.g. `openai/gpt-5@2025-08-07~flex#builtin-2026-11-24.1`. */
   priceId: string;
   /** Only the rates the service tier overrides, as written, and its own long-context tiers. */
   display: Omit<TierDisplay, 'aboveInputTokens'> & { tiers: TierDisplay[] };
@@ -30,7 +36,7 @@ export interface ServiceTierCard extends RateCard {
 
 /** One effective-dated price, ready to compute with. */
 export interface PriceEntry extends RateCard {
-  /** Which entry of which book version priced a call, e.g. `openai/gpt-4.1@2025-04-14#builtin-2026-11-23.3`. */
+  /** Which entry of which book version priced a call, e.g. `openai/gpt-4.1@2025-04-14#builtin-2026-11-24.1`. */
   priceId: string;
   provider: string;
   model: string;
@@ -49,6 +55,8 @@ export interface PriceEntry extends RateCard {
   };
   /** Rates for calls on a non-standard service tier, by the tier's name (lower case). */
   serviceTiers: ReadonlyMap<string, ServiceTierCard>;
+  /** Fees per call of a provider-hosted tool, by tool type (`web_search`): USD as written, and atto-dollars. */
+  perToolCall: ReadonlyMap<string, DecimalValue>;
   /** Other model ids this entry's timeline bills (its `aliases`). */
   aliases: readonly string[];
   source: string | null;
@@ -213,6 +221,7 @@ function toPriceEntry(raw: PriceBookFileEntry, tag: string): PriceEntry {
       tiers: tierDisplays(raw.tiers),
     },
     serviceTiers,
+    perToolCall: new Map(Object.entries(raw.per_tool_call)),
     aliases: raw.aliases,
     source: raw.source ?? null,
     book: tag,

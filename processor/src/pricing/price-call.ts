@@ -1,6 +1,6 @@
 import type { CostSource } from '../ledger/llm-call.js';
 import { computeCost, type RateCard } from './compute-cost.js';
-import { toScaledRounded } from './decimal.js';
+import { divideHalfEven, toScaledRounded } from './decimal.js';
 import { entryInForce, type PriceBook, type PriceEntry } from './price-book.js';
 import { nonStandardServiceTier } from './service-tier.js';
 
@@ -27,6 +27,8 @@ export interface PriceableCall {
   reportedCostUsd?: number | null;
   /** The service tier that served the call, as the provider named it (`flex`, `priority`); null, absent or `default`: standard. */
   serviceTier?: string | null;
+  /** Calls of provider-hosted tools billed per call, by tool type (`web_search`: 3); absent: none. */
+  toolCalls?: ReadonlyMap<string, number>;
 }
 
 /** Exactly the three ledger columns, so callers can spread it into an LlmCall. */
@@ -36,14 +38,18 @@ export interface CallPrice {
   price_id: string | null;
 }
 
-/** `unknown_service_tier`: the model has a price, but not for the service tier that served the call. */
+/**
+ * `unknown_service_tier`: the model has a price, but not for the service tier that served the call;
+ * `unknown_tool_fee`: nor a fee for a hosted tool the call used (web search).
+ */
 export type UnpricedReason =
   | 'no_usage'
   | 'no_provider'
   | 'no_model'
   | 'unknown_model'
   | 'before_first_price'
-  | 'unknown_service_tier';
+  | 'unknown_service_tier'
+  | 'unknown_tool_fee';
 
 export interface PricingOutcome {
   price: CallPrice;
@@ -53,6 +59,8 @@ export interface PricingOutcome {
   entry: PriceEntry | null;
   /** The span's token counts were impossible and were clamped (see computeCost). */
   clamped: boolean;
+  /** The part of a computed cost that is tool-call fees, by tool type, in nano-dollars; empty otherwise. */
+  toolFees: ReadonlyMap<string, bigint>;
 }
 
 const unpriced: CallPrice = { cost_nanos: null, cost_source: 'unpriced', price_id: null };
@@ -65,28 +73,61 @@ const unpriced: CallPrice = { cost_nanos: null, cost_source: 'unpriced', price_i
 export function priceCallWithDetails(book: PriceBook, call: PriceableCall): PricingOutcome {
   const found = findEntry(book, call);
   const card = found.entry === null ? undefined : rateCardFor(found.entry, call.provider, call.serviceTier);
-  if (found.entry !== null && card !== undefined && call.usage !== null && hasAnyCount(call.usage)) {
-    const cost = computeCost(card, {
-      input: call.usage.input ?? 0,
-      output: call.usage.output ?? 0,
-      cacheRead: call.usage.cacheRead ?? 0,
-      cacheWrite: call.usage.cacheWrite ?? 0,
-      cacheWrite1h: call.usage.cacheWrite1h ?? 0,
-    });
+  const fees = found.entry === null ? undefined : toolFees(found.entry, call);
+  if (found.entry !== null && card !== undefined && fees !== undefined && call.usage !== null && hasAnyCount(call.usage)) {
+    const cost = computeCost(
+      card,
+      {
+        input: call.usage.input ?? 0,
+        output: call.usage.output ?? 0,
+        cacheRead: call.usage.cacheRead ?? 0,
+        cacheWrite: call.usage.cacheWrite ?? 0,
+        cacheWrite1h: call.usage.cacheWrite1h ?? 0,
+      },
+      [...fees.values()].reduce((sum, atto) => sum + atto, 0n),
+    );
     return {
       price: { cost_nanos: cost.nanos, cost_source: 'computed', price_id: card.priceId },
       unpricedReason: null,
       entry: found.entry,
       clamped: cost.clamped,
+      toolFees: new Map([...fees].map(([tool, atto]) => [tool, divideHalfEven(atto, attoPerNano)])),
     };
   }
-  const unpricedReason = found.entry === null ? found.reason : card === undefined ? 'unknown_service_tier' : 'no_usage';
+  const unpricedReason =
+    found.entry === null ? found.reason : card === undefined ? 'unknown_service_tier' : fees === undefined ? 'unknown_tool_fee' : 'no_usage';
   const reported = call.reportedCostUsd;
   const price: CallPrice =
     typeof reported === 'number' && Number.isFinite(reported) && reported > 0
       ? { cost_nanos: toScaledRounded(reported, 9), cost_source: 'reported', price_id: null }
       : unpriced;
-  return { price, unpricedReason, entry: null, clamped: false };
+  return { price, unpricedReason, entry: null, clamped: false, toolFees: noFees };
+}
+
+const attoPerNano = 1_000_000_000n;
+const noFees: ReadonlyMap<string, bigint> = new Map();
+
+/**
+ * The call's tool-call fees by tool type, in atto-dollars, or undefined when the entry has no fee for a tool the call
+ * used: a web search is billed whatever the model, so pricing the tokens alone would hide it as free. A provider
+ * alias's fees are not applied either: Azure bills its hosted tools under its own prices.
+ */
+function toolFees(entry: PriceEntry, call: PriceableCall): ReadonlyMap<string, bigint> | undefined {
+  if (call.toolCalls === undefined || call.toolCalls.size === 0) return noFees;
+  const ownProvider = entry.provider.toLowerCase() === call.provider?.trim().toLowerCase();
+  const fees = new Map<string, bigint>();
+  for (const [tool, count] of call.toolCalls) {
+    const fee = ownProvider ? entry.perToolCall.get(tool) : undefined;
+    if (fee === undefined) return undefined;
+    fees.set(tool, BigInt(count) * fee.atto);
+  }
+  return fees;
+}
+
+/** The ledger columns for one call and the part of its cost that is tool-call fees, for the ingest pipeline. */
+export function priceForLedger(book: PriceBook, call: PriceableCall): CallPrice & { toolFees: ReadonlyMap<string, bigint> } {
+  const outcome = priceCallWithDetails(book, call);
+  return { ...outcome.price, toolFees: outcome.toolFees };
 }
 
 /** The three ledger columns for one call; see priceCallWithDetails for why a call went unpriced. */

@@ -1,5 +1,6 @@
 import type { LedgerGroup, LedgerStats, Period } from './ledger-query.js';
 import { addStats, emptyStats } from './ledger-query.js';
+import { chargeLabel } from './charges.js';
 import { baseModelId } from '../pricing/model-id.js';
 import {
   type CostComponent,
@@ -147,12 +148,22 @@ export function compare(input: CompareInput): Comparison {
     for (const group of ledgerInCosts) rowFor(...ledgerKeyOf(costGranularity, group)).costNanos ??= 0n;
   }
 
-  // A ledger group adds to its usage row and its cost row, once if they are the same row.
+  // A ledger group adds to its usage row and its cost row, once if they are the same row. Compared by model, its
+  // tool fees go to the charge rows the provider bills them under, as the provider's model rows leave them out.
   for (const group of input.ledger) {
     const keys = new Set<Accumulator>();
     if (usageGranularity && usageDays.has(group.day)) keys.add(rowFor(...ledgerKeyOf(usageGranularity, group)));
-    if (costGranularity && costDays.has(group.day)) keys.add(rowFor(...ledgerKeyOf(costGranularity, group)));
-    for (const accumulator of keys) addStats(accumulator.row.ledger, group);
+    const costs = costGranularity && costDays.has(group.day) ? costGranularity : null;
+    if (costs) keys.add(rowFor(...ledgerKeyOf(costs, group)));
+    const splitFees = costs !== null && costs.byModel && group.toolFees.size > 0;
+    const stats = splitFees ? { ...group, costNanos: group.costNanos - sum(group.toolFees.values()) } : group;
+    for (const accumulator of keys) addStats(accumulator.row.ledger, stats);
+    if (!splitFees) continue;
+    for (const [label, feeNanos] of group.toolFees) {
+      const charge = rowFor(group.day, `charge: ${label}`, costs.scope, ledgerScope(costs.scope, group));
+      charge.costNanos ??= 0n;
+      charge.row.ledger.costNanos += feeNanos;
+    }
   }
 
   const uncovered = [...new Set(input.ledger.map((g) => g.day))].filter((day) => !usageDays.has(day) && !costDays.has(day)).sort();
@@ -188,7 +199,7 @@ function usageKeyOf(provider: ReconcileProvider, granularity: Granularity): (rec
 
 function costKeyOf(provider: ReconcileProvider, granularity: Granularity): (record: CostRecord) => RowKey {
   return (record) => {
-    const model = !granularity.byModel ? '*' : record.model !== null ? baseModelId(record.model) : `charge: ${record.label ?? 'unlabelled'}`;
+    const model = !granularity.byModel ? '*' : record.model !== null ? baseModelId(record.model) : `charge: ${chargeLabel(record.label ?? 'unlabelled')}`;
     return [record.day, model, granularity.scope, providerScope(provider, granularity.scope, record)];
   };
 }
@@ -230,6 +241,12 @@ function tierUse(row: ComparedRow, tier: string): TierUse {
     row.tiers.set(tier, use);
   }
   return use;
+}
+
+function sum(values: Iterable<bigint>): bigint {
+  let total = 0n;
+  for (const value of values) total += value;
+  return total;
 }
 
 function cell(metric: Metric, unit: Unit, provider: bigint, ledger: bigint, tolerance: Tolerance): Cell {

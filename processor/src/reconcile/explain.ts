@@ -43,10 +43,7 @@ const DAY_MS = 86_400_000;
 
 export function explainRow(row: ComparedRow, context: ExplainContext): Cause[] {
   if (!row.cells.some((c) => c.beyondTolerance)) return [];
-  if (row.model.startsWith('charge: ')) {
-    const label = row.model.slice('charge: '.length);
-    return [{ code: 'non_model_charge', message: `"${label}" is not a model token charge; the ledger records no such cost (web search, code execution, images, storage)` }];
-  }
+  if (row.model.startsWith('charge: ')) return [chargeCause(row)];
   const causes: Cause[] = [];
   const add = (code: CauseCode, message: string): void => {
     if (!causes.some((c) => c.code === code)) causes.push({ code, message });
@@ -62,7 +59,7 @@ export function explainRow(row: ComparedRow, context: ExplainContext): Cause[] {
     if (tokens.comparable && !tokens.short && !tokens.excess) add('rate_difference', rateMessage(row, costBeyond, context.provider));
     if (row.tiers.size > 0) add('service_tier', tierMessage(row, context.provider));
     if (row.ledger.unpricedCalls > 0n) {
-      add('unpriced_calls', `${row.ledger.unpricedCalls} ledger calls for ${where(row, context)} have no price (the model, or its rates for the call's service tier, missing from the price book), so the ledger cost is short`);
+      add('unpriced_calls', `${row.ledger.unpricedCalls} ledger calls for ${where(row, context)} have no price (the model, its rates for the call's service tier, or its web search fee missing from the price book), so the ledger cost is short`);
     }
   }
   if ((tokens.short || tokens.excess) && row.ledger.callsWithoutUsage > 0n) {
@@ -70,6 +67,21 @@ export function explainRow(row: ComparedRow, context: ExplainContext): Cause[] {
   }
   if (causes.length === 0) add('unexplained', 'no usual cause detected; look at the calls of this day and model');
   return causes;
+}
+
+/** Hosted-tool fees the ledger prices per call (web search), or a charge it has no record of at all. */
+function chargeCause(row: ComparedRow): Cause {
+  const label = row.model.slice('charge: '.length);
+  if (row.ledger.costNanos === 0n && label !== 'web search') {
+    return { code: 'non_model_charge', message: `"${label}" is not a model token charge; the ledger records no such cost (code execution, images, storage)` };
+  }
+  return {
+    code: 'non_model_charge',
+    message:
+      `the ledger's ${label} fees (the price book's per_tool_call rates times the calls the spans counted) differ from the bill: ` +
+      `calls the preload did not trace (another SDK, OpenAI's search models on chat completions), searches with no fee in ` +
+      `the price book (their calls are unpriced), or a rate that is not the one billed`,
+  };
 }
 
 /** Provider > ledger in volume: late data, calls the instrumentation never saw, or some calls missing. */

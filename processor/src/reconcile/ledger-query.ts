@@ -1,5 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { STORED_TOOL_FEE_PREFIX } from '../normalize/tool-calls.js';
 import { baseModelId } from '../pricing/model-id.js';
+import { toolChargeLabel } from './charges.js';
 import { type ReconcileProvider, type TokenCounts, zeroTokens } from './records.js';
 
 /**
@@ -28,6 +30,11 @@ export interface LedgerGroup extends LedgerStats {
   model: string;
   projectId: string | null;
   apiKeyId: string | null;
+  /**
+   * The part of `costNanos` that is hosted-tool fees (web search), by the charge the provider bills them under
+   * (`web search`): providers report them as charges of their own, not under the model.
+   */
+  toolFees: Map<string, bigint>;
 }
 
 /** A UTC period of whole days: `start` inclusive, `end` exclusive, both YYYY-MM-DD. */
@@ -58,22 +65,29 @@ WHERE provider = $provider
 GROUP BY ALL
 `;
 
+/** The priced calls with hosted-tool fees, few beside all calls: their `attributes` are read whole, for every fee key. */
+const toolFeeCallsSql = `
+SELECT strftime(CAST(start_time AS DATE), '%Y-%m-%d')                                  AS day,
+       coalesce(response_model, request_model)                                          AS model,
+       json_extract_string(attributes, '$."' || $project_key || '"')                    AS project_id,
+       json_extract_string(attributes, '$."' || $api_key_key || '"')                    AS api_key_id,
+       attributes
+FROM llm_calls
+WHERE provider = $provider
+  AND start_time >= CAST($start AS TIMESTAMP)
+  AND start_time <  CAST($end AS TIMESTAMP)
+  AND cost_usd IS NOT NULL
+  AND contains(CAST(attributes AS VARCHAR), $fee_prefix)
+`;
+
 export async function queryLedgerGroups(connection: DuckDBConnection, provider: ReconcileProvider, period: Period): Promise<LedgerGroup[]> {
   const keys = ledgerAttributeKeys[provider];
-  const reader = await connection.runAndReadAll(groupsSql, {
-    provider,
-    start: period.start,
-    end: period.end,
-    project_key: keys.project,
-    api_key_key: keys.apiKey,
-  });
+  const parameters = { provider, start: period.start, end: period.end, project_key: keys.project, api_key_key: keys.apiKey };
+  const reader = await connection.runAndReadAll(groupsSql, parameters);
   const merged = new Map<string, LedgerGroup>();
   for (const row of reader.getRowObjectsJS()) {
     const group: LedgerGroup = {
-      day: String(row.day),
-      model: typeof row.model === 'string' ? baseModelId(row.model) : '(unknown)',
-      projectId: typeof row.project_id === 'string' ? row.project_id : null,
-      apiKeyId: typeof row.api_key_id === 'string' ? row.api_key_id : null,
+      ...groupKey(row),
       calls: BigInt(String(row.calls)),
       errorCalls: BigInt(String(row.error_calls)),
       unpricedCalls: BigInt(String(row.unpriced_calls)),
@@ -85,13 +99,47 @@ export async function queryLedgerGroups(connection: DuckDBConnection, provider: 
         output: BigInt(String(row.output)),
       },
       costNanos: decimalNanos(String(row.cost_usd)),
+      toolFees: new Map(),
     };
     // Dated and undated ids of one model are one group.
-    const key = JSON.stringify([group.day, group.model, group.projectId, group.apiKeyId]);
+    const key = groupMapKey(group);
     const existing = merged.get(key);
     merged.set(key, existing ? addStats(existing, group) : group);
   }
+  const feeCalls = await connection.runAndReadAll(toolFeeCallsSql, { ...parameters, fee_prefix: `"${STORED_TOOL_FEE_PREFIX}` });
+  for (const row of feeCalls.getRowObjectsJS()) {
+    const group = merged.get(groupMapKey(groupKey(row)));
+    if (group === undefined) continue;
+    for (const [tool, nanos] of toolFeesOf(String(row.attributes))) {
+      const label = toolChargeLabel(tool);
+      group.toolFees.set(label, (group.toolFees.get(label) ?? 0n) + nanos);
+    }
+  }
   return [...merged.values()];
+}
+
+type GroupKey = Pick<LedgerGroup, 'day' | 'model' | 'projectId' | 'apiKeyId'>;
+
+function groupKey(row: Record<string, unknown>): GroupKey {
+  return {
+    day: String(row.day),
+    model: typeof row.model === 'string' ? baseModelId(row.model) : '(unknown)',
+    projectId: typeof row.project_id === 'string' ? row.project_id : null,
+    apiKeyId: typeof row.api_key_id === 'string' ? row.api_key_id : null,
+  };
+}
+
+function groupMapKey(key: GroupKey): string {
+  return JSON.stringify([key.day, key.model, key.projectId, key.apiKeyId]);
+}
+
+/** The `chargeback.tool_fee_usd.<tool>` entries the processor wrote into a call's attributes. */
+function toolFeesOf(attributesJson: string): [string, bigint][] {
+  const attributes: unknown = JSON.parse(attributesJson);
+  if (typeof attributes !== 'object' || attributes === null) return [];
+  return Object.entries(attributes).flatMap(([key, value]): [string, bigint][] =>
+    key.startsWith(STORED_TOOL_FEE_PREFIX) && typeof value === 'string' ? [[key.slice(STORED_TOOL_FEE_PREFIX.length), decimalNanos(value)]] : [],
+  );
 }
 
 /** When the ledger last received a call from this provider: tells "spans not yet arrived" from "never sent". */

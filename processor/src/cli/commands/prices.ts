@@ -58,9 +58,12 @@ function asUsageError(error: unknown): never {
   throw error;
 }
 
-const headers = ['provider', 'model', 'effective_from', 'input', 'cached', 'cache write', 'cache write 1h', 'output', 'per_request', 'tiers', 'service tiers', 'book', 'source'];
+const headers = ['provider', 'model', 'effective_from', 'input', 'cached', 'cache write', 'cache write 1h', 'output', 'per_request', 'per tool call', 'tiers', 'service tiers', 'book', 'source'];
 
-/** Rates are USD per million tokens as written in the book; "= input" marks a cache rate billed at the input rate. */
+/**
+ * Rates are USD per million tokens as written in the book; "= input" marks a cache rate billed at the input rate.
+ * Per-request and per-tool-call fees are USD.
+ */
 export function renderTable(entries: readonly PriceEntry[]): string {
   const rows = entries.map((entry) => [
     entry.provider,
@@ -72,6 +75,7 @@ export function renderTable(entries: readonly PriceEntry[]): string {
     entry.display.cacheWrite1h ?? '= cache write',
     entry.display.output,
     entry.display.perRequest,
+    [...entry.perToolCall].map(([tool, fee]) => `${tool} ${fee.text}`).join('; ') || '-',
     entry.display.tiers.map(describeTier).join('; ') || '-',
     [...entry.serviceTiers].map(([name, card]) => describeServiceTier(name, card)).join('; ') || '-',
     entry.book,

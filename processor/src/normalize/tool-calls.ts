@@ -1,0 +1,49 @@
+import type { Attributes } from '../otlp/types.js';
+import { readCount, readString } from './read-attribute.js';
+
+/**
+ * Calls of provider-hosted tools billed per call, by tool type as the price book's `per_tool_call` names them.
+ * No semantic convention counts them yet; the preload writes each provider's own field under its namespace:
+ * - Anthropic: `usage.server_tool_use.web_search_requests` (the Messages API's web search tool);
+ * - OpenAI: the Responses API's `web_search_call` output items, and which web search tool the request declared
+ *   (`web_search` and `web_search_preview` are billed differently on some models).
+ * Only tools with at least one call are listed.
+ */
+export function readToolCalls(attributes: Attributes): ReadonlyMap<string, number> {
+  const anthropicSearches = readCount(attributes, 'anthropic.usage.server_tool_use.web_search_requests') ?? 0;
+  const openAiSearches = readCount(attributes, 'openai.response.web_search_calls') ?? 0;
+  // Most calls use no hosted tool: one shared empty map, not one per span on the ingest path.
+  if (anthropicSearches === 0 && openAiSearches === 0) return noToolCalls;
+  const calls = new Map<string, number>();
+  if (anthropicSearches > 0) calls.set('web_search', anthropicSearches);
+  if (openAiSearches > 0) calls.set(toolType(readString(attributes, 'openai.request.web_search_tool')) ?? 'web_search', openAiSearches);
+  return calls;
+}
+
+const noToolCalls: ReadonlyMap<string, number> = new Map();
+
+/** A tool type without its version date, in lower case: `web_search_preview_2025_03_11` → `web_search_preview`. */
+export function toolType(declared: string | null): string | null {
+  const type = declared?.trim().toLowerCase().replace(/_?\d{4}_?\d{2}_?\d{2}$/, '');
+  return type === undefined || type === '' ? null : type;
+}
+
+/** Keys of the ledger's `attributes` column under which the processor keeps each tool's call count and fee. */
+export const STORED_TOOL_CALLS_PREFIX = 'chargeback.tool_calls.';
+export const STORED_TOOL_FEE_PREFIX = 'chargeback.tool_fee_usd.';
+
+/** The hosted tools a stored call used (`chargeback.tool_calls.<tool>` in its `attributes` JSON), sorted. */
+export function readStoredToolCalls(attributesJson: string): string[] {
+  if (!attributesJson.includes(STORED_TOOL_CALLS_PREFIX)) return [];
+  let attributes: unknown;
+  try {
+    attributes = JSON.parse(attributesJson);
+  } catch {
+    return [];
+  }
+  if (typeof attributes !== 'object' || attributes === null) return [];
+  return Object.keys(attributes)
+    .filter((key) => key.startsWith(STORED_TOOL_CALLS_PREFIX))
+    .map((key) => key.slice(STORED_TOOL_CALLS_PREFIX.length))
+    .sort();
+}
