@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS llm_calls (
   error_type          VARCHAR,
   attempts            INTEGER,
   received_at         TIMESTAMP NOT NULL,
-  attributes          JSON                -- remaining non-content attributes (≤ 65,536 characters; chargeback.attributes_dropped counts the rest; chargeback.service_tier: the non-standard tier it was priced for; chargeback.tool_calls.<tool> / chargeback.tool_fee_usd.<tool>: web searches and their fee, part of cost_usd)
+  attributes          JSON                -- remaining non-content attributes (≤ 65,536 characters; chargeback.attributes_dropped counts the rest; chargeback.service_tier: the non-standard tier it was priced for; chargeback.tool_calls.<tool> / chargeback.tool_fee_usd.<tool>: web searches and their fee, part of cost_usd; chargeback.unpriced_reason: why the book could not price it)
 );
 
 -- One row per trace with at least one GenAI call; rebuildable from llm_calls. trace_id is unique, here and in

@@ -65,8 +65,8 @@ describe('pricing details, end to end', () => {
     const unpriced = await fetch(`${processor.httpUrl}/v1/reports/unpriced-models?format=json`);
     expect(unpriced.status).toBe(200);
     expect(((await unpriced.json()) as { rows: unknown[] }).rows).toEqual([
-      expect.objectContaining({ provider: 'anthropic', model: 'claude-haiku-4-5', service_tier: '(standard)', hosted_tools: 'web_search', calls: 1, input_tokens: 3_000 }),
-      expect.objectContaining({ provider: 'openai', model: 'gpt-5-nano', service_tier: 'priority', hosted_tools: '(none)', calls: 1, input_tokens: 5_000 }),
+      expect.objectContaining({ provider: 'anthropic', model: 'claude-haiku-4-5', service_tier: '(standard)', hosted_tools: 'web_search', unpriced_reason: 'unknown_tool_fee', calls: 1, input_tokens: 3_000 }),
+      expect.objectContaining({ provider: 'openai', model: 'gpt-5-nano', service_tier: 'priority', hosted_tools: '(none)', unpriced_reason: 'unknown_service_tier', calls: 1, input_tokens: 5_000 }),
     ]);
     expect(await processor.stop()).toBe(0);
 

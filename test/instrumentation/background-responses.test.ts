@@ -43,6 +43,18 @@ describe('background responses', () => {
     expect(span?.attributes).toMatchObject({ 'gen_ai.response.id': 'resp_long', 'gen_ai.usage.input_tokens': 900, 'gen_ai.usage.output_tokens': 700 });
   });
 
+  it('records the web searches and the tool of the response the app polls to its end', () => {
+    const call = newCall();
+    holdWhileRunning(queued('resp_search'), call);
+    backgroundResponses.see({
+      ...completed('resp_search'),
+      output: [{ type: 'web_search_call', id: 'ws1', status: 'completed', action: { type: 'search', query: 'q' } }],
+      tools: [{ type: 'web_search' }],
+    });
+    const [span] = exporter.getFinishedSpans();
+    expect(span?.attributes).toMatchObject({ 'openai.response.web_search_calls': 1, 'openai.request.web_search_tool': 'web_search', 'gen_ai.usage.input_tokens': 900 });
+  });
+
   it('reports a response never seen finished after an hour, without usage', () => {
     const call = newCall();
     holdWhileRunning(queued('resp_webhook'), call);

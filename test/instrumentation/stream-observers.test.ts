@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MessagesStreamObserver, readMessage } from '../../instrumentation/src/anthropic/messages.js';
 import { toSemconvUsage } from '../../instrumentation/src/anthropic/usage.js';
 import { ChatStreamObserver, readChatCompletion } from '../../instrumentation/src/openai/chat.js';
+import { readResponse } from '../../instrumentation/src/openai/read-response.js';
 import { ResponsesStreamObserver } from '../../instrumentation/src/openai/responses.js';
 
 const usageChunk = {
@@ -60,6 +61,34 @@ describe('Responses stream observer', () => {
   });
 });
 
+describe('web searches in a Responses API response', () => {
+  const search = (action?: string) => ({ type: 'web_search_call', id: 'ws', status: 'completed', ...(action && { action: { type: action, query: 'q' } }) });
+  const message = { type: 'message', id: 'm', role: 'assistant', content: [] };
+
+  it('counts the search actions (and items without an action), not page opens or finds, and reads the tool the response echoes', () => {
+    const outcome = readResponse({
+      id: 'r1',
+      status: 'completed',
+      output: [search('search'), search('open_page'), search('find_in_page'), search(), search('search'), message],
+      tools: [{ type: 'function', name: 'lookup' }, { type: 'web_search_preview_2025_03_11' }],
+      usage: { input_tokens: 9, output_tokens: 4 },
+    });
+    expect(outcome).toMatchObject({ webSearchCalls: 3, webSearchTool: 'web_search_preview_2025_03_11' });
+    expect(readResponse({ id: 'r2', status: 'completed', output: [message, search('open_page')], tools: [] })).toMatchObject({
+      webSearchCalls: undefined,
+      webSearchTool: undefined,
+    });
+  });
+
+  it('takes the count from the streamed response.completed event', () => {
+    const observer = new ResponsesStreamObserver();
+    observer.onItem({ type: 'response.created', response: { id: 'r3', model: 'gpt-5', status: 'in_progress', output: [], usage: null } });
+    expect(observer.outcome().webSearchCalls).toBeUndefined();
+    observer.onItem({ type: 'response.completed', response: { id: 'r3', model: 'gpt-5', status: 'completed', output: [search('search'), search('search')], tools: [{ type: 'web_search' }] } });
+    expect(observer.outcome()).toMatchObject({ webSearchCalls: 2, webSearchTool: 'web_search' });
+  });
+});
+
 describe('Anthropic usage', () => {
   it('adds cache reads and writes to input tokens (semantic-convention meaning)', () => {
     expect(toSemconvUsage({ input_tokens: 50, cache_read_input_tokens: 1000, cache_creation_input_tokens: 200, output_tokens: 300 })).toEqual({
@@ -83,5 +112,15 @@ describe('Anthropic usage', () => {
       finishReasons: ['max_tokens'],
       usage: { inputTokens: 1114, outputTokens: 512, cacheReadTokens: 1000, cacheCreationTokens: 64 },
     });
+  });
+
+  it("takes the web searches from the stream's last count: message_delta's cumulative server_tool_use", () => {
+    const observer = new MessagesStreamObserver();
+    observer.onItem({ type: 'message_start', message: { id: 'm2', model: 'claude-sonnet-4-5', usage: { input_tokens: 10, output_tokens: 1, server_tool_use: { web_search_requests: 0 } } } });
+    expect(observer.outcome().usage?.webSearchRequests).toBe(0);
+    observer.onItem({ type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 40, server_tool_use: { web_search_requests: 3 } } });
+    observer.onItem({ type: 'message_delta', delta: {}, usage: { output_tokens: 41, server_tool_use: null } });
+    expect(observer.outcome().usage).toMatchObject({ outputTokens: 41, webSearchRequests: 3 });
+    expect(readMessage({ usage: { input_tokens: 7, output_tokens: 3, server_tool_use: { web_search_requests: 2 } } }).usage?.webSearchRequests).toBe(2);
   });
 });

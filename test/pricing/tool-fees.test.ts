@@ -3,8 +3,10 @@ import { PriceBook, loadPriceBook } from '../../processor/src/pricing/price-book
 import { PriceBookError } from '../../processor/src/pricing/errors.js';
 import { parsePriceBookDocument } from '../../processor/src/pricing/price-book-schema.js';
 import { priceCall, priceCallWithDetails, priceForLedger, type PriceableCall } from '../../processor/src/pricing/price-call.js';
-import { readToolCalls, toolType } from '../../processor/src/normalize/tool-calls.js';
+import { readToolCalls } from '../../processor/src/normalize/tool-calls.js';
+import { derivedAttributeEntries, readStoredDerived } from '../../processor/src/normalize/derived-attributes.js';
 import { storedAttributesJson } from '../../processor/src/normalize/stored-attributes.js';
+import { toolType } from '../../processor/src/pricing/tool-type.js';
 
 const builtin = await loadPriceBook([]);
 const searches = (count: number, tool = 'web_search') => new Map([[tool, count]]);
@@ -33,6 +35,7 @@ describe('hosted-tool fees (per_tool_call)', () => {
       cost_source: 'computed',
       price_id: 'anthropic/claude-sonnet-4-5@2025-09-29#builtin-2026-11-24.1',
       toolFees: new Map([['web_search', 30_000_000n]]),
+      unpricedReason: null,
     });
   });
 
@@ -94,6 +97,9 @@ describe('hosted-tool fees (per_tool_call)', () => {
     expect(problems({ per_tool_call: { web_search: -0.01 } })).toContain(
       'per_tool_call.web_search: expected a number >= 0 (USD per tool call), got -0.01',
     );
+    expect(problems({ per_tool_call: { web_search_preview_2025_03_11: 0.025 } })).toContain(
+      'per_tool_call.web_search_preview_2025_03_11: write the tool type without its version date (e.g. "web_search_preview", not "web_search_preview_2025_03_11")',
+    );
     expect(problems({ per_tool_call: { web_search: '0.0000000000000000001' } })).toContain(
       'per_tool_call.web_search: at most 18 decimal places (USD per tool call)',
     );
@@ -113,13 +119,24 @@ describe('readToolCalls: the hosted-tool calls a span counts', () => {
     expect(toolType('')).toBeNull();
   });
 
-  it("keeps the processor's own tool keys first in the stored attributes, and drops a span's attempt to set them", () => {
+  it("keeps the processor's own keys first in the stored attributes, drops a span's attempt to set them, and reads them back", () => {
+    const derived = derivedAttributeEntries({ serviceTier: 'flex', toolCalls: searches(3), toolFees: new Map([['web_search', 30_000_000n]]) });
     const json = storedAttributesJson(
-      { 'chargeback.tool_fee_usd.web_search': '0', 'chargeback.tool_calls.web_search': '99', 'anthropic.usage.server_tool_use.web_search_requests': 3 },
-      { 'chargeback.tool_calls.web_search': '3', 'chargeback.tool_fee_usd.web_search': '0.030000000' },
+      {
+        'chargeback.tool_fee_usd.web_search': '0',
+        'chargeback.tool_calls.web_search': '99',
+        'chargeback.unpriced_reason': 'spoofed',
+        'anthropic.usage.server_tool_use.web_search_requests': 3,
+      },
+      derived,
     );
     expect(json).toBe(
-      '{"chargeback.tool_calls.web_search":"3","chargeback.tool_fee_usd.web_search":"0.030000000","anthropic.usage.server_tool_use.web_search_requests":3}',
+      '{"chargeback.service_tier":"flex","chargeback.tool_calls.web_search":"3","chargeback.tool_fee_usd.web_search":"0.030000000",' +
+        '"anthropic.usage.server_tool_use.web_search_requests":3}',
     );
+    expect(readStoredDerived(json)).toEqual({ serviceTier: 'flex', tools: ['web_search'], unpricedReason: null });
+    const unpriced = derivedAttributeEntries({ serviceTier: null, toolCalls: searches(1), unpricedReason: 'unknown_tool_fee' });
+    expect(readStoredDerived(storedAttributesJson({}, unpriced))).toEqual({ serviceTier: null, tools: ['web_search'], unpricedReason: 'unknown_tool_fee' });
+    expect(readStoredDerived('not json')).toEqual({ serviceTier: null, tools: [], unpricedReason: null });
   });
 });

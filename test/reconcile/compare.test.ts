@@ -192,6 +192,14 @@ describe('compare and explain', () => {
       expect.objectContaining({ code: 'non_model_charge', message: expect.stringContaining("the ledger's web search fees (the price book's per_tool_call rates") }),
     ]);
 
+    // A label naming a model beside the tool ("gpt-4o, web search tool calls") is still the web search charge.
+    const labelled = [costs[0] as CostRecord, cost({ model: 'claude-sonnet-4-20250514', component: 'other', label: 'claude-sonnet-4, Web search tool calls', amountNanos: 2_000_000_000n })];
+    const byLabel = compare({ provider: 'anthropic', report: report([usage({})], labelled), ledger: [group], period, scope: 'auto', tolerance });
+    expect(byLabel.rows.map((r) => [r.model, r.cells.find((c) => c.metric === 'cost_usd')?.delta ?? null])).toEqual([
+      ['charge: web search', 0n],
+      ['claude-sonnet-4', 0n],
+    ]);
+
     const allModels = [cost({ model: null, component: 'other', amountNanos: 6_500_000_000n })];
     const together = compare({ provider: 'anthropic', report: report([usage({})], allModels), ledger: [group], period, scope: 'auto', tolerance });
     expect(together.rows.map((r) => [r.model, r.cells.find((c) => c.metric === 'cost_usd')?.ledger ?? null])).toEqual([

@@ -126,6 +126,7 @@ describe('data quality', () => {
         model: 'mystery-model',
         service_tier: '(standard)',
         hosted_tools: '(none)',
+        unpriced_reason: '(not recorded)',
         response_models: 'mystery-model',
         calls: unpriced.length,
         calls_without_usage: unpriced.filter((c) => c.input_tokens === null && c.output_tokens === null).length,

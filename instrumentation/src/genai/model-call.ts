@@ -101,6 +101,7 @@ export class ModelCall implements ModelCallState {
     if (outcome.responseId !== undefined) span.setAttribute(ATTR_GEN_AI_RESPONSE_ID, outcome.responseId);
     if (outcome.serviceTier !== undefined) span.setAttribute(ATTR_OPENAI_RESPONSE_SERVICE_TIER, outcome.serviceTier);
     if (outcome.webSearchCalls !== undefined) span.setAttribute(ATTR_OPENAI_RESPONSE_WEB_SEARCH_CALLS, outcome.webSearchCalls);
+    if (outcome.webSearchTool !== undefined) span.setAttribute(ATTR_OPENAI_REQUEST_WEB_SEARCH_TOOL, outcome.webSearchTool);
     if (outcome.finishReasons !== undefined && outcome.finishReasons.length > 0) {
       span.setAttribute(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, outcome.finishReasons);
     }

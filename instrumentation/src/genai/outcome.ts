@@ -21,8 +21,10 @@ export interface CallOutcome {
   usage?: Usage;
   /** The service tier that served the call (OpenAI `default`, `flex`, `priority`): it sets the price. */
   serviceTier?: string | undefined;
-  /** Web search calls among the response's output items (OpenAI Responses API `web_search_call`). */
+  /** Web searches among the response's output items (OpenAI Responses API `web_search_call`). */
   webSearchCalls?: number | undefined;
+  /** The web search tool the response says the request had (OpenAI `web_search`, `web_search_preview`). */
+  webSearchTool?: string | undefined;
 }
 
 /** Sees the items of a streamed response as the app reads them. */

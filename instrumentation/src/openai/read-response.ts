@@ -16,15 +16,32 @@ export function readResponse(data: unknown): CallOutcome {
     finishReasons: reason === undefined ? [] : [reason],
     usage: responsesUsage(response['usage']),
     serviceTier: text(response['service_tier']),
-    webSearchCalls: countWebSearchCalls(response['output']),
+    webSearchCalls: countWebSearches(response['output']),
+    // The response repeats the request's tools, also those a stored prompt set on the server.
+    webSearchTool: declaredWebSearchTool(response['tools']),
   };
 }
 
-/** Each `web_search_call` output item is one billed search; undefined when there is none (most calls). */
-function countWebSearchCalls(output: unknown): number | undefined {
+/**
+ * The `web_search_call` output items that searched: OpenAI bills a call per `search` action, not the `open_page` and
+ * `find_in_page` actions reasoning models also take. An item without an action counts, so an unknown is never free.
+ * Undefined when there is none (most calls).
+ */
+function countWebSearches(output: unknown): number | undefined {
   if (!Array.isArray(output)) return undefined;
-  const searches = output.filter((item) => text(record(item)?.['type']) === 'web_search_call').length;
+  const searches = output.filter((item) => {
+    const call = record(item);
+    if (text(call?.['type']) !== 'web_search_call') return false;
+    const action = text(record(call?.['action'])?.['type']);
+    return action === undefined || action === 'search';
+  }).length;
   return searches === 0 ? undefined : searches;
+}
+
+/** The web search tool among a request's tools, as declared (`web_search`, `web_search_preview_2025_03_11`). */
+export function declaredWebSearchTool(tools: unknown): string | undefined {
+  if (!Array.isArray(tools)) return undefined;
+  return tools.map((tool) => text(record(tool)?.['type'])).find((type) => type?.startsWith('web_search') === true);
 }
 
 /** The Responses API has a status rather than finish reasons: completed → stop, incomplete → its reason. */

@@ -4,7 +4,7 @@ import type { Planner } from '../genai/traced-call.js';
 import type { ModelCall } from '../genai/model-call.js';
 import { holdUntilFinished, holdWhileRunning } from './background-responses.js';
 import { describeOpenAIClient } from './client.js';
-import { FINAL_RESPONSE_EVENTS, readResponse } from './read-response.js';
+import { FINAL_RESPONSE_EVENTS, declaredWebSearchTool, readResponse } from './read-response.js';
 
 /**
  * `responses.create`: plain and streamed (usage arrives in the final `response.completed` event), and in the
@@ -28,12 +28,6 @@ export const planResponses: Planner = (resource, args) => {
     observeStream: () => new ResponsesStreamObserver(params['background'] === true),
   };
 };
-
-/** The web search tool among the request's tools, as declared (`web_search`, `web_search_preview_2025_03_11`). */
-function declaredWebSearchTool(tools: unknown): string | undefined {
-  if (!Array.isArray(tools)) return undefined;
-  return tools.map((tool) => text(record(tool)?.['type'])).find((type) => type?.startsWith('web_search') === true);
-}
 
 const RESPONSE_EVENTS = new Set(['response.created', 'response.queued', 'response.in_progress', ...FINAL_RESPONSE_EVENTS]);
 

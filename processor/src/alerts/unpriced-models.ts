@@ -1,6 +1,5 @@
 import type { LlmCall } from '../ledger/llm-call.js';
-import { readStoredServiceTier } from '../normalize/service-tier.js';
-import { readStoredToolCalls } from '../normalize/tool-calls.js';
+import { readStoredDerived } from '../normalize/derived-attributes.js';
 import { alertKey, type Alert } from './alert.js';
 
 const once = new Date(0);
@@ -70,9 +69,11 @@ function unpricedModelAlerts(calls: readonly LlmCall[], now: Date): Alert[] {
   const seen = new Map<string, { call: LlmCall; count: number; tier: string | null; tools: string[] }>();
   for (const call of calls) {
     if (call.cost_source === 'computed' || (call.input_tokens === null && call.output_tokens === null)) continue;
-    const tier = readStoredServiceTier(call.attributes);
+    const derived = readStoredDerived(call.attributes);
+    const tier = derived.serviceTier;
     const model = `${call.provider ?? '(unknown provider)'}/${call.response_model ?? call.request_model ?? '(no model)'}`;
-    const tools = readStoredToolCalls(call.attributes);
+    // The tools only when their fee is what the book lacks: a call to an unknown model is about the model.
+    const tools = derived.unpricedReason === 'unknown_tool_fee' ? derived.tools : [];
     const subject = `${model}${tier === null ? '' : ` on service tier ${tier}`}${tools.length === 0 ? '' : ` with ${tools.join(', ')}`}`;
     const entry = seen.get(subject);
     if (entry === undefined) seen.set(subject, { call, count: 1, tier, tools });

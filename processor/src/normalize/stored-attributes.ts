@@ -1,6 +1,5 @@
 import type { AttributeValue, Attributes } from '../otlp/types.js';
-import { STORED_SERVICE_TIER_KEY } from './service-tier.js';
-import { STORED_TOOL_CALLS_PREFIX, STORED_TOOL_FEE_PREFIX } from './tool-calls.js';
+import { isDerivedKey } from './derived-attributes.js';
 
 /** Prompt and completion content is never stored (DESIGN.md); these keys and prefixes carry it. */
 const contentPrefixes = [
@@ -53,11 +52,8 @@ const columnKeys = new Set([
 ]);
 
 /** Keys the processor writes itself: a span's own value for them is left out, so they always mean what they say. */
-const processorKeys = new Set([STORED_SERVICE_TIER_KEY, 'chargeback.attributes_dropped']);
-const processorKeyPrefixes = [STORED_TOOL_CALLS_PREFIX, STORED_TOOL_FEE_PREFIX];
-
 function isProcessorKey(key: string): boolean {
-  return processorKeys.has(key) || processorKeyPrefixes.some((prefix) => key.startsWith(prefix));
+  return key === 'chargeback.attributes_dropped' || isDerivedKey(key);
 }
 
 const contentKeyPattern = new RegExp(`^(${contentPrefixes.map((p) => p.replace(/\./g, '\\.')).join('|')})([._]|$)`);

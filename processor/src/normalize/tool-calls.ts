@@ -1,4 +1,5 @@
 import type { Attributes } from '../otlp/types.js';
+import { toolType } from '../pricing/tool-type.js';
 import { readCount, readString } from './read-attribute.js';
 
 /**
@@ -21,29 +22,3 @@ export function readToolCalls(attributes: Attributes): ReadonlyMap<string, numbe
 }
 
 const noToolCalls: ReadonlyMap<string, number> = new Map();
-
-/** A tool type without its version date, in lower case: `web_search_preview_2025_03_11` → `web_search_preview`. */
-export function toolType(declared: string | null): string | null {
-  const type = declared?.trim().toLowerCase().replace(/_?\d{4}_?\d{2}_?\d{2}$/, '');
-  return type === undefined || type === '' ? null : type;
-}
-
-/** Keys of the ledger's `attributes` column under which the processor keeps each tool's call count and fee. */
-export const STORED_TOOL_CALLS_PREFIX = 'chargeback.tool_calls.';
-export const STORED_TOOL_FEE_PREFIX = 'chargeback.tool_fee_usd.';
-
-/** The hosted tools a stored call used (`chargeback.tool_calls.<tool>` in its `attributes` JSON), sorted. */
-export function readStoredToolCalls(attributesJson: string): string[] {
-  if (!attributesJson.includes(STORED_TOOL_CALLS_PREFIX)) return [];
-  let attributes: unknown;
-  try {
-    attributes = JSON.parse(attributesJson);
-  } catch {
-    return [];
-  }
-  if (typeof attributes !== 'object' || attributes === null) return [];
-  return Object.keys(attributes)
-    .filter((key) => key.startsWith(STORED_TOOL_CALLS_PREFIX))
-    .map((key) => key.slice(STORED_TOOL_CALLS_PREFIX.length))
-    .sort();
-}

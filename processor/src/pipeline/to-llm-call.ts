@@ -2,10 +2,8 @@ import type { Attribution } from '../attribution/keys.js';
 import type { CostSource, LlmCall } from '../ledger/llm-call.js';
 import type { GenAiCall } from '../normalize/genai-call.js';
 import { readString } from '../normalize/read-attribute.js';
-import { STORED_SERVICE_TIER_KEY } from '../normalize/service-tier.js';
+import { derivedAttributeEntries } from '../normalize/derived-attributes.js';
 import { storedAttributesJson } from '../normalize/stored-attributes.js';
-import { STORED_TOOL_CALLS_PREFIX, STORED_TOOL_FEE_PREFIX } from '../normalize/tool-calls.js';
-import { formatNanos } from '../ledger/money.js';
 import { nonStandardServiceTier } from '../pricing/service-tier.js';
 import type { Usage } from '../normalize/usage.js';
 
@@ -29,6 +27,8 @@ export interface PriceResult {
   price_id: string | null;
   /** The part of `cost_nanos` that is tool-call fees, by tool type; absent or empty: none. */
   toolFees?: ReadonlyMap<string, bigint>;
+  /** Why the book could not price the call; absent or null when it did. */
+  unpricedReason?: string | null;
 }
 
 export type PriceCall = (request: PriceRequest) => PriceResult;
@@ -38,7 +38,6 @@ const nanosPerMilli = 1_000_000n;
 /** Assembles one ledger row from a recognised call, its attribution and its price (pure). */
 export function toLlmCall(call: GenAiCall, attribution: Attribution, price: PriceResult, receivedAt: Date): LlmCall {
   const { span, usage } = call;
-  const { toolFees, ...columns } = price;
   return {
     trace_id: span.traceId,
     span_id: span.spanId,
@@ -59,28 +58,23 @@ export function toLlmCall(call: GenAiCall, attribution: Attribution, price: Pric
     cache_read_tokens: usage?.cacheRead ?? null,
     cache_write_tokens: usage?.cacheWrite ?? null,
     reasoning_tokens: usage?.reasoning ?? null,
-    ...columns,
+    cost_nanos: price.cost_nanos,
+    cost_source: price.cost_source,
+    price_id: price.price_id,
     status: call.status,
     error_type: call.errorType,
     attempts: call.attempts,
     received_at: receivedAt,
-    attributes: storedAttributesJson(span.attributes, derivedAttributes(call, toolFees)),
+    attributes: storedAttributesJson(
+      span.attributes,
+      derivedAttributeEntries({
+        serviceTier: nonStandardServiceTier(call.serviceTier),
+        toolCalls: call.toolCalls,
+        toolFees: price.toolFees,
+        unpricedReason: price.unpricedReason,
+      }),
+    ),
   };
-}
-
-/**
- * What the processor read from the span, or priced, that the columns do not show, so reports, alerts and
- * reconciliation read one value: the non-standard service tier it priced the call for (`chargeback.service_tier`,
- * absent for the standard tier), each hosted tool's calls (`chargeback.tool_calls.<tool>`) and, when priced, their
- * fee in USD (`chargeback.tool_fee_usd.<tool>`, part of `cost_usd`).
- */
-function derivedAttributes(call: GenAiCall, toolFees: ReadonlyMap<string, bigint> | undefined): Record<string, string> {
-  const derived: Record<string, string> = {};
-  const tier = nonStandardServiceTier(call.serviceTier);
-  if (tier !== null) derived[STORED_SERVICE_TIER_KEY] = tier;
-  for (const [tool, count] of call.toolCalls) derived[STORED_TOOL_CALLS_PREFIX + tool] = String(count);
-  for (const [tool, nanos] of toolFees ?? []) derived[STORED_TOOL_FEE_PREFIX + tool] = formatNanos(nanos);
-  return derived;
 }
 
 export function priceRequestOf(call: GenAiCall): PriceRequest {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DecimalPrecisionError, decimalText, isDecimal, toScaledExact } from './decimal.js';
 import { PriceBookError } from './errors.js';
 import { standardServiceTiers } from './service-tier.js';
+import { toolType } from './tool-type.js';
 
 /**
  * The price-book file format (DESIGN.md, "Pricing contract"): rates in USD per million tokens, effective-dated
@@ -125,9 +126,11 @@ const serviceTierSchema = z
   .strict();
 
 /** A provider-hosted tool as the provider names its type, without a version date: `web_search`, `web_search_preview`. */
-const toolName = name('a tool type as the provider names it, e.g. "web_search"').refine((tool) => tool === tool.toLowerCase(), {
-  message: 'write the tool type in lower case, as providers name it (e.g. "web_search")',
-});
+const toolName = name('a tool type as the provider names it, e.g. "web_search"')
+  .refine((tool) => tool === tool.toLowerCase(), { message: 'write the tool type in lower case, as providers name it (e.g. "web_search")' })
+  .refine((tool) => tool !== tool.toLowerCase() || toolType(tool) === tool, {
+    message: 'write the tool type without its version date (e.g. "web_search_preview", not "web_search_preview_2025_03_11"): every version is priced alike',
+  });
 
 const entrySchema = z
   .object({

@@ -124,10 +124,13 @@ function toolFees(entry: PriceEntry, call: PriceableCall): ReadonlyMap<string, b
   return fees;
 }
 
-/** The ledger columns for one call and the part of its cost that is tool-call fees, for the ingest pipeline. */
-export function priceForLedger(book: PriceBook, call: PriceableCall): CallPrice & { toolFees: ReadonlyMap<string, bigint> } {
-  const outcome = priceCallWithDetails(book, call);
-  return { ...outcome.price, toolFees: outcome.toolFees };
+/** The ledger columns for one call, the part of its cost that is tool-call fees and why it went unpriced. */
+export function priceForLedger(
+  book: PriceBook,
+  call: PriceableCall,
+): CallPrice & { toolFees: ReadonlyMap<string, bigint>; unpricedReason: UnpricedReason | null } {
+  const { price, toolFees, unpricedReason } = priceCallWithDetails(book, call);
+  return { cost_nanos: price.cost_nanos, cost_source: price.cost_source, price_id: price.price_id, toolFees, unpricedReason };
 }
 
 /** The three ledger columns for one call; see priceCallWithDetails for why a call went unpriced. */

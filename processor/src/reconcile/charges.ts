@@ -6,12 +6,14 @@
 
 /** The ledger's tool types (price book `per_tool_call` keys) → the charge they are billed under. */
 export function toolChargeLabel(tool: string): string {
-  return chargeLabel(tool.replace(/_/g, ' '));
+  const label = tool.replace(/_/g, ' ');
+  return hostedToolCharge(label) ?? label;
 }
 
-/** A provider's charge label, with web and file search folded to one name each; other labels as reported. */
-export function chargeLabel(label: string): string {
+/** `web search` or `file search` when a provider's label names that tool's charge (whatever model it names), else null. */
+export function hostedToolCharge(label: string | null): string | null {
+  if (label === null) return null;
   if (/web[\s_-]*search/i.test(label)) return 'web search';
   if (/file[\s_-]*search/i.test(label)) return 'file search';
-  return label;
+  return null;
 }

@@ -1,6 +1,6 @@
 import type { LedgerGroup, LedgerStats, Period } from './ledger-query.js';
 import { addStats, emptyStats } from './ledger-query.js';
-import { chargeLabel } from './charges.js';
+import { hostedToolCharge } from './charges.js';
 import { baseModelId } from '../pricing/model-id.js';
 import {
   type CostComponent,
@@ -199,7 +199,15 @@ function usageKeyOf(provider: ReconcileProvider, granularity: Granularity): (rec
 
 function costKeyOf(provider: ReconcileProvider, granularity: Granularity): (record: CostRecord) => RowKey {
   return (record) => {
-    const model = !granularity.byModel ? '*' : record.model !== null ? baseModelId(record.model) : `charge: ${chargeLabel(record.label ?? 'unlabelled')}`;
+    // A hosted-tool charge goes to its charge row even when the label names a model: the ledger moves the fees there.
+    const toolCharge = hostedToolCharge(record.label);
+    const model = !granularity.byModel
+      ? '*'
+      : toolCharge !== null
+        ? `charge: ${toolCharge}`
+        : record.model !== null
+          ? baseModelId(record.model)
+          : `charge: ${record.label ?? 'unlabelled'}`;
     return [record.day, model, granularity.scope, providerScope(provider, granularity.scope, record)];
   };
 }

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { STORED_TOOL_FEE_PREFIX } from '../normalize/tool-calls.js';
+import { STORED_TOOL_FEE_PREFIX } from '../normalize/derived-attributes.js';
 import { baseModelId } from '../pricing/model-id.js';
 import { toolChargeLabel } from './charges.js';
 import { type ReconcileProvider, type TokenCounts, zeroTokens } from './records.js';
@@ -65,19 +65,23 @@ WHERE provider = $provider
 GROUP BY ALL
 `;
 
-/** The priced calls with hosted-tool fees, few beside all calls: their `attributes` are read whole, for every fee key. */
-const toolFeeCallsSql = `
+/** The hosted-tool fees in priced calls' costs (`chargeback.tool_fee_usd.<tool>`), summed per group and tool. */
+const toolFeesSql = `
 SELECT strftime(CAST(start_time AS DATE), '%Y-%m-%d')                                  AS day,
        coalesce(response_model, request_model)                                          AS model,
        json_extract_string(attributes, '$."' || $project_key || '"')                    AS project_id,
        json_extract_string(attributes, '$."' || $api_key_key || '"')                    AS api_key_id,
-       attributes
-FROM llm_calls
+       substr(fee.key, length($fee_prefix) + 1)                                         AS tool,
+       CAST(sum(CAST(fee.value ->> '$' AS DECIMAL(38,9))) AS VARCHAR)                   AS fee_usd
+FROM llm_calls, json_each(llm_calls.attributes) AS fee
 WHERE provider = $provider
   AND start_time >= CAST($start AS TIMESTAMP)
   AND start_time <  CAST($end AS TIMESTAMP)
   AND cost_usd IS NOT NULL
+  -- Most calls have no fee: the text test skips them before their JSON is taken apart.
   AND contains(CAST(attributes AS VARCHAR), $fee_prefix)
+  AND starts_with(fee.key, $fee_prefix)
+GROUP BY ALL
 `;
 
 export async function queryLedgerGroups(connection: DuckDBConnection, provider: ReconcileProvider, period: Period): Promise<LedgerGroup[]> {
@@ -106,14 +110,12 @@ export async function queryLedgerGroups(connection: DuckDBConnection, provider: 
     const existing = merged.get(key);
     merged.set(key, existing ? addStats(existing, group) : group);
   }
-  const feeCalls = await connection.runAndReadAll(toolFeeCallsSql, { ...parameters, fee_prefix: `"${STORED_TOOL_FEE_PREFIX}` });
-  for (const row of feeCalls.getRowObjectsJS()) {
+  const fees = await connection.runAndReadAll(toolFeesSql, { ...parameters, fee_prefix: STORED_TOOL_FEE_PREFIX });
+  for (const row of fees.getRowObjectsJS()) {
     const group = merged.get(groupMapKey(groupKey(row)));
     if (group === undefined) continue;
-    for (const [tool, nanos] of toolFeesOf(String(row.attributes))) {
-      const label = toolChargeLabel(tool);
-      group.toolFees.set(label, (group.toolFees.get(label) ?? 0n) + nanos);
-    }
+    const label = toolChargeLabel(String(row.tool));
+    group.toolFees.set(label, (group.toolFees.get(label) ?? 0n) + decimalNanos(String(row.fee_usd)));
   }
   return [...merged.values()];
 }
@@ -133,14 +135,6 @@ function groupMapKey(key: GroupKey): string {
   return JSON.stringify([key.day, key.model, key.projectId, key.apiKeyId]);
 }
 
-/** The `chargeback.tool_fee_usd.<tool>` entries the processor wrote into a call's attributes. */
-function toolFeesOf(attributesJson: string): [string, bigint][] {
-  const attributes: unknown = JSON.parse(attributesJson);
-  if (typeof attributes !== 'object' || attributes === null) return [];
-  return Object.entries(attributes).flatMap(([key, value]): [string, bigint][] =>
-    key.startsWith(STORED_TOOL_FEE_PREFIX) && typeof value === 'string' ? [[key.slice(STORED_TOOL_FEE_PREFIX.length), decimalNanos(value)]] : [],
-  );
-}
 
 /** When the ledger last received a call from this provider: tells "spans not yet arrived" from "never sent". */
 export async function queryLastReceivedAt(connection: DuckDBConnection, provider: ReconcileProvider): Promise<Date | null> {
