@@ -38,6 +38,12 @@ describe('genai-chargeback demo', () => {
         { action: 'support.reply', actions: 40, min_calls: 1, max_calls: 1, complete: true },
       ]);
       expect(await rows(`SELECT DISTINCT cost_usd::VARCHAR AS cost FROM llm_calls WHERE request_model = 'claude-sonnet-4-6'`)).toEqual([{ cost: '0.014695200' }]);
+      // The retriever's answers search the web once each: a $0.01 fee in every answer's cost.
+      expect(await rows(`SELECT attributes->>'$."chargeback.tool_calls.web_search"' AS searches, attributes->>'$."chargeback.tool_fee_usd.web_search"' AS fee,
+        count(*)::INTEGER AS calls FROM llm_calls WHERE service_name = 'retriever' GROUP BY ALL ORDER BY ALL`)).toEqual([
+        { searches: '1', fee: '0.010000000', calls: 20 },
+        { searches: null, fee: null, calls: 20 },
+      ]);
     } finally {
       await database.close();
     }
