@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PriceBook, loadPriceBook } from '../../processor/src/pricing/price-book.js';
-import { PriceBookError } from '../../processor/src/pricing/errors.js';
-import { parsePriceBookDocument } from '../../processor/src/pricing/price-book-schema.js';
+import { loadPriceBook } from '../../processor/src/pricing/price-book.js';
+import { bookOf, problemsOf } from './one-entry-book.js';
 import { priceCall, priceCallWithDetails, type PriceableCall } from '../../processor/src/pricing/price-call.js';
 import { readServiceTier } from '../../processor/src/normalize/service-tier.js';
 
@@ -17,10 +16,6 @@ function call(overrides: Partial<PriceableCall>): PriceableCall {
   };
 }
 
-function bookOf(entry: Record<string, unknown>): PriceBook {
-  const base = { provider: 'openai', model: 'gpt-x', effective_from: '2026-01-01', input_per_mtok: 2, output_per_mtok: 8 };
-  return new PriceBook([{ tag: 'test', book: parsePriceBookDocument({ prices: [{ ...base, ...entry }] }, 'test.json') }]);
-}
 
 describe('service tiers in the price book', () => {
   // gpt-5 standard: 12,000 × $1.25/M + 8,000 × $0.125/M + 1,500 × $10/M = $0.031.
@@ -98,29 +93,20 @@ describe('service tiers in the price book', () => {
   });
 
   it('rejects a tier named like the standard one, unknown fields and repeated thresholds, naming the place', () => {
-    const problems = (entry: Record<string, unknown>) => {
-      try {
-        bookOf(entry);
-      } catch (error) {
-        if (error instanceof PriceBookError) return error.message;
-        throw error;
-      }
-      return 'valid';
-    };
-    expect(problems({ service_tiers: { default: { input_per_mtok: 1 } } })).toContain(
+    expect(problemsOf({ service_tiers: { default: { input_per_mtok: 1 } } })).toContain(
       "test.json: prices[0] (openai gpt-x): service_tiers.default: the entry's own rates price the standard tier (default, standard, auto); name only other tiers",
     );
-    expect(problems({ service_tiers: { Flex: { input_per_mtok: 1 } } })).toContain(
+    expect(problemsOf({ service_tiers: { Flex: { input_per_mtok: 1 } } })).toContain(
       'service_tiers.Flex: write the tier in lower case, as providers report it (e.g. "flex")',
     );
-    expect(problems({ service_tiers: { flex: { input_per_mtok: 1, ouput_per_mtok: 4 } } })).toContain(
+    expect(problemsOf({ service_tiers: { flex: { input_per_mtok: 1, ouput_per_mtok: 4 } } })).toContain(
       'test.json: prices[0] (openai gpt-x): service_tiers.flex: unknown field "ouput_per_mtok": check the spelling',
     );
-    expect(problems({ service_tiers: { flex: { input_per_mtok: '-1' } } })).toContain(
+    expect(problemsOf({ service_tiers: { flex: { input_per_mtok: '-1' } } })).toContain(
       'service_tiers.flex.input_per_mtok: expected a number >= 0 (USD per million tokens), got "-1"',
     );
     expect(
-      problems({ service_tiers: { flex: { tiers: [{ above_input_tokens: 10, input_per_mtok: 1 }, { above_input_tokens: 10, input_per_mtok: 2 }] } } }),
+      problemsOf({ service_tiers: { flex: { tiers: [{ above_input_tokens: 10, input_per_mtok: 1 }, { above_input_tokens: 10, input_per_mtok: 2 }] } } }),
     ).toContain('service_tiers.flex.tiers[1].above_input_tokens: two tiers with the same threshold');
   });
 });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PriceBook, loadPriceBook } from '../../processor/src/pricing/price-book.js';
-import { PriceBookError } from '../../processor/src/pricing/errors.js';
-import { parsePriceBookDocument } from '../../processor/src/pricing/price-book-schema.js';
+import { loadPriceBook } from '../../processor/src/pricing/price-book.js';
+import { bookOf, problemsOf } from './one-entry-book.js';
 import { priceCall, priceCallWithDetails, priceForLedger, type PriceableCall } from '../../processor/src/pricing/price-call.js';
 import { readToolCalls } from '../../processor/src/normalize/tool-calls.js';
 import { derivedAttributeEntries, readStoredDerived } from '../../processor/src/normalize/derived-attributes.js';
@@ -22,10 +21,6 @@ function call(overrides: Partial<PriceableCall>): PriceableCall {
   };
 }
 
-function bookOf(entry: Record<string, unknown>): PriceBook {
-  const base = { provider: 'openai', model: 'gpt-x', effective_from: '2026-01-01', input_per_mtok: 2, output_per_mtok: 8 };
-  return new PriceBook([{ tag: 'test', book: parsePriceBookDocument({ prices: [{ ...base, ...entry }] }, 'test.json') }]);
-}
 
 describe('hosted-tool fees (per_tool_call)', () => {
   it("adds the entry's fee per web search to the call's cost, and says which part it is", () => {
@@ -81,26 +76,17 @@ describe('hosted-tool fees (per_tool_call)', () => {
   });
 
   it('validates per_tool_call: lower-case tool types, fees in USD >= 0 with at most 18 decimals', () => {
-    const problems = (entry: Record<string, unknown>) => {
-      try {
-        bookOf(entry);
-      } catch (error) {
-        if (error instanceof PriceBookError) return error.message;
-        throw error;
-      }
-      return 'valid';
-    };
-    expect(problems({ per_tool_call: { web_search: 0.01, web_search_preview: '0.025' } })).toBe('valid');
-    expect(problems({ per_tool_call: { Web_Search: 0.01 } })).toContain(
+    expect(problemsOf({ per_tool_call: { web_search: 0.01, web_search_preview: '0.025' } })).toBe('valid');
+    expect(problemsOf({ per_tool_call: { Web_Search: 0.01 } })).toContain(
       'test.json: prices[0] (openai gpt-x): per_tool_call.Web_Search: write the tool type in lower case, as providers name it (e.g. "web_search")',
     );
-    expect(problems({ per_tool_call: { web_search: -0.01 } })).toContain(
+    expect(problemsOf({ per_tool_call: { web_search: -0.01 } })).toContain(
       'per_tool_call.web_search: expected a number >= 0 (USD per tool call), got -0.01',
     );
-    expect(problems({ per_tool_call: { web_search_preview_2025_03_11: 0.025 } })).toContain(
+    expect(problemsOf({ per_tool_call: { web_search_preview_2025_03_11: 0.025 } })).toContain(
       'per_tool_call.web_search_preview_2025_03_11: write the tool type without its version date (e.g. "web_search_preview", not "web_search_preview_2025_03_11")',
     );
-    expect(problems({ per_tool_call: { web_search: '0.0000000000000000001' } })).toContain(
+    expect(problemsOf({ per_tool_call: { web_search: '0.0000000000000000001' } })).toContain(
       'per_tool_call.web_search: at most 18 decimal places (USD per tool call)',
     );
   });
