@@ -16,7 +16,7 @@
 -- the totals to cents the same way, so the cents sum to the month total rounded half up to the cent.
 -- Unpriced calls have no cost to allocate; each team's count is in unpriced_calls. price_books names
 -- the price-book editions that priced the team's calls (the part of price_id after '#', e.g.
--- builtin-2026-11-24.1), and 'reported' when a cost came from the instrumentation. The last row,
+-- builtin-2026-11-24.2), and 'reported' when a cost came from the instrumentation. The last row,
 -- '(month total)', sums every column.
 --
 -- Whole days come from the daily spend cache (spend_daily) while it is fresh, the rest from llm_calls: the

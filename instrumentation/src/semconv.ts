@@ -36,6 +36,8 @@ export const ATTR_ANTHROPIC_USAGE_CACHE_CREATION_1H_INPUT_TOKENS = 'anthropic.us
 export const ATTR_ANTHROPIC_USAGE_SERVER_TOOL_USE_WEB_SEARCH_REQUESTS = 'anthropic.usage.server_tool_use.web_search_requests';
 export const ATTR_OPENAI_RESPONSE_WEB_SEARCH_CALLS = 'openai.response.web_search_calls';
 export const ATTR_OPENAI_REQUEST_WEB_SEARCH_TOOL = 'openai.request.web_search_tool';
+/** File search calls (the Responses API's `file_search_call` output items), billed per call like web searches. */
+export const ATTR_OPENAI_RESPONSE_FILE_SEARCH_CALLS = 'openai.response.file_search_calls';
 
 export const ATTR_ERROR_TYPE = 'error.type';
 export const ATTR_SERVER_ADDRESS = 'server.address';

@@ -5,7 +5,7 @@
  *   entry's `service_tiers` rates. A tier the book has no rates for is stored unpriced and named in the
  *   unpriced-models report and alert, never priced at the standard rates.
  * - Anthropic cache writes with a 1-hour lifetime: priced at the 1-hour rate, the rest of the writes at the 5-minute one.
- * - Web searches: the entry's fee per search (`per_tool_call`) is part of the call's cost. A model priced without one
+ * - Web and file searches: the entry's fee per call (`per_tool_call`) is part of the call's cost. A model priced without one
  *   (here by a user file) stores the call unpriced, named with its tool in the report and the alert.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +22,7 @@ import { costNanos, usd } from './list-price.js';
 const USAGE = {
   'gpt-5': { input: 20_000, cacheRead: 8_000, output: 1_500, webSearches: 3 },
   'gpt-4.1': { input: 9_000, output: 600, webSearches: 2 },
+  'gpt-4.1-mini': { input: 4_000, output: 300, fileSearches: 2 },
   'o4-mini': { input: 12_000, cacheRead: 4_000, output: 2_500 },
   'gpt-5.4': { input: 30_000, cacheRead: 10_000, output: 900 },
   'gpt-5.5': { input: 6_000, cacheRead: 2_000, output: 700 },
@@ -55,11 +56,11 @@ describe('pricing details, end to end', () => {
       OTEL_SERVICE_NAME: 'ticket-triage',
     });
     cleanups.push(() => app.kill());
-    expect(await app.nextLine()).toEqual({ done: 14 });
+    expect(await app.nextLine()).toEqual({ done: 15 });
     // The preload exports the spans before the app exits, and the processor answers only once they are committed.
     expect(await app.end()).toBe(0);
     expect(fake.requests.map((request) => (request.body as { service_tier?: string } | undefined)?.service_tier ?? null)).toEqual([
-      'flex', 'priority', null, 'auto', 'flex', 'flex', 'priority', null, null, 'priority', null, null, null, null, null, null,
+      'flex', 'priority', null, 'auto', 'flex', 'flex', 'priority', null, null, 'priority', null, null, null, null, null, null, null,
     ]);
 
     const unpriced = await fetch(`${processor.httpUrl}/v1/reports/unpriced-models?format=json`);
@@ -80,9 +81,9 @@ describe('pricing details, end to end', () => {
           attributes->>'$."anthropic.usage.cache_creation.ephemeral_1h_input_tokens"' AS written_for_an_hour,
           attributes->>'$."chargeback.tool_calls.web_search"' AS searches,
           attributes->>'$."chargeback.tool_fee_usd.web_search"' AS search_fee
-          FROM llm_calls WHERE request_model <> 'gpt-4.1' AND NOT contains(attributes::VARCHAR, 'web_search') ORDER BY start_time`)
+          FROM llm_calls WHERE NOT contains(attributes::VARCHAR, 'chargeback.tool_calls.') ORDER BY start_time`)
       ).getRowObjectsJS();
-      const book = '#builtin-2026-11-24.1';
+      const book = '#builtin-2026-11-24.2';
       const row = (model: Exclude<keyof typeof USAGE, 'claude-sonnet-4-5'>, tier: string | null, requested: string | null, served: string, at: string | null) => {
         const usage = USAGE[model];
         return {
@@ -142,12 +143,16 @@ describe('pricing details, end to end', () => {
         await db.connection.runAndReadAll(`SELECT request_model, cost_usd::VARCHAR AS cost_usd, cost_source, price_id,
           attributes->>'$."openai.request.web_search_tool"' AS declared, attributes->>'$."openai.response.web_search_calls"' AS openai_searches,
           attributes->>'$."anthropic.usage.server_tool_use.web_search_requests"' AS anthropic_searches,
-          coalesce(attributes->>'$."chargeback.tool_calls.web_search"', attributes->>'$."chargeback.tool_calls.web_search_preview"') AS searches,
-          coalesce(attributes->>'$."chargeback.tool_fee_usd.web_search"', attributes->>'$."chargeback.tool_fee_usd.web_search_preview"') AS fee
-          FROM llm_calls WHERE request_model = 'gpt-4.1' OR contains(attributes::VARCHAR, 'web_search') ORDER BY start_time`)
+          attributes->>'$."openai.response.file_search_calls"' AS file_searches,
+          coalesce(attributes->>'$."chargeback.tool_calls.web_search"', attributes->>'$."chargeback.tool_calls.web_search_preview"',
+            attributes->>'$."chargeback.tool_calls.file_search"') AS searches,
+          coalesce(attributes->>'$."chargeback.tool_fee_usd.web_search"', attributes->>'$."chargeback.tool_fee_usd.web_search_preview"',
+            attributes->>'$."chargeback.tool_fee_usd.file_search"') AS fee
+          FROM llm_calls WHERE contains(attributes::VARCHAR, 'chargeback.tool_calls.') ORDER BY start_time`)
       ).getRowObjectsJS();
       const gpt5 = USAGE['gpt-5'];
       const gpt41 = USAGE['gpt-4.1'];
+      const gpt41mini = USAGE['gpt-4.1-mini'];
       const withSearches = { ...sonnet, cacheWrite: sonnet.cacheCreation, cacheWrite1h: sonnet.cacheCreation1h, toolCalls: { web_search: 4 } };
       expect(searchCalls).toEqual([
         {
@@ -158,6 +163,7 @@ describe('pricing details, end to end', () => {
           declared: 'web_search',
           openai_searches: '3',
           anthropic_searches: null,
+          file_searches: null,
           searches: '3',
           fee: '0.030000000',
         },
@@ -169,6 +175,7 @@ describe('pricing details, end to end', () => {
           declared: 'web_search_preview_2025_03_11',
           openai_searches: '2',
           anthropic_searches: null,
+          file_searches: null,
           searches: '2',
           fee: '0.050000000',
         },
@@ -180,6 +187,7 @@ describe('pricing details, end to end', () => {
           declared: null,
           openai_searches: null,
           anthropic_searches: '4',
+          file_searches: null,
           searches: '4',
           fee: '0.040000000',
         },
@@ -191,13 +199,27 @@ describe('pricing details, end to end', () => {
           declared: null,
           openai_searches: null,
           anthropic_searches: '1',
+          file_searches: null,
           searches: '1',
           fee: null,
         },
+        {
+          request_model: 'gpt-4.1-mini',
+          cost_usd: usd(costNanos('openai', 'gpt-4.1-mini', { ...gpt41mini, toolCalls: { file_search: 2 } })),
+          cost_source: 'computed',
+          price_id: `openai/gpt-4.1-mini@2025-04-14${book}`,
+          declared: null,
+          openai_searches: null,
+          anthropic_searches: null,
+          file_searches: '2',
+          searches: '2',
+          fee: '0.005000000',
+        },
       ]);
       // By hand: gpt-5 $0.031 + 3 × $0.01; gpt-4.1 9,000 × $2 + 600 × $8 per million + 2 × $0.025 (web_search_preview on
-      // a non-reasoning model); Sonnet 4.5 $0.1365 + 4 × $0.01.
-      expect(searchCalls.map((call) => call.cost_usd)).toEqual(['0.061000000', '0.072800000', '0.176500000', null]);
+      // a non-reasoning model); Sonnet 4.5 $0.1365 + 4 × $0.01; gpt-4.1-mini 4,000 × $0.40 + 300 × $1.60 per million
+      // + 2 file searches × $0.0025.
+      expect(searchCalls.map((call) => call.cost_usd)).toEqual(['0.061000000', '0.072800000', '0.176500000', null, '0.007080000']);
 
       const alerts = (await db.connection.runAndReadAll(`SELECT subject, message FROM alerts WHERE kind = 'unpriced_model' ORDER BY subject`)).getRowObjectsJS();
       expect(alerts).toEqual([

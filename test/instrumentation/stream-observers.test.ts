@@ -73,7 +73,9 @@ describe('web searches in a Responses API response', () => {
       tools: [{ type: 'function', name: 'lookup' }, { type: 'web_search_preview_2025_03_11' }],
       usage: { input_tokens: 9, output_tokens: 4 },
     });
-    expect(outcome).toMatchObject({ webSearchCalls: 3, webSearchTool: 'web_search_preview_2025_03_11' });
+    expect(outcome).toMatchObject({ webSearchCalls: 3, webSearchTool: 'web_search_preview_2025_03_11', fileSearchCalls: undefined });
+    const fileSearch = { type: 'file_search_call', id: 'fs', status: 'completed', queries: ['q'], results: null };
+    expect(readResponse({ id: 'r4', status: 'completed', output: [fileSearch, fileSearch, message] })).toMatchObject({ fileSearchCalls: 2, webSearchCalls: undefined });
     expect(readResponse({ id: 'r2', status: 'completed', output: [message, search('open_page')], tools: [] })).toMatchObject({
       webSearchCalls: undefined,
       webSearchTool: undefined,

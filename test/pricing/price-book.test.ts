@@ -28,9 +28,9 @@ const priceIdAt = (book: PriceBook, provider: string, model: string, at: string)
 
 describe('built-in book lookups', () => {
   it('applies the o3 price cut from 2025-06-10 (UTC midnight)', () => {
-    expect(priceIdAt(builtin, 'openai', 'o3', '2025-06-09T23:59:59.999Z')).toBe('openai/o3@2025-04-16#builtin-2026-11-24.1');
+    expect(priceIdAt(builtin, 'openai', 'o3', '2025-06-09T23:59:59.999Z')).toBe('openai/o3@2025-04-16#builtin-2026-11-24.2');
     expect(priceIdAt(builtin, 'openai', 'o3-2025-04-16', '2025-06-10T00:00:00Z')).toBe(
-      'openai/o3@2025-06-10#builtin-2026-11-24.1',
+      'openai/o3@2025-06-10#builtin-2026-11-24.2',
     );
     expect(builtin.lookup('openai', 'o3', new Date('2025-06-09T12:00:00Z'))?.display.input).toBe('10');
     expect(builtin.lookup('openai', 'o3', new Date('2025-06-10T12:00:00Z'))?.display.input).toBe('2');
@@ -38,9 +38,9 @@ describe('built-in book lookups', () => {
 
   it('resolves dated and -latest ids to their base entry', () => {
     const at = '2025-12-01T00:00:00Z';
-    expect(priceIdAt(builtin, 'openai', 'gpt-4.1-2025-04-14', at)).toBe('openai/gpt-4.1@2025-04-14#builtin-2026-11-24.1');
+    expect(priceIdAt(builtin, 'openai', 'gpt-4.1-2025-04-14', at)).toBe('openai/gpt-4.1@2025-04-14#builtin-2026-11-24.2');
     expect(priceIdAt(builtin, 'anthropic', 'claude-sonnet-4-5-20250929', at)).toBe(
-      'anthropic/claude-sonnet-4-5@2025-09-29#builtin-2026-11-24.1',
+      'anthropic/claude-sonnet-4-5@2025-09-29#builtin-2026-11-24.2',
     );
     expect(priceIdAt(builtin, 'anthropic', 'claude-3-5-sonnet-20241022', at)).toMatch(/^anthropic\/claude-3-5-sonnet@/);
     expect(priceIdAt(builtin, 'anthropic', 'claude-3-5-haiku-latest', at)).toMatch(/^anthropic\/claude-3-5-haiku@2024-12-16#/);
@@ -51,7 +51,7 @@ describe('built-in book lookups', () => {
   it('keeps the exact id first: gpt-4o-2024-05-13 has its own price, other snapshots take gpt-4o', () => {
     const at = new Date('2025-01-15T00:00:00Z');
     expect(builtin.lookup('openai', 'gpt-4o-2024-05-13', at)?.display).toMatchObject({ input: '5', output: '15' });
-    expect(builtin.lookup('openai', 'gpt-4o-2024-11-20', at)?.priceId).toBe('openai/gpt-4o@2024-08-06#builtin-2026-11-24.1');
+    expect(builtin.lookup('openai', 'gpt-4o-2024-11-20', at)?.priceId).toBe('openai/gpt-4o@2024-08-06#builtin-2026-11-24.2');
   });
 
   it('tolerates provider prefixes in model names and case differences', () => {
@@ -72,7 +72,7 @@ describe('built-in book lookups', () => {
 
   it('prices provider aliases only where the list price is the same', () => {
     const at = '2025-08-01T00:00:00Z';
-    expect(priceIdAt(builtin, 'azure.ai.openai', 'gpt-4.1-2025-04-14', at)).toBe('openai/gpt-4.1@2025-04-14#builtin-2026-11-24.1');
+    expect(priceIdAt(builtin, 'azure.ai.openai', 'gpt-4.1-2025-04-14', at)).toBe('openai/gpt-4.1@2025-04-14#builtin-2026-11-24.2');
     expect(priceIdAt(builtin, 'gcp.vertex_ai', 'gemini-2.5-pro', at)).toMatch(/^gcp\.gemini\/gemini-2\.5-pro@/);
     expect(priceIdAt(builtin, 'gcp.vertex_ai', 'gemini-2.0-flash', at)).toBeNull();
     expect(priceIdAt(builtin, 'aws.bedrock', 'anthropic.claude-sonnet-4-20250514-v1:0', at)).toBeNull();
@@ -107,7 +107,7 @@ describe('user price files', () => {
     expect(book.lookup('openai', 'gpt-4.1', new Date('2025-06-30T21:59:59Z'))).toBeUndefined();
     expect(book.lookup('openai', 'gpt-4.1', new Date('2025-06-30T22:00:00Z'))?.book).toBe('file:negotiated.json@2025-q3');
     // Models the file does not name keep the built-in price.
-    expect(book.lookup('openai', 'gpt-4.1-mini', new Date('2025-08-01T00:00:00Z'))?.book).toBe('builtin-2026-11-24.1');
+    expect(book.lookup('openai', 'gpt-4.1-mini', new Date('2025-08-01T00:00:00Z'))?.book).toBe('builtin-2026-11-24.2');
   });
 
   it('apply in order: a later file replaces an earlier one, and an unversioned file is named by its content hash', async () => {

@@ -20,7 +20,7 @@ describe('priceCall', () => {
     expect(priceCall(book, call({}))).toEqual({
       cost_nanos: 6_000_000n,
       cost_source: 'computed',
-      price_id: 'openai/gpt-4.1@2025-04-14#builtin-2026-11-24.1',
+      price_id: 'openai/gpt-4.1@2025-04-14#builtin-2026-11-24.2',
     });
   });
 
@@ -29,7 +29,7 @@ describe('priceCall', () => {
       expect(priceCall(book, call({ model, usage: { input: 6, output: 16, cacheRead: null, cacheWrite: null } }))).toEqual({
         cost_nanos: 41_000n,
         cost_source: 'computed',
-        price_id: 'openai/gpt-3.5-turbo-instruct@2023-09-18#builtin-2026-11-24.1',
+        price_id: 'openai/gpt-3.5-turbo-instruct@2023-09-18#builtin-2026-11-24.2',
       });
     }
   });
@@ -83,7 +83,7 @@ describe('priceCall', () => {
     expect(priceCall(book, call({ usage: zero }))).toEqual({
       cost_nanos: 0n,
       cost_source: 'computed',
-      price_id: 'openai/gpt-4.1@2025-04-14#builtin-2026-11-24.1',
+      price_id: 'openai/gpt-4.1@2025-04-14#builtin-2026-11-24.2',
     });
   });
 
@@ -96,7 +96,7 @@ describe('priceCall', () => {
 
   it('falls back to the requested model when the answering model has no price', () => {
     expect(priceCall(book, call({ model: 'gpt-4.1-experimental-0917', fallbackModel: 'gpt-4.1' })).price_id).toBe(
-      'openai/gpt-4.1@2025-04-14#builtin-2026-11-24.1',
+      'openai/gpt-4.1@2025-04-14#builtin-2026-11-24.2',
     );
   });
 

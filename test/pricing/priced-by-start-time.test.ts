@@ -39,8 +39,8 @@ describe('pricing by call start time, end to end through the pipeline', () => {
     await pipeline.export({ spans, rejectedSpans: 0, rejectionMessage: '' }, { transport: 'http', requestId: 'start-time' });
 
     expect(await ledger.query('SELECT span_id, start_time::VARCHAR AS start, cost_usd::VARCHAR AS cost, price_id FROM llm_calls ORDER BY span_id')).toStrictEqual([
-      { span_id: '00000000000000c1', start: '2025-06-09 23:59:59', cost: '50.000000000', price_id: 'openai/o3@2025-04-16#builtin-2026-11-24.1' },
-      { span_id: '00000000000000c2', start: '2025-06-10 00:00:00', cost: '10.000000000', price_id: 'openai/o3@2025-06-10#builtin-2026-11-24.1' },
+      { span_id: '00000000000000c1', start: '2025-06-09 23:59:59', cost: '50.000000000', price_id: 'openai/o3@2025-04-16#builtin-2026-11-24.2' },
+      { span_id: '00000000000000c2', start: '2025-06-10 00:00:00', cost: '10.000000000', price_id: 'openai/o3@2025-06-10#builtin-2026-11-24.2' },
     ]);
   });
 });

@@ -60,11 +60,11 @@ describe('genai-chargeback prices', () => {
     const gpt41 = lines.filter((line) => /^openai\s+gpt-4\.1\s/.test(line));
     expect(gpt41).toHaveLength(2);
     expect(gpt41[0]).toMatch(/^openai\s+gpt-4\.1\s+2025-01-01\s+1\.5\s+= input\s+= input\s+= cache write\s+6\s+0\s+-\s+-\s+-\s+file:negotiated\.json@msa-7\s+MSA 7$/);
-    expect(lines.some((line) => /^anthropic\s+claude-sonnet-4-5\s+2025-09-29\s+3\s+0\.3\s+3\.75\s+6\s+15\s+0\s+web_search 0\.01\s+>200000: in 6 cached 0\.6 write 7\.5 write 1h 12 out 22\.5\s+-\s+builtin-2026-11-24\.1\s/.test(line))).toBe(true);
-    expect(lines.find((line) => /^openai\s+gpt-4\.1-mini\s/.test(line))).toMatch(/\s0\s+web_search 0\.01; web_search_preview 0\.025\s/);
+    expect(lines.some((line) => /^anthropic\s+claude-sonnet-4-5\s+2025-09-29\s+3\s+0\.3\s+3\.75\s+6\s+15\s+0\s+web_search 0\.01\s+>200000: in 6 cached 0\.6 write 7\.5 write 1h 12 out 22\.5\s+-\s+builtin-2026-11-24\.2\s/.test(line))).toBe(true);
+    expect(lines.find((line) => /^openai\s+gpt-4\.1-mini\s/.test(line))).toMatch(/\s0\s+web_search 0\.01; web_search_preview 0\.025; file_search 0\.0025\s/);
     const gpt54 = lines.find((line) => /^openai\s+gpt-5\.4\s/.test(line));
     expect(gpt54).toMatch(
-      /\s>272000: in 5 cached 0\.5 out 22\.5\s+flex: in 1\.25 cached 0\.125 out 7\.5 \[>272000: in 2\.5 cached 0\.25 out 11\.25\]; priority: in 5 cached 0\.5 out 30\s+builtin-2026-11-24\.1\s/,
+      /\s>272000: in 5 cached 0\.5 out 22\.5\s+flex: in 1\.25 cached 0\.125 out 7\.5 \[>272000: in 2\.5 cached 0\.25 out 11\.25\]; priority: in 5 cached 0\.5 out 30\s+builtin-2026-11-24\.2\s/,
     );
     expect(stdout).toContain('gcp.vertex_ai → gcp.gemini:');
   });

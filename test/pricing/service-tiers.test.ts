@@ -23,12 +23,12 @@ describe('service tiers in the price book', () => {
     expect(priceCall(builtin, call({ serviceTier: 'flex' }))).toEqual({
       cost_nanos: 15_500_000n, // 12,000 × 0.625 + 8,000 × 0.0625 + 1,500 × 5, per million
       cost_source: 'computed',
-      price_id: 'openai/gpt-5@2025-08-07~flex#builtin-2026-11-24.1',
+      price_id: 'openai/gpt-5@2025-08-07~flex#builtin-2026-11-24.2',
     });
     expect(priceCall(builtin, call({ serviceTier: 'priority' }))).toEqual({
       cost_nanos: 62_000_000n, // 12,000 × 2.50 + 8,000 × 0.25 + 1,500 × 20, per million
       cost_source: 'computed',
-      price_id: 'openai/gpt-5@2025-08-07~priority#builtin-2026-11-24.1',
+      price_id: 'openai/gpt-5@2025-08-07~priority#builtin-2026-11-24.2',
     });
   });
 
@@ -37,7 +37,7 @@ describe('service tiers in the price book', () => {
       expect(priceCall(builtin, call({ serviceTier }))).toEqual({
         cost_nanos: 31_000_000n,
         cost_source: 'computed',
-        price_id: 'openai/gpt-5@2025-08-07#builtin-2026-11-24.1',
+        price_id: 'openai/gpt-5@2025-08-07#builtin-2026-11-24.2',
       });
     }
     expect(priceCall(builtin, call({ serviceTier: 'FLEX' })).cost_nanos).toBe(15_500_000n);

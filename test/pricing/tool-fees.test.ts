@@ -28,7 +28,7 @@ describe('hosted-tool fees (per_tool_call)', () => {
     expect(priceForLedger(builtin, call({ toolCalls: searches(3) }))).toEqual({
       cost_nanos: 75_000_000n, // $0.045 + 3 × $0.01
       cost_source: 'computed',
-      price_id: 'anthropic/claude-sonnet-4-5@2025-09-29#builtin-2026-11-24.1',
+      price_id: 'anthropic/claude-sonnet-4-5@2025-09-29#builtin-2026-11-24.2',
       toolFees: new Map([['web_search', 30_000_000n]]),
       unpricedReason: null,
     });
@@ -41,6 +41,16 @@ describe('hosted-tool fees (per_tool_call)', () => {
     expect(gpt41('web_search_preview')).toBe(78_000_000n);
     // gpt-5 is a reasoning model: $10 per 1,000 for both. 10,000 × $1.25/M + 1,000 × $10/M = $0.0225.
     expect(priceCall(builtin, call({ provider: 'openai', model: 'gpt-5', toolCalls: searches(2, 'web_search_preview') })).cost_nanos).toBe(42_500_000n);
+  });
+
+  it('bills OpenAI file searches at $2.50 per 1,000, beside web searches in the same call', () => {
+    const toolCalls = new Map([['web_search', 1], ['file_search', 4]]);
+    expect(priceForLedger(builtin, call({ provider: 'openai', model: 'gpt-4.1', toolCalls }))).toMatchObject({
+      cost_nanos: 48_000_000n, // $0.028 + 1 × $0.01 + 4 × $0.0025
+      toolFees: new Map([['web_search', 10_000_000n], ['file_search', 10_000_000n]]),
+    });
+    // Anthropic has no file search tool: such a count leaves the call unpriced rather than free.
+    expect(priceCallWithDetails(builtin, call({ toolCalls: searches(1, 'file_search') })).unpricedReason).toBe('unknown_tool_fee');
   });
 
   it('charges the fee in full on every service tier and long-context tier', () => {
@@ -64,7 +74,7 @@ describe('hosted-tool fees (per_tool_call)', () => {
       price_id: null,
     });
     // Another tool than the one priced: still unknown.
-    expect(priceCallWithDetails(builtin, call({ toolCalls: searches(1, 'file_search') })).unpricedReason).toBe('unknown_tool_fee');
+    expect(priceCallWithDetails(builtin, call({ toolCalls: searches(1, 'code_interpreter') })).unpricedReason).toBe('unknown_tool_fee');
     // Without tool calls the same entry prices as before.
     expect(priceCall(book, call({ provider: 'openai', model: 'gpt-x', toolCalls: new Map() })).cost_nanos).toBe(28_000_000n);
   });
@@ -98,6 +108,9 @@ describe('readToolCalls: the hosted-tool calls a span counts', () => {
     expect(readToolCalls({ 'openai.response.web_search_calls': 2 })).toEqual(searches(2));
     expect(readToolCalls({ 'openai.response.web_search_calls': '2', 'openai.request.web_search_tool': 'web_search_preview_2025_03_11' })).toEqual(
       searches(2, 'web_search_preview'),
+    );
+    expect(readToolCalls({ 'openai.response.web_search_calls': 1, 'openai.response.file_search_calls': 4 })).toEqual(
+      new Map([['web_search', 1], ['file_search', 4]]),
     );
     expect(readToolCalls({ 'anthropic.usage.server_tool_use.web_search_requests': 0, 'openai.response.web_search_calls': -1 })).toEqual(new Map());
     expect(toolType('web_search_20250305')).toBe('web_search');

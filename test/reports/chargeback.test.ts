@@ -137,7 +137,7 @@ describe('chargeback', () => {
     const rows = await ledger.run('chargeback', { month: '2026-11' });
     for (const row of rows.filter((r) => r.team !== '(month total)')) {
       const group = ledger.calls.filter((c) => c.start.toISOString().startsWith('2026-11') && teamLabel(c.team) === row.team);
-      const books = new Set(group.filter((c) => c.cost_nanos !== null).map((c) => (c.cost_source === 'reported' ? 'reported' : 'builtin-2026-11-24.1')));
+      const books = new Set(group.filter((c) => c.cost_nanos !== null).map((c) => (c.cost_source === 'reported' ? 'reported' : 'builtin-2026-11-24.2')));
       expect(row.price_books).toBe([...books].sort().join(' '));
     }
   });
@@ -201,7 +201,7 @@ describe('finance pack', () => {
       const team = rows[0]?.team as string;
       const teamSummary = summaryRows.find((r) => r.team === team) as Record<string, string>;
       expect(rows.every((r) => r.rule === 'proportional' && r.price_books === teamSummary.price_books && r.month === '2026-11')).toBe(true);
-      expect(teamSummary.price_books).toContain('builtin-2026-11-24.1');
+      expect(teamSummary.price_books).toContain('builtin-2026-11-24.2');
       const amount = (line: string) => rows.find((r) => r.line === line)?.amount_usd;
       const usage = rows.filter((r) => r.line === 'usage');
       expect(usage.length).toBeGreaterThan(0);

@@ -142,7 +142,7 @@ export function buildSeed(): { calls: SeedCall[]; actions: SeedAction[] } {
             cache_read_tokens: cacheRead,
             cost_nanos: unpriced ? null : BigInt(unit) + jitter,
             cost_source: unpriced ? 'unpriced' : reported ? 'reported' : 'computed',
-            price_id: unpriced || reported ? null : `${provider}/${model}@2025-01-01#builtin-2026-11-24.1`,
+            price_id: unpriced || reported ? null : `${provider}/${model}@2025-01-01#builtin-2026-11-24.2`,
             status: failed ? 'error' : 'ok',
             error_type: failed ? (callNo % 2 === 0 ? '500' : 'timeout') : null,
             attributes,

@@ -18,6 +18,7 @@ import {
   ATTR_HTTP_REQUEST_RESEND_COUNT,
   ATTR_OPENAI_REQUEST_SERVICE_TIER,
   ATTR_OPENAI_REQUEST_WEB_SEARCH_TOOL,
+  ATTR_OPENAI_RESPONSE_FILE_SEARCH_CALLS,
   ATTR_OPENAI_RESPONSE_SERVICE_TIER,
   ATTR_OPENAI_RESPONSE_WEB_SEARCH_CALLS,
   ATTR_SERVER_ADDRESS,
@@ -102,6 +103,7 @@ export class ModelCall implements ModelCallState {
     if (outcome.serviceTier !== undefined) span.setAttribute(ATTR_OPENAI_RESPONSE_SERVICE_TIER, outcome.serviceTier);
     if (outcome.webSearchCalls !== undefined) span.setAttribute(ATTR_OPENAI_RESPONSE_WEB_SEARCH_CALLS, outcome.webSearchCalls);
     if (outcome.webSearchTool !== undefined) span.setAttribute(ATTR_OPENAI_REQUEST_WEB_SEARCH_TOOL, outcome.webSearchTool);
+    if (outcome.fileSearchCalls !== undefined) span.setAttribute(ATTR_OPENAI_RESPONSE_FILE_SEARCH_CALLS, outcome.fileSearchCalls);
     if (outcome.finishReasons !== undefined && outcome.finishReasons.length > 0) {
       span.setAttribute(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, outcome.finishReasons);
     }

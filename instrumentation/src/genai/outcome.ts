@@ -25,6 +25,8 @@ export interface CallOutcome {
   webSearchCalls?: number | undefined;
   /** The web search tool the response says the request had (OpenAI `web_search`, `web_search_preview`). */
   webSearchTool?: string | undefined;
+  /** File search calls among the response's output items (OpenAI Responses API `file_search_call`). */
+  fileSearchCalls?: number | undefined;
 }
 
 /** Sees the items of a streamed response as the app reads them. */

@@ -17,6 +17,7 @@ export function readResponse(data: unknown): CallOutcome {
     usage: responsesUsage(response['usage']),
     serviceTier: text(response['service_tier']),
     webSearchCalls: countWebSearches(response['output']),
+    fileSearchCalls: countItems(response['output'], (item) => text(item['type']) === 'file_search_call'),
     // The response repeats the request's tools, also those a stored prompt set on the server.
     webSearchTool: declaredWebSearchTool(response['tools']),
   };
@@ -25,17 +26,24 @@ export function readResponse(data: unknown): CallOutcome {
 /**
  * The `web_search_call` output items that searched: OpenAI bills a call per `search` action, not the `open_page` and
  * `find_in_page` actions reasoning models also take. An item without an action counts, so an unknown is never free.
- * Undefined when there is none (most calls).
  */
 function countWebSearches(output: unknown): number | undefined {
-  if (!Array.isArray(output)) return undefined;
-  const searches = output.filter((item) => {
-    const call = record(item);
-    if (text(call?.['type']) !== 'web_search_call') return false;
-    const action = text(record(call?.['action'])?.['type']);
+  return countItems(output, (item) => {
+    if (text(item['type']) !== 'web_search_call') return false;
+    const action = text(record(item['action'])?.['type']);
     return action === undefined || action === 'search';
-  }).length;
-  return searches === 0 ? undefined : searches;
+  });
+}
+
+/** How many output items match; undefined when there is none (most calls), so the span carries no zero. */
+function countItems(output: unknown, matches: (item: Record<string, unknown>) => boolean): number | undefined {
+  if (!Array.isArray(output)) return undefined;
+  let count = 0;
+  for (const item of output) {
+    const fields = record(item);
+    if (fields !== undefined && matches(fields)) count += 1;
+  }
+  return count === 0 ? undefined : count;
 }
 
 /** The web search tool among a request's tools, as declared (`web_search`, `web_search_preview_2025_03_11`). */

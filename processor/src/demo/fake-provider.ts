@@ -28,6 +28,8 @@ export interface FakeUsage {
   reasoning: number;
   /** Web searches the call made (when the request declares a web search tool; default 1): OpenAI `web_search_call` items, Anthropic `server_tool_use`. */
   webSearches: number;
+  /** File searches the call made (when the request declares the file_search tool; default 1): OpenAI `file_search_call` items. */
+  fileSearches: number;
 }
 
 export const FAKE_FAULTS = ['fail-429-once', 'fail-500-once', 'fail-429', 'fail-500', 'cut-stream', 'no-response'] as const;
@@ -257,14 +259,15 @@ function usageFor(model: string, params: Record<string, unknown>, reply: string[
     cacheCreation: fixed.cacheCreation ?? 0,
     cacheCreation1h: fixed.cacheCreation1h ?? 0,
     reasoning: fixed.reasoning ?? 0,
-    webSearches: declaresWebSearch(params) ? (fixed.webSearches ?? 1) : 0,
+    webSearches: declaresTool(params, 'web_search') ? (fixed.webSearches ?? 1) : 0,
+    fileSearches: declaresTool(params, 'file_search') ? (fixed.fileSearches ?? 1) : 0,
   };
 }
 
-/** OpenAI `web_search`, `web_search_preview`; Anthropic `web_search_20250305`. */
-function declaresWebSearch(params: Record<string, unknown>): boolean {
+/** A tool whose type starts with `type`: OpenAI `web_search`, `web_search_preview`, `file_search`; Anthropic `web_search_20250305`. */
+function declaresTool(params: Record<string, unknown>, type: string): boolean {
   const tools = params['tools'];
-  return Array.isArray(tools) && tools.some((tool) => isRecord(tool) && typeof tool['type'] === 'string' && tool['type'].startsWith('web_search'));
+  return Array.isArray(tools) && tools.some((tool) => isRecord(tool) && typeof tool['type'] === 'string' && tool['type'].startsWith(type));
 }
 
 function allText(params: Record<string, unknown>): string {
@@ -370,6 +373,7 @@ function responseObject(id: string, model: string, reply: string[], usage: FakeU
       status === 'completed'
         ? [
             ...webSearchCalls(id, usage?.webSearches ?? 0),
+            ...fileSearchCalls(id, usage?.fileSearches ?? 0),
             { type: 'message', id: `msg_fake${id}`, status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: reply.join(' '), annotations: [] }] },
           ]
         : [],
@@ -383,6 +387,10 @@ function responseObject(id: string, model: string, reply: string[], usage: FakeU
 
 function webSearchCalls(id: string, count: number): unknown[] {
   return Array.from({ length: count }, (_, i) => ({ type: 'web_search_call', id: `ws_fake${id}_${i}`, status: 'completed', action: { type: 'search', query: 'fake query' } }));
+}
+
+function fileSearchCalls(id: string, count: number): unknown[] {
+  return Array.from({ length: count }, (_, i) => ({ type: 'file_search_call', id: `fs_fake${id}_${i}`, status: 'completed', queries: ['fake query'], results: null }));
 }
 
 function completion(flavour: Exclude<Flavour, 'embeddings'>, id: string, model: string, reply: string[], usage: FakeUsage, tier: ServedTier): unknown {

@@ -28,7 +28,7 @@ export interface TierDisplay {
 
 /** The rates of one service tier (OpenAI Flex, Priority) of an entry. */
 export interface ServiceTierCard extends RateCard {
-  /** The entry's price id with the tier, e.g. `openai/gpt-5@2025-08-07~flex#builtin-2026-11-24.1`. */
+  /** The entry's price id with the tier, e.g. `openai/gpt-5@2025-08-07~flex#builtin-2026-11-24.2`. */
   priceId: string;
   /** Only the rates the service tier overrides, as written, and its own long-context tiers. */
   display: Omit<TierDisplay, 'aboveInputTokens'> & { tiers: TierDisplay[] };
@@ -36,7 +36,7 @@ export interface ServiceTierCard extends RateCard {
 
 /** One effective-dated price, ready to compute with. */
 export interface PriceEntry extends RateCard {
-  /** Which entry of which book version priced a call, e.g. `openai/gpt-4.1@2025-04-14#builtin-2026-11-24.1`. */
+  /** Which entry of which book version priced a call, e.g. `openai/gpt-4.1@2025-04-14#builtin-2026-11-24.2`. */
   priceId: string;
   provider: string;
   model: string;

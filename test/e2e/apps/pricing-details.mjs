@@ -2,7 +2,8 @@
 // FAKE_URL, then ends; the preload exports the spans on the way out. Prints { done: <calls> } when all returned.
 //   OpenAI service tiers (Flex, Priority, the default tier asked for or not), chat and Responses, plain, streamed
 //   and in the background; Anthropic cache writes with a 1-hour lifetime, plain and streamed; web searches, billed per
-//   search (OpenAI `web_search` and `web_search_preview` on the Responses API, Anthropic's web search tool).
+//   search (OpenAI `web_search` and `web_search_preview` on the Responses API, Anthropic's web search tool) and OpenAI
+//   file searches.
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 
@@ -36,4 +37,5 @@ const webSearch = [{ type: 'web_search_20250305', name: 'web_search', max_uses: 
 await drain(await anthropic.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 256, system, messages, tools: webSearch, stream: true }));
 // The processor's --prices file gives claude-haiku-4-5 a negotiated rate without a web search fee: stored unpriced.
 await anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 256, messages, tools: webSearch });
-console.log(JSON.stringify({ done: 14 }));
+await openai.responses.create({ model: 'gpt-4.1-mini', input, tools: [{ type: 'file_search', vector_store_ids: ['vs_handbook'] }] });
+console.log(JSON.stringify({ done: 15 }));
