@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS llm_calls (
   error_type          VARCHAR,
   attempts            INTEGER,
   received_at         TIMESTAMP NOT NULL,
-  attributes          JSON                -- remaining non-content attributes (≤ 65,536 characters; chargeback.attributes_dropped counts the rest; chargeback.service_tier: the non-standard tier it was priced for; chargeback.tool_calls.<tool> / chargeback.tool_fee_usd.<tool>: web searches and their fee, part of cost_usd; chargeback.unpriced_reason: why the book could not price it)
+  attributes          JSON                -- remaining non-content attributes (≤ 65,536 characters; chargeback.attributes_dropped counts the rest; chargeback.service_tier: the non-standard tier it was priced for; chargeback.tool_calls.<tool> / chargeback.tool_fee_usd.<tool>: web and file searches and their fee, part of cost_usd; chargeback.unpriced_reason: why the book could not price it)
 );
 
 -- One row per trace with at least one GenAI call; rebuildable from llm_calls. trace_id is unique, here and in
@@ -184,7 +184,7 @@ CREATE TABLE IF NOT EXISTS reconciliation_spreads (
 -- share, models the price book cannot price. The key makes each alert fire once per window, restarts included.
 CREATE TABLE IF NOT EXISTS alerts (
   kind                VARCHAR NOT NULL,   -- 'budget_threshold' | 'spend_spike' | 'unallocated_share' | 'unpriced_model'
-  subject             VARCHAR NOT NULL,   -- budget name | team | 'all' | 'provider/model' (+ ' on service tier T') (+ ' with web_search')
+  subject             VARCHAR NOT NULL,   -- budget name | team | 'all' | 'provider/model' (+ ' on service tier T') (+ ' with <tools>' whose fee it lacks)
   window_start        TIMESTAMP NOT NULL, -- UTC: budget window | spike block | UTC day | epoch (once ever)
   window_end          TIMESTAMP,
   threshold           DOUBLE NOT NULL,    -- share of the limit | spike factor | max unallocated share | 0

@@ -18,7 +18,7 @@ import { startProcessor } from '../support/processor-process.js';
 import { startApp } from './instrumented-app.js';
 import { costNanos, usd } from './list-price.js';
 
-/** `webSearches`: made only by the requests that declare a web search tool. */
+/** `webSearches`, `fileSearches`: made only by the requests that declare that tool. */
 const USAGE = {
   'gpt-5': { input: 20_000, cacheRead: 8_000, output: 1_500, webSearches: 3 },
   'gpt-4.1': { input: 9_000, output: 600, webSearches: 2 },
@@ -78,9 +78,7 @@ describe('pricing details, end to end', () => {
           cost_usd::VARCHAR AS cost_usd, cost_source, price_id,
           attributes->>'$."openai.request.service_tier"' AS requested, attributes->>'$."openai.response.service_tier"' AS served,
           attributes->>'$."chargeback.service_tier"' AS read_tier,
-          attributes->>'$."anthropic.usage.cache_creation.ephemeral_1h_input_tokens"' AS written_for_an_hour,
-          attributes->>'$."chargeback.tool_calls.web_search"' AS searches,
-          attributes->>'$."chargeback.tool_fee_usd.web_search"' AS search_fee
+          attributes->>'$."anthropic.usage.cache_creation.ephemeral_1h_input_tokens"' AS written_for_an_hour
           FROM llm_calls WHERE NOT contains(attributes::VARCHAR, 'chargeback.tool_calls.') ORDER BY start_time`)
       ).getRowObjectsJS();
       const book = '#builtin-2026-11-24.2';
@@ -99,8 +97,6 @@ describe('pricing details, end to end', () => {
           served,
           read_tier: served === 'default' ? null : served,
           written_for_an_hour: null,
-          searches: null,
-          search_fee: null,
         };
       };
       const sonnet = USAGE['claude-sonnet-4-5'];
@@ -117,8 +113,6 @@ describe('pricing details, end to end', () => {
         served: null,
         read_tier: null,
         written_for_an_hour: String(sonnet.cacheCreation1h),
-        searches: null,
-        search_fee: null,
       };
       expect(calls).toEqual([
         row('gpt-5', 'flex', 'flex', 'flex', '2025-08-07'),

@@ -124,7 +124,7 @@ describe('compare and explain', () => {
     expect(explainRow(row, context()).map((c) => [c.code, c.message])).toEqual([
       ['rate_difference', 'tokens agree, but the billed cost is 50.0% of the price-book cost: the billed rates differ from the price book (a negotiated discount, or a price change the book lacks); put the contract rates in a --prices file'],
       ['service_tier', 'usage on non-standard service tiers (batch: 1100000 tokens, $2.25): batch and flex are billed below, priority above the standard rates, which the ledger applies to every call whose span names no tier (openai.response.service_tier)'],
-      ['unpriced_calls', "1 ledger calls for claude-sonnet-4 on 2025-08-01 have no price (the model, its rates for the call's service tier, or its web search fee missing from the price book), so the ledger cost is short"],
+      ['unpriced_calls', "1 ledger calls for claude-sonnet-4 on 2025-08-01 have no price (the model, its rates for the call's service tier, or a hosted-tool fee missing from the price book), so the ledger cost is short"],
     ]);
   });
 

@@ -63,7 +63,7 @@ function limitReachedAlert(held: readonly Alert[], perDay: number, day: number, 
 /**
  * Calls that reported tokens yet got no price from the book (unpriced, or priced only from a cost the span
  * reported): their model, its rates for the service tier that served them, or its fee for a hosted tool they used
- * (web search) is missing from the price book. One alert per provider/model (and non-standard tier, and tools), ever.
+ * (web or file search) is missing from the price book. One alert per provider/model (and non-standard tier, and tools), ever.
  */
 function unpricedModelAlerts(calls: readonly LlmCall[], now: Date): Alert[] {
   const seen = new Map<string, { call: LlmCall; count: number; tier: string | null; tools: string[] }>();

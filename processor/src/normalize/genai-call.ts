@@ -19,7 +19,7 @@ export interface GenAiCall {
   reportedCostUsd: number | null;
   /** The service tier that served the call as the span names it (OpenAI `flex`, `priority`, `default`), or null. */
   serviceTier: string | null;
-  /** Calls of provider-hosted tools billed per call (web search), by tool type; empty when none. */
+  /** Calls of provider-hosted tools billed per call (web and file search), by tool type; empty when none. */
   toolCalls: ReadonlyMap<string, number>;
   status: 'ok' | 'error';
   errorType: string | null;

@@ -146,7 +146,7 @@ const entrySchema = z
     per_request: perRequest.optional().transform((value) => value ?? { text: '0', atto: 0n }),
     tiers: z.array(tierSchema).default([]),
     service_tiers: z.record(serviceTierName, serviceTierSchema).default({}),
-    /** Fees per call of a provider-hosted tool (web search), on every service tier and long-context tier. */
+    /** Fees per call of a provider-hosted tool (web search, file search), on every service tier and long-context tier. */
     per_tool_call: z.record(toolName, perToolCall).default({}),
     /** Other model ids billed under this entry's timeline (e.g. `claude-sonnet-4-0`). */
     aliases: z.array(name('an alias model id')).default([]),

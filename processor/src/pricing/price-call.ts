@@ -40,7 +40,7 @@ export interface CallPrice {
 
 /**
  * `unknown_service_tier`: the model has a price, but not for the service tier that served the call;
- * `unknown_tool_fee`: nor a fee for a hosted tool the call used (web search).
+ * `unknown_tool_fee`: the model has a price, but no fee for a hosted tool the call used (web or file search).
  */
 export type UnpricedReason =
   | 'no_usage'

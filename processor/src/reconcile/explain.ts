@@ -2,6 +2,7 @@ import type { Cell, ComparedRow } from './compare.js';
 import { formatUsd } from '../ledger/money.js';
 import type { ReconcileProvider } from './records.js';
 import { tokenKinds } from './records.js';
+import { hostedToolCharge } from './charges.js';
 import { type Tolerance, beyondTolerance } from './tolerance.js';
 
 /**
@@ -59,7 +60,7 @@ export function explainRow(row: ComparedRow, context: ExplainContext): Cause[] {
     if (tokens.comparable && !tokens.short && !tokens.excess) add('rate_difference', rateMessage(row, costBeyond, context.provider));
     if (row.tiers.size > 0) add('service_tier', tierMessage(row, context.provider));
     if (row.ledger.unpricedCalls > 0n) {
-      add('unpriced_calls', `${row.ledger.unpricedCalls} ledger calls for ${where(row, context)} have no price (the model, its rates for the call's service tier, or its web search fee missing from the price book), so the ledger cost is short`);
+      add('unpriced_calls', `${row.ledger.unpricedCalls} ledger calls for ${where(row, context)} have no price (the model, its rates for the call's service tier, or a hosted-tool fee missing from the price book), so the ledger cost is short`);
     }
   }
   if ((tokens.short || tokens.excess) && row.ledger.callsWithoutUsage > 0n) {
@@ -69,10 +70,10 @@ export function explainRow(row: ComparedRow, context: ExplainContext): Cause[] {
   return causes;
 }
 
-/** Hosted-tool fees the ledger prices per call (web search), or a charge it has no record of at all. */
+/** Hosted-tool fees the ledger prices per call (web and file search), or a charge it has no record of at all. */
 function chargeCause(row: ComparedRow): Cause {
   const label = row.model.slice('charge: '.length);
-  if (row.ledger.costNanos === 0n && label !== 'web search') {
+  if (row.ledger.costNanos === 0n && hostedToolCharge(label) === null) {
     return { code: 'non_model_charge', message: `"${label}" is not a model token charge; the ledger records no such cost (code execution, images, storage)` };
   }
   return {

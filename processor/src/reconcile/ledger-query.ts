@@ -31,8 +31,8 @@ export interface LedgerGroup extends LedgerStats {
   projectId: string | null;
   apiKeyId: string | null;
   /**
-   * The part of `costNanos` that is hosted-tool fees (web search), by the charge the provider bills them under
-   * (`web search`): providers report them as charges of their own, not under the model.
+   * The part of `costNanos` that is hosted-tool fees (web and file search), by the charge the provider bills them
+   * under (`web search`, `file search`): providers report them as charges of their own, not under the model.
    */
   toolFees: Map<string, bigint>;
 }
