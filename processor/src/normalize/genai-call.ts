@@ -47,13 +47,13 @@ export function toGenAiCall(span: DecodedSpan): GenAiCall | null {
   const provider = normalizeProvider(rawProvider);
   const requestModel = readString(a, 'gen_ai.request.model', 'llm.request.model', 'ai.model.id');
   const responseModel = readString(a, 'gen_ai.response.model', 'llm.response.model', 'ai.response.model');
+  // A GenAI call names a provider or a model, and either says what it did or reports usage. Most spans name
+  // neither: they leave here, before the two dozen usage keys are looked up.
+  if (provider === null && requestModel === null && responseModel === null) return null;
   const usage = readUsage(a, span.scopeName, provider);
-  const reportedCostUsd = readNumber(a, 'gen_ai.usage.cost');
-
-  // A GenAI call names a provider or a model, and either says what it did or reports usage.
-  const namesModelOrProvider = provider !== null || requestModel !== null || responseModel !== null;
   const looksLikeCall = operation !== null || usage !== null || (provider !== null && requestModel !== null);
-  if (!namesModelOrProvider || !looksLikeCall) return null;
+  if (!looksLikeCall) return null;
+  const reportedCostUsd = readNumber(a, 'gen_ai.usage.cost');
 
   const errorType = readString(a, 'error.type');
   return {
