@@ -13,6 +13,7 @@ describe('genai-chargeback demo', () => {
     const { stdout } = await promisify(execFile)(process.execPath, [cliPath, 'demo', '--db', db, '--searches', '20'], { timeout: 60_000 });
     expect(stdout).toContain('Chargeback for');
     expect(stdout).toMatch(/\(month total\)/);
+    expect(stdout).toMatch(/Hosted-tool fees[^\n]*\n.*\n.*\nsearch\s+openai\s+gpt-4\.1\s+web_search\s+20\s+0\s+20\s+0\.200000000\s/);
 
     const database = await openDatabase(db);
     const rows = async (sql: string) => (await database.connection.runAndReadAll(sql)).getRowObjectsJS();

@@ -69,6 +69,16 @@ describe('pricing details, end to end', () => {
       expect.objectContaining({ provider: 'anthropic', model: 'claude-haiku-4-5', service_tier: '(standard)', hosted_tools: 'web_search', unpriced_reason: 'unknown_tool_fee', calls: 1, input_tokens: 3_000 }),
       expect.objectContaining({ provider: 'openai', model: 'gpt-5-nano', service_tier: 'priority', hosted_tools: '(none)', unpriced_reason: 'unknown_service_tier', calls: 1, input_tokens: 5_000 }),
     ]);
+    // Gpt-5: 3 × $0.01; gpt-4.1: 2 × $0.025 (preview); Sonnet 4.5: 4 × $0.01; gpt-4.1-mini: 2 × $0.0025; haiku: no fee.
+    const fees = await fetch(`${processor.httpUrl}/v1/reports/hosted-tool-fees?format=json`);
+    expect(fees.status).toBe(200);
+    expect(((await fees.json()) as { rows: unknown[] }).rows).toEqual([
+      { team: '(unallocated)', provider: 'openai', model: 'gpt-4.1', tool: 'web_search_preview', calls: 1, unpriced_calls: 0, tool_calls: 2, fees_usd: '0.050000000', calls_cost_usd: '0.072800000' },
+      { team: '(unallocated)', provider: 'anthropic', model: 'claude-sonnet-4-5', tool: 'web_search', calls: 1, unpriced_calls: 0, tool_calls: 4, fees_usd: '0.040000000', calls_cost_usd: '0.176500000' },
+      { team: '(unallocated)', provider: 'openai', model: 'gpt-5', tool: 'web_search', calls: 1, unpriced_calls: 0, tool_calls: 3, fees_usd: '0.030000000', calls_cost_usd: '0.061000000' },
+      { team: '(unallocated)', provider: 'openai', model: 'gpt-4.1-mini', tool: 'file_search', calls: 1, unpriced_calls: 0, tool_calls: 2, fees_usd: '0.005000000', calls_cost_usd: '0.007080000' },
+      { team: '(unallocated)', provider: 'anthropic', model: 'claude-haiku-4-5', tool: 'web_search', calls: 1, unpriced_calls: 1, tool_calls: 1, fees_usd: null, calls_cost_usd: null },
+    ]);
     expect(await processor.stop()).toBe(0);
 
     const db = await openDatabase(processor.dbPath);

@@ -19,6 +19,7 @@ describe('report catalog', () => {
       'chargeback-lines',
       'conversation-costs',
       'failed-call-cost',
+      'hosted-tool-fees',
       'spend-by-customer',
       'spend-by-environment',
       'spend-by-feature',

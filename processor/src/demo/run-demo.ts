@@ -148,6 +148,7 @@ async function printReports(db: string, write: (text: string) => void): Promise<
     await show(`Chargeback for ${month} (unallocated spend shared in proportion to direct spend)`, 'chargeback', { month, rule: 'proportional' });
     await show('Spend by team this month', 'spend-by-team', { since: `${month}-01`, grain: 'month' });
     await show('Cost per action', 'action-costs', { since: `${month}-01` });
+    await show('Hosted-tool fees (web search), part of the costs above', 'hosted-tool-fees', { since: `${month}-01` });
     await show('Data quality: unallocated share', 'unallocated-share', { since: `${month}-01` });
     await show('Data quality: unpriced models (cost unknown, not zero)', 'unpriced-models', { since: `${month}-01` });
   } finally {
