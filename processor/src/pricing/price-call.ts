@@ -84,14 +84,14 @@ export function priceCallWithDetails(book: PriceBook, call: PriceableCall): Pric
         cacheWrite: call.usage.cacheWrite ?? 0,
         cacheWrite1h: call.usage.cacheWrite1h ?? 0,
       },
-      [...fees.values()].reduce((sum, atto) => sum + atto, 0n),
+      fees.atto,
     );
     return {
       price: { cost_nanos: cost.nanos, cost_source: 'computed', price_id: card.priceId },
       unpricedReason: null,
       entry: found.entry,
       clamped: cost.clamped,
-      toolFees: new Map([...fees].map(([tool, atto]) => [tool, divideHalfEven(atto, attoPerNano)])),
+      toolFees: fees.nanos,
     };
   }
   const unpricedReason =
@@ -101,27 +101,39 @@ export function priceCallWithDetails(book: PriceBook, call: PriceableCall): Pric
     typeof reported === 'number' && Number.isFinite(reported) && reported > 0
       ? { cost_nanos: toScaledRounded(reported, 9), cost_source: 'reported', price_id: null }
       : unpriced;
-  return { price, unpricedReason, entry: null, clamped: false, toolFees: noFees };
+  return { price, unpricedReason, entry: null, clamped: false, toolFees: noFees.nanos };
 }
 
 const attoPerNano = 1_000_000_000n;
-const noFees: ReadonlyMap<string, bigint> = new Map();
+
+interface ToolFees {
+  /** All the call's fees, in atto-dollars: added to the cost before its one rounding. */
+  atto: bigint;
+  /** Each tool's fees, rounded to nano-dollars, for the ledger's attributes. */
+  nanos: ReadonlyMap<string, bigint>;
+}
+
+/** Most calls use no hosted tool: one shared value, nothing allocated per call on the ingest path. */
+const noFees: ToolFees = { atto: 0n, nanos: new Map() };
 
 /**
- * The call's tool-call fees by tool type, in atto-dollars, or undefined when the entry has no fee for a tool the call
- * used: a web search is billed whatever the model, so pricing the tokens alone would hide it as free. A provider
- * alias's fees are not applied either: Azure bills its hosted tools under its own prices.
+ * The call's tool-call fees, or undefined when the entry has no fee for a tool the call used: a web search is billed
+ * whatever the model, so pricing the tokens alone would hide it as free. A provider alias's fees are not applied
+ * either: Azure bills its hosted tools under its own prices.
  */
-function toolFees(entry: PriceEntry, call: PriceableCall): ReadonlyMap<string, bigint> | undefined {
+function toolFees(entry: PriceEntry, call: PriceableCall): ToolFees | undefined {
   if (call.toolCalls === undefined || call.toolCalls.size === 0) return noFees;
   const ownProvider = entry.provider.toLowerCase() === call.provider?.trim().toLowerCase();
-  const fees = new Map<string, bigint>();
+  let atto = 0n;
+  const nanos = new Map<string, bigint>();
   for (const [tool, count] of call.toolCalls) {
     const fee = ownProvider ? entry.perToolCall.get(tool) : undefined;
     if (fee === undefined) return undefined;
-    fees.set(tool, BigInt(count) * fee.atto);
+    const toolAtto = BigInt(count) * fee.atto;
+    atto += toolAtto;
+    nanos.set(tool, divideHalfEven(toolAtto, attoPerNano));
   }
-  return fees;
+  return { atto, nanos };
 }
 
 /** The ledger columns for one call, the part of its cost that is tool-call fees and why it went unpriced. */
