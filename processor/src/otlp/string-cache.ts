@@ -25,9 +25,16 @@ class StringCache {
   get(buf: Buffer, start: number, end: number): string {
     const length = end - start;
     if (length > MAX_BYTES) return buf.toString('utf8', start, end);
-    // FNV-1a over the bytes.
-    let hash = 0x811c9dc5;
-    for (let i = start; i < end; i++) hash = Math.imul(hash ^ buf[i]!, 0x01000193);
+    // The length and eight sampled bytes (first two, quarter, middle, last four): the byte comparison below
+    // decides, so the hash only spreads the slots. FNV over every byte made decoding ~10% slower. Ids that count
+    // up differ in their last bytes; attribute keys in their length or ends.
+    let hash = Math.imul(length, 0x9e3779b1);
+    if (length >= 4) {
+      hash = Math.imul(hash ^ (buf[start]! | (buf[start + 1]! << 8) | (buf[start + (length >> 2)]! << 16) | (buf[start + (length >> 1)]! << 24)), 0x01000193);
+      hash = Math.imul(hash ^ (buf[end - 1]! | (buf[end - 2]! << 8) | (buf[end - 3]! << 16) | (buf[end - 4]! << 24)), 0x01000193);
+    } else {
+      for (let i = start; i < end; i++) hash = Math.imul(hash ^ buf[i]!, 0x01000193);
+    }
     const slot = (hash ^ (hash >>> 16)) & (this.slots - 1);
     const base = slot * MAX_BYTES;
     if (this.lengths[slot] === length) {
