@@ -14,6 +14,6 @@ describe('toLlmCall', () => {
     expect(call).not.toBeNull();
     const row = toLlmCall(call!, unattributed, unpriced, new Date());
     expect(row.parent_span_id).toBeNull();
-    expect(new NestedCallFilter().select([row])).toStrictEqual({ kept: [row], nested: [] });
+    expect(new NestedCallFilter().admit([row]).nested).toStrictEqual([false]);
   });
 });

@@ -37,19 +37,20 @@ const vercelCallOperation = /\.do(Generate|Stream|Embed)$/;
 
 export function toGenAiCall(span: DecodedSpan): GenAiCall | null {
   const a = span.attributes;
+  const rawProvider = readString(a, 'gen_ai.provider.name', 'gen_ai.system', 'ai.model.provider', 'llm.vendor');
+  const provider = normalizeProvider(rawProvider);
+  const requestModel = readString(a, 'gen_ai.request.model', 'llm.request.model', 'ai.model.id');
+  const responseModel = readString(a, 'gen_ai.response.model', 'llm.response.model', 'ai.response.model');
+  // A GenAI call names a provider or a model, and either says what it did or reports usage. Most spans name
+  // neither: they leave here, first, before any other key is looked up.
+  if (provider === null && requestModel === null && responseModel === null) return null;
+
   const vercelOperation = readString(a, 'ai.operationId');
   if (vercelOperation !== null && !vercelCallOperation.test(vercelOperation)) return null;
 
   const operation = readString(a, 'gen_ai.operation.name', 'llm.request.type');
   if (operation !== null && nonCallOperations.has(operation)) return null;
 
-  const rawProvider = readString(a, 'gen_ai.provider.name', 'gen_ai.system', 'ai.model.provider', 'llm.vendor');
-  const provider = normalizeProvider(rawProvider);
-  const requestModel = readString(a, 'gen_ai.request.model', 'llm.request.model', 'ai.model.id');
-  const responseModel = readString(a, 'gen_ai.response.model', 'llm.response.model', 'ai.response.model');
-  // A GenAI call names a provider or a model, and either says what it did or reports usage. Most spans name
-  // neither: they leave here, before the two dozen usage keys are looked up.
-  if (provider === null && requestModel === null && responseModel === null) return null;
   const usage = readUsage(a, span.scopeName, provider);
   const looksLikeCall = operation !== null || usage !== null || (provider !== null && requestModel !== null);
   if (!looksLikeCall) return null;

@@ -76,6 +76,8 @@ interface PendingWrite {
 interface StagedGroup {
   writes: PendingWrite[];
   rowCount: number;
+  /** `trace_id/span_id` of every row of `writes`, in order. */
+  rowKeys: string[];
   keptKeys: Set<string>;
   /** The rows of `keptKeys`, in staging order. */
   keptRows: LlmCall[];
@@ -324,23 +326,29 @@ export class LedgerWriter {
   /** Filters nested repeats and writes the group's unique rows to its staging file with `persist`. */
   private async stage(writes: PendingWrite[], persist: (csv: string) => Promise<string>): Promise<StagedGroup | null> {
     const rows = writes.flatMap((write) => write.rows);
-    const { kept, nested } = this.options.nestedCalls.select(rows);
+    // Remembered before the commit so the next group, staged meanwhile, sees this one's call spans.
+    const { keys, nested, remembered } = this.options.nestedCalls.admit(rows);
     const group: StagedGroup = {
       writes,
       rowCount: rows.length,
+      rowKeys: keys,
       keptKeys: new Set(),
       keptRows: [],
-      nestedKeys: new Set(nested.map(rowKey)),
-      // Remembered before the commit so the next group, staged meanwhile, sees this one's call spans.
-      remembered: this.options.nestedCalls.remember(rows),
+      nestedKeys: new Set(),
+      remembered,
       maybeStored: [],
       file: null,
       days: new Set(),
     };
     const surelyNew: LlmCall[] = [];
     let csv = '';
-    for (const row of kept) {
-      const key = rowKey(row);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as LlmCall;
+      const key = keys[i] as string;
+      if (nested[i]) {
+        group.nestedKeys.add(key);
+        continue;
+      }
       if (group.keptKeys.has(key)) continue;
       group.keptKeys.add(key);
       group.keptRows.push(row);
@@ -389,17 +397,19 @@ export class LedgerWriter {
     for (const group of groups) {
       this.queuedRows -= group.rowCount;
       const inserted = new Set([...group.keptKeys].filter((key) => !stored.has(key) && !refusedReasons.has(key)));
+      let rowIndex = 0;
       for (const write of group.writes) {
+        const result: WriteResult = { inserted: [], nested: 0, repeated: [], refused: [] };
+        for (const row of write.rows) {
+          const key = group.rowKeys[rowIndex++] as string;
+          if (inserted.delete(key)) result.inserted.push(row);
+          if (group.nestedKeys.has(key)) result.nested += 1;
+          if (stored.has(key)) result.repeated.push(row);
+          const reason = refusedReasons.get(key);
+          if (reason !== undefined) result.refused.push({ row, reason });
+        }
         write.durable.resolve();
-        write.committed.resolve({
-          inserted: write.rows.filter((row) => inserted.delete(rowKey(row))),
-          nested: write.rows.filter((row) => group.nestedKeys.has(rowKey(row))).length,
-          repeated: stored.size === 0 ? [] : write.rows.filter((row) => stored.has(rowKey(row))),
-          refused: refusedReasons.size === 0 ? [] : write.rows.flatMap((row) => {
-            const reason = refusedReasons.get(rowKey(row));
-            return reason === undefined ? [] : [{ row, reason }];
-          }),
-        });
+        write.committed.resolve(result);
       }
     }
   }
