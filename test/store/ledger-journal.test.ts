@@ -19,13 +19,13 @@ import { llmCallRow } from '../support/llm-call-row.js';
 const logger = pino({ level: 'silent' });
 const open = closedAfterEach();
 
-async function setup(dbPath = join(tempDir('gc-journal-'), 'ledger.duckdb'), log = logger) {
+async function setup(dbPath = join(tempDir('gc-journal-'), 'ledger.duckdb'), log = logger, journalCommitDelayMs?: number) {
   const db = await openDatabase(dbPath);
   const dailySpend = await DailySpend.open(db.connection);
   const journal = LedgerJournal.open(`${dbPath}.journal`);
   const entry: OpenLedger = { db };
   open.push(entry);
-  const writer = await LedgerWriter.open(db.instance, { maxBatchRows: 1000, maxQueuedRows: 10_000, logger: log, nestedCalls: new NestedCallFilter(), dailySpend, journal });
+  const writer = await LedgerWriter.open(db.instance, { maxBatchRows: 1000, maxQueuedRows: 10_000, logger: log, nestedCalls: new NestedCallFilter(), dailySpend, journal, journalCommitDelayMs });
   entry.writer = writer;
   return { db, writer, journalDir: journal.dir, dbPath };
 }
@@ -75,6 +75,40 @@ describe('ledger journal (storage.ack: journal)', () => {
     expect((await first.committed).inserted).toEqual([a, b, old]);
     expect((await retry.committed).inserted).toEqual([c]);
     expect(await storedSpans(db)).toEqual([a, b, c, old].map((row) => row.span_id).sort());
+  });
+
+  it('gathers acknowledged groups into one commit until enough rows are staged; closing commits the rest at once', async () => {
+    // A minute's delay: only the row count (maxBatchRows here, 1,000) or closing can start a commit.
+    const { db, writer } = await setup(undefined, logger, 60_000);
+    const small = [writer.writeDurably([call(), call()]), writer.writeDurably([call()])];
+    for (const write of small) await write.durable;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(writer.commits).toBe(0);
+    expect(await storedSpans(db)).toEqual([]);
+
+    const large = writer.writeDurably(Array.from({ length: 997 }, () => call()));
+    const results = await Promise.all([...small, large].map((write) => write.committed));
+    expect(results.map((result) => result.inserted.length)).toEqual([2, 1, 997]);
+    expect(writer.commits).toBe(1);
+    expect(await storedSpans(db)).toHaveLength(1000);
+
+    const last = writer.writeDurably([call()]);
+    await last.durable;
+    await writer.close();
+    expect((await last.committed).inserted).toHaveLength(1);
+    expect(writer.commits).toBe(2);
+    expect(await storedSpans(db)).toHaveLength(1001);
+  });
+
+  it('commits a lone small group once it has waited the default 200 ms', async () => {
+    const { db, writer } = await setup();
+    const started = Date.now();
+    const write = writer.writeDurably([call()]);
+    await write.durable;
+    expect((await write.committed).inserted).toHaveLength(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(195);
+    expect(writer.commits).toBe(1);
+    expect(await storedSpans(db)).toHaveLength(1);
   });
 
   it('refuses a write it cannot journal with a retryable error, logs why, and stores nothing', async () => {

@@ -35,6 +35,8 @@ export interface LedgerWriterOptions {
    * journal; the DuckDB commit follows. Without it a write is durable when its commit is.
    */
   journal?: LedgerJournal;
+  /** Journal mode: how long staged rows may wait for more to share their commit (default 200 ms, see `journalCommitRows`). */
+  journalCommitDelayMs?: number;
 }
 
 export interface WriteResult {
@@ -90,9 +92,21 @@ interface StagedGroup {
   /** Start times of the unique rows, for the daily spend cache. */
   /** UTC days (dayOf) of the group's calls, for the daily spend cache. */
   days: Set<number>;
+  /** When it was staged (epoch ms): journal mode commits it within its commit delay of that. */
+  stagedAtMs: number;
 }
 
 const defaultRecentKeys: RecentCallKeysOptions = { windowMs: 10 * 60_000, maxKeys: 1_000_000 };
+
+/**
+ * Journal mode: a commit waits until this many rows are staged, or its oldest group has waited the commit delay.
+ * Acknowledgements do not wait for commits there, and an INSERT's cost is mostly per statement and per 2,048-row
+ * vector: measured here, 70 µs of CPU a row in commits of 50 rows, 24 in commits of 400 and 9 in commits of 2,000
+ * (3.5 ms a statement before any row). Committing whatever was staged as soon as the previous commit ended gave
+ * commits of a few hundred rows when 1 span in 10 is a call.
+ */
+const journalCommitRows = 2_048;
+const defaultJournalCommitDelayMs = 200;
 
 /** A commit's duplicate lookup reads at most this many start-time ranges, split at gaps over an hour. */
 const maxLookupRanges = 8;
@@ -123,8 +137,11 @@ export class LedgerWriter {
   /** Journal mode: groups fsynced in the journal and waiting for their commit. */
   private readonly staged: StagedGroup[] = [];
   private queuedRows = 0;
+  private insertsCommitted = 0;
   private draining: Promise<void> | null = null;
   private committing: Promise<void> | null = null;
+  /** Journal mode: ends the wait for more staged rows early (rows staged, a task queued, the writer closing). */
+  private wakeCommits: (() => void) | null = null;
   private closed = false;
 
   /** Commit mode's staging files: journal mode stages in the journal. */
@@ -157,6 +174,11 @@ export class LedgerWriter {
 
   get queueSize(): number {
     return this.queuedRows;
+  }
+
+  /** INSERTs into `llm_calls` committed (each one transaction): calls stored per commit shows how commits batch. */
+  get commits(): number {
+    return this.insertsCommitted;
   }
 
   /** Whether an export is acknowledged before its commit (journal mode), so later stages run after the answer. */
@@ -198,6 +220,7 @@ export class LedgerWriter {
    */
   async close(): Promise<void> {
     this.closed = true;
+    this.wakeCommits?.();
     while (this.draining !== null || this.committing !== null) await (this.draining ?? this.committing);
     this.connection.closeSync();
     this.staging.remove();
@@ -209,6 +232,7 @@ export class LedgerWriter {
 
   private kickCommits(): void {
     this.committing ??= this.commitStaged();
+    this.wakeCommits?.();
   }
 
   private async drain(): Promise<void> {
@@ -264,6 +288,8 @@ export class LedgerWriter {
       while (this.staged.length > 0 || this.betweenCommits.length > 0) {
         for (const task of this.betweenCommits.splice(0)) await task();
         if (this.staged.length === 0) continue;
+        await this.gatherStaged();
+        if (this.betweenCommits.length > 0) continue;
         const batch = this.takeStagedBatch();
         for (let attempt = 0; ; attempt++) {
           try {
@@ -284,6 +310,25 @@ export class LedgerWriter {
     } finally {
       this.committing = null;
       if (this.staged.length > 0 || this.betweenCommits.length > 0) this.kickCommits();
+    }
+  }
+
+  /**
+   * Waits until `journalCommitRows` are staged, the oldest staged group has waited the commit delay, a task
+   * is queued between commits, or the writer closes.
+   */
+  private async gatherStaged(): Promise<void> {
+    const targetRows = Math.min(journalCommitRows, this.options.maxBatchRows);
+    const dueMs = (this.staged[0]?.stagedAtMs ?? 0) + (this.options.journalCommitDelayMs ?? defaultJournalCommitDelayMs);
+    while (!this.closed && this.betweenCommits.length === 0 && stagedRows(this.staged) < targetRows && Date.now() < dueMs) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, dueMs - Date.now());
+        this.wakeCommits = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeCommits = null;
     }
   }
 
@@ -339,6 +384,7 @@ export class LedgerWriter {
       maybeStored: [],
       file: null,
       days: new Set(),
+      stagedAtMs: Date.now(),
     };
     const surelyNew: LlmCall[] = [];
     let csv = '';
@@ -387,6 +433,7 @@ export class LedgerWriter {
       try {
         if (stored.size === 0) await this.connection.run(insert);
         else await this.connection.run(`${insert} WHERE NOT list_contains($stored, trace_id || '/' || span_id)`, { stored: listValue([...stored]) });
+        this.insertsCommitted += 1;
       } catch (error) {
         if (!isDataError(error)) throw error;
         refusedReasons = await this.insertAroundRefused(groups, stored, error);
@@ -561,6 +608,10 @@ async function replayJournal(connection: DuckDBConnection, journal: LedgerJourna
     options.logger.warn({ file, rows, inserted }, 'committed acknowledged rows from the ledger journal');
     await journal.remove(file);
   }
+}
+
+function stagedRows(groups: readonly StagedGroup[]): number {
+  return groups.reduce((sum, group) => sum + group.keptKeys.size, 0);
 }
 
 function rowKey(row: LlmCall): string {
