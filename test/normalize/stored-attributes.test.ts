@@ -20,6 +20,11 @@ describe('the stored attributes (llm_calls.attributes)', () => {
     );
   });
 
+  it('keeps deciding each key the same way while spans bring thousands of new keys (its memory of keys is bounded)', () => {
+    const decided = (i: number) => JSON.parse(storedAttributesJson({ [`gen_ai.prompt.${i}.content`]: 'secret', [`app.key.${i}`]: i, 'gen_ai.request.model': 'm' }));
+    for (let i = 0; i < 10_000; i++) expect(decided(i % 5_000)).toStrictEqual({ [`app.key.${i % 5_000}`]: i % 5_000 });
+  });
+
   it(`leaves whole attributes out past ${maxStoredAttributesChars} characters, in key order, and counts them`, () => {
     // Control characters are escaped as \u00XX: 6 characters of JSON each.
     const attributes: Attributes = { first: 'kept' };

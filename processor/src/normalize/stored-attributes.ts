@@ -62,6 +62,24 @@ export function isContentAttribute(key: string): boolean {
   return contentKeyPattern.test(key);
 }
 
+/**
+ * Whether a span's value for a key goes into the `attributes` column, remembered by key: the same keys come in
+ * every span, and the checks (a column key, a processor key, two dozen content prefixes) cost ~1 µs a call. Cleared
+ * when full, so spans with ever new keys only make it slower.
+ */
+const storedKeys = new Map<string, boolean>();
+const maxRememberedKeys = 4_096;
+
+function isStoredKey(key: string): boolean {
+  let stored = storedKeys.get(key);
+  if (stored === undefined) {
+    stored = !(columnKeys.has(key) || isProcessorKey(key) || isContentAttribute(key));
+    if (storedKeys.size >= maxRememberedKeys) storedKeys.clear();
+    storedKeys.set(key, stored);
+  }
+  return stored;
+}
+
 /** Characters of the `attributes` JSON kept per call; beyond it whole attributes are left out (see below). */
 export const maxStoredAttributesChars = 65_536;
 /** Room kept for the `chargeback.attributes_dropped` entry. */
@@ -78,10 +96,11 @@ const droppedEntryReserve = 48;
  */
 export function storedAttributesJson(attributes: Attributes, derived: Readonly<Record<string, string>> = {}): string {
   const kept: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(attributes)) {
-    if (columnKeys.has(key) || isProcessorKey(key) || isContentAttribute(key)) continue;
-    if (key === '__proto__') Object.defineProperty(kept, key, { value: toJson(value), enumerable: true, writable: true, configurable: true });
-    else kept[key] = toJson(value);
+  for (const key of Object.keys(attributes)) {
+    if (!isStoredKey(key)) continue;
+    const value = toJson(attributes[key] as AttributeValue);
+    if (key === '__proto__') Object.defineProperty(kept, key, { value, enumerable: true, writable: true, configurable: true });
+    else kept[key] = value;
   }
   // Spread, not assigned: a `__proto__` data property stays data. The copy only for the few calls with derived keys.
   const json = JSON.stringify(Object.keys(derived).length === 0 ? kept : { ...derived, ...kept });
