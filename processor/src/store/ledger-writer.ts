@@ -89,7 +89,6 @@ interface StagedGroup {
   maybeStored: LlmCall[];
   /** The CSV file holding the group's rows; null when none was left to insert. */
   file: string | null;
-  /** Start times of the unique rows, for the daily spend cache. */
   /** UTC days (dayOf) of the group's calls, for the daily spend cache. */
   days: Set<number>;
   /** When it was staged (epoch ms): journal mode commits it within its commit delay of that. */
