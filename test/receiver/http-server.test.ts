@@ -1,8 +1,9 @@
 import { request as httpRequest } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createApp, serve } from '../../processor/src/receiver/index.js';
-import { request, span } from '../otlp/wire.js';
+import { kv, request, span, str } from '../otlp/wire.js';
 import { MemorySink } from './support.js';
 
 const logger = pino({ level: 'silent' });
@@ -40,6 +41,38 @@ describe('serve', () => {
       });
       expect(status).toBe(413);
       expect(sink.exports).toHaveLength(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('reads a chunked body from the Node request: decoded whole, gzip inflated, over the limit refused with 413', async () => {
+    const sink = new MemorySink();
+    const limit = 64 * 1024;
+    const server = await serve(createApp({ sink, logger, bodyLimitBytes: limit }), { port: 0 });
+    // No Content-Length, written in 1 KiB pieces: only the bytes read can tell the size.
+    const sendChunked = (body: Uint8Array, headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const outgoing = httpRequest(`${server.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', ...headers } });
+        outgoing.on('response', (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        });
+        outgoing.on('error', reject);
+        for (let at = 0; at < body.length; at += 1024) outgoing.write(body.subarray(at, at + 1024));
+        outgoing.end();
+      });
+    try {
+      const spans = Array.from({ length: 200 }, (_, i) => span({ name: `span ${i}`, attributes: [kv('padding', str(1, 'p'.repeat(100)))] }));
+      const body = request(spans);
+      expect(body.length).toBeGreaterThan(20 * 1024);
+      expect(await sendChunked(body, {})).toBe(200);
+      expect(await sendChunked(gzipSync(body), { 'content-encoding': 'gzip' })).toBe(200);
+      expect(sink.spans.map((s) => s.name)).toStrictEqual([...spans, ...spans].map((_, i) => `span ${i % 200}`));
+      const overLimit = request([span({ attributes: [kv('blob', str(1, 'x'.repeat(limit)))] })]);
+      expect(await sendChunked(overLimit, {})).toBe(413);
+      expect(await sendChunked(gzipSync(overLimit), { 'content-encoding': 'gzip' })).toBe(413);
+      expect(sink.exports).toHaveLength(2);
     } finally {
       await server.close();
     }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
@@ -127,11 +128,21 @@ function admitIngest(c: Context, guard: ReceiverGuard | undefined): string | und
 
 function readRequestBody(c: Context, limitBytes: number): Promise<Buffer> {
   return readBody(
-    c.req.raw.body,
+    requestBodyStream(c),
     contentEncoding(c.req.header('content-encoding')),
     c.req.header('content-length'),
     limitBytes,
   );
+}
+
+/**
+ * Served by Node's HTTP server (@hono/node-server), the body is read from Node's request itself: the web
+ * `ReadableStream` the adapter builds over it, with a fetch `Request` around it, doubled the server's CPU time per
+ * 400 KB request (1.7 ms against 0.8 measured). Other runtimes and `app.request()` in tests read the web stream.
+ */
+function requestBodyStream(c: Context): AsyncIterable<Uint8Array> | null {
+  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
+  return incoming ?? c.req.raw.body;
 }
 
 function exportResponse(c: Context, signal: OtlpSignal, format: OtlpFormat, partial?: PartialSuccess): Response {

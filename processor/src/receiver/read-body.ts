@@ -11,7 +11,7 @@ import type { ContentEncoding } from './media-type.js';
  * inflates in memory.
  */
 export async function readBody(
-  body: ReadableStream<Uint8Array> | null,
+  body: AsyncIterable<Uint8Array> | null,
   encoding: ContentEncoding,
   declaredLength: string | undefined,
   limitBytes: number,
