@@ -19,7 +19,7 @@ import { resolveAttribution } from '../processor/src/attribution/resolve-attribu
 import { loadPriceBook, priceForLedger } from '../processor/src/pricing/index.js';
 import { openDatabase } from '../processor/src/store/database.js';
 import { appendLlmCall } from '../processor/src/store/llm-call-appender.js';
-import { llmCallCsvLine, selectStagedCalls } from '../processor/src/store/llm-call-csv.js';
+import { llmCallsCsv, selectStagedCalls } from '../processor/src/store/llm-call-csv.js';
 import type { LlmCall } from '../processor/src/ledger/llm-call.js';
 import { startProcessor } from '../test/support/processor-process.js';
 import { writeConfig } from '../test/reliability/support.js';
@@ -133,7 +133,7 @@ async function csvStagingOnly(rows: LlmCall[]): Promise<number> {
   const file = join(dir, 'group.csv');
   const started = performance.now();
   for (let i = 0; i < rows.length; i += 2000) {
-    writeFileSync(file, rows.slice(i, i + 2000).map(llmCallCsvLine).join(''));
+    writeFileSync(file, llmCallsCsv(rows.slice(i, i + 2000)));
     await db.connection.run(`INSERT INTO llm_calls ${selectStagedCalls([file])}`);
   }
   const rate = rows.length / ((performance.now() - started) / 1000);

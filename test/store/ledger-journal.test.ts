@@ -8,7 +8,7 @@ import { NestedCallFilter } from '../../processor/src/pipeline/nested-calls.js';
 import { openDatabase, type Database } from '../../processor/src/store/database.js';
 import { LedgerJournal } from '../../processor/src/store/ledger-journal.js';
 import { LedgerWriter } from '../../processor/src/store/ledger-writer.js';
-import { llmCallCsvLine } from '../../processor/src/store/llm-call-csv.js';
+import { llmCallsCsv } from '../../processor/src/store/llm-call-csv.js';
 import { DailySpend } from '../../processor/src/store/spend-daily.js';
 import { tempDir } from '../reliability/support.js';
 import { closedAfterEach, holdCommits, type OpenLedger } from '../support/ledger-writers.js';
@@ -53,7 +53,7 @@ describe('ledger journal (storage.ack: journal)', () => {
     const files = readdirSync(journalDir);
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/^\d{15}-\d{9}\.csv$/);
-    expect(readFileSync(join(journalDir, files[0] as string), 'utf8')).toBe(rows.map(llmCallCsvLine).join(''));
+    expect(readFileSync(join(journalDir, files[0] as string), 'utf8')).toBe(llmCallsCsv(rows).toString('utf8'));
 
     release();
     expect((await write.committed).inserted).toEqual(rows);
@@ -155,8 +155,8 @@ describe('ledger journal (storage.ack: journal)', () => {
     mkdirSync(journalDir, { recursive: true });
     const day = new Date('2026-03-02T12:00:00Z');
     const acknowledged = [committedBefore, call({ start_time: day, end_time: day }), call()];
-    writeFileSync(join(journalDir, '001763000000000-000000007.csv'), acknowledged.map(llmCallCsvLine).join(''));
-    writeFileSync(join(journalDir, '001763000000001-000000008.partial'), llmCallCsvLine(call()).slice(0, 40));
+    writeFileSync(join(journalDir, '001763000000000-000000007.csv'), llmCallsCsv(acknowledged));
+    writeFileSync(join(journalDir, '001763000000001-000000008.partial'), llmCallsCsv([call()]).subarray(0, 40));
 
     const { db } = await setup(dbPath);
     expect(await storedSpans(db)).toEqual(acknowledged.map((row) => row.span_id).sort());

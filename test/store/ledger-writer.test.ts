@@ -58,7 +58,9 @@ describe('LedgerWriter', () => {
 
   it('stores text, numbers and timestamps byte for byte through the CSV staging', async () => {
     const { db, writer } = await setup();
-    const nasty = ['', ' ', 'a,b', 'say "hi"', '""', 'line1\nline2', 'crlf\r\nend', 'tab\there', 'back\\slash\\', 'ünïcødé 漢字 🚀', '\'quoted\'', ',', '"', 'null', 'NULL', '\\N'];
+    const nasty = ['', ' ', 'a,b', 'say "hi"', '""', 'line1\nline2', 'crlf\r\nend', 'tab\there', 'back\\slash\\', 'ünïcødé 漢字 🚀', '\'quoted\'', ',', '"', 'null', 'NULL', '\\N',
+      // Quotes after non-ASCII text, and values longer than the staging buffer's first size.
+      'naïve "quote", then 🚀 "more"', `${'long '.repeat(4_000)}"é"`, `é${'"'.repeat(9_000)}`];
     const rows = nasty.map((value, i) =>
       row(String(i + 1), {
         team: value,

@@ -7,7 +7,7 @@ import { NestedCallFilter } from '../../processor/src/pipeline/nested-calls.js';
 import { openDatabase, type Database } from '../../processor/src/store/database.js';
 import { LedgerJournal } from '../../processor/src/store/ledger-journal.js';
 import { LedgerWriter, type WriteResult } from '../../processor/src/store/ledger-writer.js';
-import { llmCallCsvLine } from '../../processor/src/store/llm-call-csv.js';
+import { llmCallsCsv } from '../../processor/src/store/llm-call-csv.js';
 import { ledgerRefusingPoison } from '../reliability/support.js';
 import { closedAfterEach, holdCommits, type OpenLedger } from '../support/ledger-writers.js';
 import { llmCallRow } from '../support/llm-call-row.js';
@@ -68,7 +68,7 @@ describe.each(['commit', 'journal'] as const)('rows DuckDB refuses over their da
       expect(readdirSync(journalDir).filter((name) => name.endsWith('.csv'))).toEqual([]);
       const quarantined = readdirSync(join(journalDir, 'quarantine'));
       expect(quarantined).toHaveLength(2);
-      for (const name of quarantined) expect(readFileSync(join(journalDir, 'quarantine', name), 'utf8')).toBe(llmCallCsvLine(first[2] as LlmCall));
+      for (const name of quarantined) expect(readFileSync(join(journalDir, 'quarantine', name), 'utf8')).toBe(llmCallsCsv([first[2] as LlmCall]).toString('utf8'));
     }
   });
 });
@@ -77,7 +77,7 @@ it('a journal file left by a stop that DuckDB refuses is moved to the quarantine
   const path = await ledgerRefusingPoison();
   const journal = LedgerJournal.open(`${path}.journal`);
   const good = call();
-  const poisoned = await journal.append(llmCallCsvLine(good) + llmCallCsvLine(call('poison')));
+  const poisoned = await journal.append(llmCallsCsv([good, call('poison')]));
   const { db, writer, journalDir } = await setup(path, 'journal');
   expect(readdirSync(journalDir).filter((name) => name.endsWith('.csv'))).toEqual([]);
   // The file is moved whole, the row DuckDB would take included: it is committed once the file is moved back.

@@ -42,7 +42,7 @@ export class LedgerJournal {
   }
 
   /** Writes `content` as the next group file and returns its path once data and name survive a crash. */
-  async append(content: string): Promise<string> {
+  async append(content: Uint8Array): Promise<string> {
     const file = join(this.dir, `${this.nextName()}${groupSuffix}`);
     await writeDurably(file, content);
     return file;
@@ -57,7 +57,7 @@ export class LedgerJournal {
    * Keeps rows DuckDB refused (they were acknowledged) in `quarantine/`, durably, and returns the file's path. Moved
    * back into the journal directory once fixed, a file is committed at the next start (rows already stored skipped).
    */
-  async quarantine(content: string): Promise<string> {
+  async quarantine(content: Uint8Array): Promise<string> {
     await this.makeQuarantineDir();
     const file = join(this.quarantineDir, `${this.nextName()}${groupSuffix}`);
     await writeDurably(file, content);
@@ -86,7 +86,7 @@ export class LedgerJournal {
 }
 
 /** Writes a `.partial` file, fsyncs it, then renames it into place: `file` exists only whole, and survives a crash. */
-async function writeDurably(file: string, content: string): Promise<void> {
+async function writeDurably(file: string, content: Uint8Array): Promise<void> {
   const partial = `${file.slice(0, -groupSuffix.length)}${partialSuffix}`;
   const handle = await open(partial, 'w');
   try {

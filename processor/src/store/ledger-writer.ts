@@ -8,7 +8,7 @@ import { RetryableError } from '../pipeline/trace-sink.js';
 import { isDataError } from './duckdb-errors.js';
 import { timestamp } from './llm-call-appender.js';
 import type { LedgerJournal } from './ledger-journal.js';
-import { llmCallCsvLine, selectStagedCalls } from './llm-call-csv.js';
+import { LlmCallCsv, llmCallsCsv, selectStagedCalls } from './llm-call-csv.js';
 import { RecentCallKeys, callHashSql, type RecentCallKeysOptions } from './recent-call-keys.js';
 import { dayOf, type DailySpend } from './spend-daily.js';
 import { StagingDir, sweepStagingLeftovers } from './staging-dir.js';
@@ -368,7 +368,7 @@ export class LedgerWriter {
   }
 
   /** Filters nested repeats and writes the group's unique rows to its staging file with `persist`. */
-  private async stage(writes: PendingWrite[], persist: (csv: string) => Promise<string>): Promise<StagedGroup | null> {
+  private async stage(writes: PendingWrite[], persist: (csv: Buffer) => Promise<string>): Promise<StagedGroup | null> {
     const rows = writes.flatMap((write) => write.rows);
     // Remembered before the commit so the next group, staged meanwhile, sees this one's call spans.
     const { keys, nested, remembered } = this.options.nestedCalls.admit(rows);
@@ -386,7 +386,7 @@ export class LedgerWriter {
       stagedAtMs: Date.now(),
     };
     const surelyNew: LlmCall[] = [];
-    let csv = '';
+    const csv = new LlmCallCsv(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as LlmCall;
       const key = keys[i] as string;
@@ -400,10 +400,10 @@ export class LedgerWriter {
       if (this.recentKeys.isSurelyNew(row)) surelyNew.push(row);
       else group.maybeStored.push(row);
       group.days.add(dayOf(row.start_time.getTime()));
-      csv += llmCallCsvLine(row);
+      csv.append(row);
     }
     try {
-      if (group.keptKeys.size > 0) group.file = await persist(csv);
+      if (group.keptKeys.size > 0) group.file = await persist(csv.bytes);
     } catch (error) {
       this.fail(group, error, 'staging the rows failed; clients will retry');
       return null;
@@ -476,7 +476,7 @@ export class LedgerWriter {
       let error = knownError;
       if (error === null) {
         try {
-          await writeFile(file, rows.map(llmCallCsvLine).join(''));
+          await writeFile(file, llmCallsCsv(rows));
           await this.connection.run(`INSERT INTO llm_calls ${selectStagedCalls([file])}`);
           return;
         } catch (attemptError) {
@@ -500,7 +500,7 @@ export class LedgerWriter {
       await rm(file, { force: true });
     }
     if (refusedRows.size > 0) {
-      const quarantined = await this.options.journal?.quarantine([...refusedRows.values()].map(llmCallCsvLine).join(''));
+      const quarantined = await this.options.journal?.quarantine(llmCallsCsv([...refusedRows.values()]));
       this.options.logger.error(
         { rows: refusedRows.size, reason: withoutQuotedText(reasons.values().next().value ?? ''), quarantined },
         quarantined === undefined ? 'DuckDB refused rows over their data; their spans are rejected' : 'DuckDB refused acknowledged rows over their data; they are kept in the journal quarantine',
