@@ -17,6 +17,22 @@ describe('RecentCallKeys', () => {
     expect(keys.size).toBe(2);
   });
 
+  it('claims a call once: new and recorded in one step, inside the covered range, malformed ids never', () => {
+    const keys = new RecentCallKeys({ windowMs: 60_000, maxKeys: 100, maxAheadKeys: 2 }, t0, t0);
+    expect(keys.claimIfNew(call(1, t0))).toBe(true);
+    expect(keys.claimIfNew(call(1, t0))).toBe(false);
+    expect(keys.isSurelyNew(call(1, t0))).toBe(false);
+    expect(keys.claimIfNew(call(2, t0 - 1))).toBe(false);
+    expect(keys.claimIfNew({ trace_id: 'not hex', span_id: 'zz', start_time: new Date(t0) })).toBe(false);
+    expect(keys.size).toBe(1);
+    // Past the cap of calls ahead of the clock, the furthest are dropped and no longer vouched for.
+    const ahead = t0 + 2 * 3_600_000;
+    expect([1, 2, 3].map((n) => keys.claimIfNew(call(n, ahead + n * 10_000)))).toStrictEqual([true, true, true]);
+    expect(keys.size).toBe(2);
+    expect(keys.isSurelyNew(call(9, ahead + 30_000))).toBe(false);
+    expect(keys.isSurelyNew(call(9, ahead + 10_000))).toBe(true);
+  });
+
   it('gives a malformed id no hash, so it is always looked up', () => {
     const keys = new RecentCallKeys({ windowMs: 60_000, maxKeys: 100 }, t0, t0);
     expect(keys.isSurelyNew({ trace_id: 'not hex', span_id: 'zz', start_time: new Date(t0) })).toBe(false);

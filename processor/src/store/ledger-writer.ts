@@ -385,7 +385,6 @@ export class LedgerWriter {
       days: new Set(),
       stagedAtMs: Date.now(),
     };
-    const surelyNew: LlmCall[] = [];
     const csv = new LlmCallCsv(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as LlmCall;
@@ -397,8 +396,8 @@ export class LedgerWriter {
       if (group.keptKeys.has(key)) continue;
       group.keptKeys.add(key);
       group.keptRows.push(row);
-      if (this.recentKeys.isSurelyNew(row)) surelyNew.push(row);
-      else group.maybeStored.push(row);
+      // Recorded now: the next group, staged before this one commits, may carry the same calls again.
+      if (!this.recentKeys.claimIfNew(row)) group.maybeStored.push(row);
       group.days.add(dayOf(row.start_time.getTime()));
       csv.append(row);
     }
@@ -408,9 +407,7 @@ export class LedgerWriter {
       this.fail(group, error, 'staging the rows failed; clients will retry');
       return null;
     }
-    // Before the next group is staged, which may carry the same calls again.
     this.recentKeys.evict(Date.now());
-    this.recentKeys.add(surelyNew);
     return group;
   }
 

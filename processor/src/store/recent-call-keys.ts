@@ -68,6 +68,17 @@ export class RecentCallKeys {
     return !(bucket?.has(hash) ?? false);
   }
 
+  /**
+   * `isSurelyNew` and, when true, `add`, with one hash of the ids: what staging does for each call of a group
+   * (hashing twice cost ~2% of ingest's JavaScript time when every span is a call).
+   */
+  claimIfNew(call: CallKey): boolean {
+    const hash = callHash(call);
+    if (hash === null || !this.addHash(call.start_time.getTime(), hash)) return false;
+    this.capAhead();
+    return true;
+  }
+
   add(calls: Iterable<CallKey>): void {
     for (const call of calls) {
       const hash = callHash(call);
@@ -115,8 +126,9 @@ export class RecentCallKeys {
     return options.maxAheadKeys ?? Math.ceil(options.maxKeys / 20);
   }
 
-  private addHash(startMs: number, hash: number): void {
-    if (startMs < this.coveredFromMs || startMs >= this.coveredUntilMs) return;
+  /** Returns whether the hash was added: in the covered range and not there yet. */
+  private addHash(startMs: number, hash: number): boolean {
+    if (startMs < this.coveredFromMs || startMs >= this.coveredUntilMs) return false;
     const index = Math.floor(startMs / bucketMs);
     const ahead = index >= this.aheadFromIndex;
     const buckets = ahead ? this.aheadBuckets : this.buckets;
@@ -127,8 +139,10 @@ export class RecentCallKeys {
     }
     const before = bucket.size;
     bucket.add(hash);
-    if (ahead) this.aheadKeys += bucket.size - before;
-    else this.keys += bucket.size - before;
+    if (bucket.size === before) return false;
+    if (ahead) this.aheadKeys += 1;
+    else this.keys += 1;
+    return true;
   }
 
   /** Past their cap, drops the furthest calls ahead of the clock (to 90% of it, so this runs seldom); the covered range ends before them. */
