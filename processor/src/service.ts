@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { compileRules } from './attribution/resolve-attribution.js';
 import { createBudgets, type Budgets } from './budgets/create-budgets.js';
-import type { Config } from './config/schema.js';
+import { checkpointThresholdMib, type Config } from './config/schema.js';
 import { createForwarding, type Forwarding } from './forward/index.js';
 import { createOperations } from './ops/operations.js';
 import { ReportCatalog } from './reports/catalog.js';
@@ -48,7 +48,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   // Refuses a non-loopback host without tokens and reads token files before anything else opens.
   const ops = await createOperations(config, logger);
   const priceBook = await loadPriceBook(config.prices);
-  const db = await openDatabase(config.storage.db, { memoryLimitMib: config.storage.memory_limit_mib, threads: config.storage.threads });
+  const db = await openDatabase(config.storage.db, {
+    memoryLimitMib: config.storage.memory_limit_mib,
+    threads: config.storage.threads,
+    checkpointThresholdMib: checkpointThresholdMib(config.storage),
+  });
   const dailySpend = await DailySpend.open(db.connection);
   const writer = await LedgerWriter.open(db.instance, {
     maxBatchRows: config.storage.max_batch_rows,

@@ -22,11 +22,15 @@ export interface Database {
 }
 
 /** Open (or create) the DuckDB file and apply the schema. `:memory:` works for tests. */
-export async function openDatabase(path: string, options: { readOnly?: boolean; memoryLimitMib?: number; threads?: number } = {}): Promise<Database> {
+export async function openDatabase(
+  path: string,
+  options: { readOnly?: boolean; memoryLimitMib?: number; threads?: number; checkpointThresholdMib?: number } = {},
+): Promise<Database> {
   const settings: Record<string, string> = {};
   if (options.readOnly) settings.access_mode = 'READ_ONLY';
   if (options.memoryLimitMib !== undefined) settings.memory_limit = `${options.memoryLimitMib}MiB`;
   if (options.threads !== undefined) settings.threads = String(options.threads);
+  if (options.checkpointThresholdMib !== undefined) settings.checkpoint_threshold = `${options.checkpointThresholdMib}MiB`;
   const instance = await DuckDBInstance.create(path, settings);
   const connection = await instance.connect();
   if (options.readOnly) await standInForMissingCaches(connection);
