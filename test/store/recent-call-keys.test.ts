@@ -6,22 +6,22 @@ const t0 = Date.parse('2026-11-22T10:00:00Z');
 const call = (n: number, startMs: number) => ({ trace_id: 'a'.repeat(32), span_id: n.toString(16).padStart(16, '0'), start_time: new Date(startMs) });
 
 describe('RecentCallKeys', () => {
-  it('calls a key new only inside the covered range and until it is added', () => {
+  it('claims a key as new only inside the covered range and until it is claimed or added', () => {
     const keys = new RecentCallKeys({ windowMs: 60_000, maxKeys: 100 }, t0, t0);
-    expect(keys.isSurelyNew(call(1, t0 - 1))).toBe(false);
-    expect(keys.isSurelyNew(call(1, t0))).toBe(true);
+    expect(keys.claimIfNew(call(1, t0 - 1))).toBe(false);
+    expect(keys.claimIfNew(call(1, t0))).toBe(true);
     keys.add([call(1, t0), call(2, t0 + 5_000)]);
-    expect(keys.isSurelyNew(call(1, t0))).toBe(false);
-    expect(keys.isSurelyNew(call(2, t0 + 5_000))).toBe(false);
-    expect(keys.isSurelyNew(call(3, t0 + 5_000))).toBe(true);
-    expect(keys.size).toBe(2);
+    expect(keys.claimIfNew(call(1, t0))).toBe(false);
+    expect(keys.claimIfNew(call(2, t0 + 5_000))).toBe(false);
+    expect(keys.claimIfNew(call(3, t0 + 5_000))).toBe(true);
+    expect(keys.size).toBe(3);
   });
 
   it('claims a call once: new and recorded in one step, inside the covered range, malformed ids never', () => {
     const keys = new RecentCallKeys({ windowMs: 60_000, maxKeys: 100, maxAheadKeys: 2 }, t0, t0);
     expect(keys.claimIfNew(call(1, t0))).toBe(true);
     expect(keys.claimIfNew(call(1, t0))).toBe(false);
-    expect(keys.isSurelyNew(call(1, t0))).toBe(false);
+    expect(keys.claimIfNew(call(1, t0))).toBe(false);
     expect(keys.claimIfNew(call(2, t0 - 1))).toBe(false);
     expect(keys.claimIfNew({ trace_id: 'not hex', span_id: 'zz', start_time: new Date(t0) })).toBe(false);
     expect(keys.size).toBe(1);
@@ -29,13 +29,13 @@ describe('RecentCallKeys', () => {
     const ahead = t0 + 2 * 3_600_000;
     expect([1, 2, 3].map((n) => keys.claimIfNew(call(n, ahead + n * 10_000)))).toStrictEqual([true, true, true]);
     expect(keys.size).toBe(2);
-    expect(keys.isSurelyNew(call(9, ahead + 30_000))).toBe(false);
-    expect(keys.isSurelyNew(call(9, ahead + 10_000))).toBe(true);
+    expect(keys.claimIfNew(call(9, ahead + 30_000))).toBe(false);
+    expect(keys.claimIfNew(call(9, ahead + 10_000))).toBe(true);
   });
 
   it('gives a malformed id no hash, so it is always looked up', () => {
     const keys = new RecentCallKeys({ windowMs: 60_000, maxKeys: 100 }, t0, t0);
-    expect(keys.isSurelyNew({ trace_id: 'not hex', span_id: 'zz', start_time: new Date(t0) })).toBe(false);
+    expect(keys.claimIfNew({ trace_id: 'not hex', span_id: 'zz', start_time: new Date(t0) })).toBe(false);
   });
 
   it('forgets buckets older than the window, and stops vouching for their range', () => {
@@ -44,9 +44,9 @@ describe('RecentCallKeys', () => {
     keys.evict(t0 + 75_000);
     expect(keys.size).toBe(1);
     // Forgotten, so no longer provably new: it might be in the ledger.
-    expect(keys.isSurelyNew(call(9, t0))).toBe(false);
-    expect(keys.isSurelyNew(call(2, t0 + 30_000))).toBe(false);
-    expect(keys.isSurelyNew(call(9, t0 + 30_000))).toBe(true);
+    expect(keys.claimIfNew(call(9, t0))).toBe(false);
+    expect(keys.claimIfNew(call(2, t0 + 30_000))).toBe(false);
+    expect(keys.claimIfNew(call(9, t0 + 30_000))).toBe(true);
   });
 
   it('drops the oldest buckets first when over maxKeys', () => {
@@ -54,8 +54,8 @@ describe('RecentCallKeys', () => {
     keys.add([call(1, t0), call(2, t0 + 10_000), call(3, t0 + 20_000)]);
     keys.evict(t0 + 20_000);
     expect(keys.size).toBe(2);
-    expect(keys.isSurelyNew(call(9, t0))).toBe(false);
-    expect(keys.isSurelyNew(call(9, t0 + 10_000))).toBe(true);
+    expect(keys.claimIfNew(call(9, t0))).toBe(false);
+    expect(keys.claimIfNew(call(9, t0 + 10_000))).toBe(true);
   });
 
   it('hashes ids in DuckDB exactly as in JavaScript, malformed ones included', async () => {
@@ -96,14 +96,14 @@ describe('RecentCallKeys', () => {
     const hashes = at.map((start, n) => callHash(call(n, start)) as number);
     // Capped: the oldest loaded call's bucket (t0+10s..t0+20s) may hold calls that were not loaded.
     const capped = RecentCallKeys.fromLedger(options, now, { hashes, startsMs: at });
-    expect(capped.isSurelyNew(call(9, t0 + 19_999))).toBe(false);
-    expect(capped.isSurelyNew(call(9, t0 + 20_000))).toBe(true);
-    expect(capped.isSurelyNew(call(1, t0 + 25_000))).toBe(false);
+    expect(capped.claimIfNew(call(9, t0 + 19_999))).toBe(false);
+    expect(capped.claimIfNew(call(9, t0 + 20_000))).toBe(true);
+    expect(capped.claimIfNew(call(1, t0 + 25_000))).toBe(false);
     // Not capped: the whole window is known.
     const whole = RecentCallKeys.fromLedger({ ...options, maxKeys: 10 }, now, { hashes, startsMs: at });
-    expect(whole.isSurelyNew(call(9, t0 + 1))).toBe(true);
-    expect(whole.isSurelyNew(call(0, t0 + 12_000))).toBe(false);
-    expect(whole.size).toBe(3);
+    expect(whole.claimIfNew(call(9, t0 + 1))).toBe(true);
+    expect(whole.claimIfNew(call(0, t0 + 12_000))).toBe(false);
+    expect(whole.size).toBe(4);
   });
 });
 
@@ -122,12 +122,12 @@ describe('RecentCallKeys, calls that start ahead of the clock', () => {
       keys.add(Array.from({ length: 100 }, (_, i) => farCall(n + i)));
     }
     expect(keys.size).toBeLessThanOrEqual(50 + 20);
-    expect(current.every((known) => !keys.isSurelyNew(known))).toBe(true);
-    expect(keys.isSurelyNew(call(999, t0))).toBe(true);
+    expect(current.every((known) => !keys.claimIfNew(known))).toBe(true);
+    expect(keys.claimIfNew(call(999, t0))).toBe(true);
     // The earliest far calls are still held; past the ones dropped, nothing is vouched for.
-    expect(keys.isSurelyNew(farCall(0))).toBe(false);
-    expect(keys.isSurelyNew({ ...farCall(0), span_id: 'f'.repeat(16) })).toBe(true);
-    expect(keys.isSurelyNew({ ...farCall(999), span_id: 'f'.repeat(16) })).toBe(false);
+    expect(keys.claimIfNew(farCall(0))).toBe(false);
+    expect(keys.claimIfNew({ ...farCall(0), span_id: 'f'.repeat(16) })).toBe(true);
+    expect(keys.claimIfNew({ ...farCall(999), span_id: 'f'.repeat(16) })).toBe(false);
   });
 
   it('moves them into the window as the clock reaches them', () => {
@@ -135,12 +135,12 @@ describe('RecentCallKeys, calls that start ahead of the clock', () => {
     const soon = call(1, t0 + 5 * 60_000);
     keys.add([soon]);
     keys.evict(t0 + 5 * 60_000);
-    expect(keys.isSurelyNew(soon)).toBe(false);
-    expect(keys.isSurelyNew(call(2, t0 + 5 * 60_000))).toBe(true);
+    expect(keys.claimIfNew(soon)).toBe(false);
+    expect(keys.claimIfNew(call(2, t0 + 5 * 60_000))).toBe(true);
     keys.evict(t0 + 6 * 60_000 + 10_000);
     // Past the window now: forgotten and no longer vouched for.
     expect(keys.size).toBe(0);
-    expect(keys.isSurelyNew(call(2, t0 + 5 * 60_000))).toBe(false);
+    expect(keys.claimIfNew(call(2, t0 + 5 * 60_000))).toBe(false);
   });
 
   it('loaded from the ledger up to their cap, vouches only for the buckets it holds whole', () => {
@@ -149,10 +149,10 @@ describe('RecentCallKeys, calls that start ahead of the clock', () => {
       hashes: ahead.map((c) => callHash(c)),
       startsMs: ahead.map((c) => c.start_time.getTime()),
     });
-    expect(keys.isSurelyNew(farCall(0))).toBe(false);
-    expect(keys.isSurelyNew({ ...farCall(18), span_id: 'f'.repeat(16) })).toBe(true);
+    expect(keys.claimIfNew(farCall(0))).toBe(false);
+    expect(keys.claimIfNew({ ...farCall(18), span_id: 'f'.repeat(16) })).toBe(true);
     // The last loaded call's bucket may hold calls the LIMIT cut off.
-    expect(keys.isSurelyNew({ ...farCall(19), span_id: 'f'.repeat(16) })).toBe(false);
-    expect(keys.isSurelyNew(call(3, t0))).toBe(true);
+    expect(keys.claimIfNew({ ...farCall(19), span_id: 'f'.repeat(16) })).toBe(false);
+    expect(keys.claimIfNew(call(3, t0))).toBe(true);
   });
 });
