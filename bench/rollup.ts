@@ -16,7 +16,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import { SpanKind, context, trace } from '@opentelemetry/api';
 import { ActionStore, type ActionWrite } from '../processor/src/rollup/action-store.js';
 import { addCall, emptyCallTotals } from '../processor/src/rollup/call-totals.js';
-import { TraceBuffer, type ObservedSpan, type TraceCalls, type TraceRoot } from '../processor/src/rollup/trace-buffer.js';
+import { TraceBuffer, type ObservedSpans, type TraceCalls, type TraceRoot } from '../processor/src/rollup/trace-buffer.js';
 import { openDatabase } from '../processor/src/store/database.js';
 import { llmCallRow } from '../test/support/llm-call-row.js';
 import { startProcessor } from '../test/support/processor-process.js';
@@ -41,9 +41,10 @@ function bufferMemory(traces: number, spansPerTrace: number, calls: boolean): nu
   });
   const before = heapAfterGc();
   for (let s = 0; s < spansPerTrace; s++) {
-    const spans: ObservedSpan[] = ids.map((traceId) => ({
+    const spans: ObservedSpans[] = ids.map((traceId) => ({
       traceId,
-      startMs: 1_763_800_000_000 + s,
+      spans: 1,
+      minStartMs: 1_763_800_000_000 + s,
       calls: calls && s === 1 ? callsOf(traceId) : undefined,
       root:
         s === 0

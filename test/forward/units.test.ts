@@ -89,7 +89,7 @@ describe('enrichment (pure)', () => {
   });
 
   it('re-encodes from the decoded fields a span with no wire form, or whose JSON the transcoder refuses', () => {
-    const calls = new Map([[`${TRACE}/00000000000000c1`, call({ feature: null, customer: null })]]);
+    const calls = [call({ feature: null, customer: null })];
     const built = makeSpan({ traceId: TRACE, spanId: '00000000000000c1', attributes: { 'gen_ai.request.model': 'gpt-4.1' } });
     const json = JSON.stringify({
       resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: TRACE, spanId: '00000000000000c2', name: 'x', startTimeUnixNano: '1', endTimeUnixNano: '2', events: 'not-a-list' }] }] }],

@@ -113,6 +113,28 @@ describe('roll-up: one action per trace', () => {
     expect(stage.counters).toMatchObject({ actionsWritten: 1, actionsIncomplete: 0, lateSpans: 0 });
   });
 
+  it('counts each call once when a batch interleaves the spans of its traces', async () => {
+    const { ledger, stage, advance, send } = await setup();
+    const [a, b] = [trace(41), trace(42)];
+    const parent = 'f'.repeat(16);
+    await send([
+      call(a, '0000000000000001', parent, 'priced-chat', 1000, 10),
+      call(b, '0000000000000001', parent, 'priced-chat', 2000, 20),
+      call(a, '0000000000000002', parent, 'priced-embed', 3000, 0),
+      root(b, 'POST /b'),
+      call(b, '0000000000000003', parent, 'priced-chat', 4000, 40),
+      root(a, 'POST /a'),
+    ]);
+    advance(5_000);
+    await stage.tick();
+    expect((await actions(ledger)).map((row) => [row.trace_id, row.action, row.calls, row.input_tokens, row.output_tokens, row.cost])).toEqual([
+      // a: 4,000 in × $2/M + 10 out × $8/M; b: 6,000 in × $2/M + 60 out × $8/M
+      [a, 'POST /a', 2, 4000n, 10n, '0.008080000'],
+      [b, 'POST /b', 2, 6000n, 60n, '0.012480000'],
+    ]);
+    expect(stage.counters).toMatchObject({ actionsWritten: 2, actionsIncomplete: 0 });
+  });
+
   it('computes live rows from the calls it saw, equal column for column to what rebuild-actions reads from the ledger', async () => {
     const { ledger, stage, store, advance, send } = await setup();
     const at = (traceId: string, spanId: string, offsetMs: number, attributes: Record<string, string | number>, status = 0) =>

@@ -23,7 +23,8 @@ export interface PreparedBatch {
  * Protobuf spans are spliced (their bytes untouched), JSON spans transcoded field by field; only a span with no
  * usable wire form is re-encoded from its decoded fields, which cannot carry events and the like.
  */
-export function prepareSpans(spans: readonly DecodedSpan[], calls: ReadonlyMap<string, LlmCall>): PreparedBatch {
+export function prepareSpans(spans: readonly DecodedSpan[], callRows: readonly LlmCall[]): PreparedBatch {
+  const calls = new Map(callRows.map((call) => [`${call.trace_id}/${call.span_id}`, call]));
   const jsonHeaders = new JsonHeaders();
   const prepared: PreparedSpan[] = [];
   const fromFields: DecodedSpan[] = [];

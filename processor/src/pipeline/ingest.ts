@@ -23,8 +23,8 @@ export interface StoredBatch {
   inserted: LlmCall[];
   /** Calls the ledger held before this batch (retries, replays). */
   repeated: LlmCall[];
-  /** Every call row the batch produced, new or not, keyed by `traceId/spanId`. */
-  calls: Map<string, LlmCall>;
+  /** Every call row the batch produced, new or not (nested repeats too). */
+  calls: readonly LlmCall[];
   context: ExportContext;
 }
 
@@ -115,11 +115,9 @@ export class IngestPipeline implements TraceSink {
   private publish(traces: DecodedTraces, context: ExportContext, rows: LlmCall[], { inserted, nested, repeated, refused }: WriteResult): void {
     this.counters.callsRefused += refused.length;
     this.count(inserted, rows.length - inserted.length - nested - refused.length, nested);
-    if (this.listeners.length === 0) return;
-    const calls = new Map(rows.map((row) => [`${row.trace_id}/${row.span_id}`, row]));
     for (const listener of this.listeners) {
       try {
-        listener.onStored({ spans: traces.spans, inserted, repeated, calls, context });
+        listener.onStored({ spans: traces.spans, inserted, repeated, calls: rows, context });
       } catch (error) {
         // The batch is durable already; a later stage failing must not turn that into a client error.
         this.deps.logger.error({ err: error, requestId: context.requestId }, 'post-store stage failed');

