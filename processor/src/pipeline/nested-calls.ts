@@ -61,7 +61,8 @@ export class NestedCallFilter {
     for (const { traceId, spanId, parentSpanId } of remembered) {
       const calls = this.traces.get(traceId);
       if (calls === undefined) continue;
-      if (spanId !== null) {
+      // Evicted and seen again since, a trace may no longer hold what this admit added.
+      if (spanId !== null && hasId(calls.spans, spanId)) {
         calls.spans = withoutId(calls.spans, spanId);
         this.calls -= 1;
       }
