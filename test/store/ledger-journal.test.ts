@@ -77,6 +77,27 @@ describe('ledger journal (storage.ack: journal)', () => {
     expect(await storedSpans(db)).toEqual([a, b, c, old].map((row) => row.span_id).sort());
   });
 
+  it('stores a call once when its retry follows, in the same wait, a group with calls the ledger may hold', async () => {
+    const { db, writer } = await setup();
+    const release = holdCommits(writer);
+    const [a, b, c] = [call(), call(), call()];
+    const past = { start_time: new Date('2026-01-05T08:00:00Z'), end_time: new Date('2026-01-05T08:00:01Z') };
+    const [old1, old2] = [call(past), call(past)];
+    // The second group has calls DuckDB must be asked about (too old to be known new); the third retries b.
+    const writes = [];
+    for (const rows of [[a, old1], [b, old2], [b, c]]) {
+      const write = writer.writeDurably(rows);
+      await write.durable;
+      writes.push(write);
+    }
+    release();
+
+    const results = await Promise.all(writes.map((write) => write.committed));
+    expect(results.map((result) => result.inserted)).toEqual([[a, old1], [b, old2], [c]]);
+    expect(results[2]?.repeated).toEqual([b]);
+    expect(await storedSpans(db)).toEqual([a, b, c, old1, old2].map((row) => row.span_id).sort());
+  });
+
   it('gathers acknowledged groups into one commit until enough rows are staged; closing commits the rest at once', async () => {
     // A minute's delay: only the row count (maxBatchRows here, 1,000) or closing can start a commit.
     const { db, writer } = await setup(undefined, logger, 60_000);

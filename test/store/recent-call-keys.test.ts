@@ -49,6 +49,17 @@ describe('RecentCallKeys', () => {
     expect(keys.claimIfNew(call(9, t0 + 30_000))).toBe(true);
   });
 
+  it('starts a new bucket empty when it takes over the table of a forgotten one', () => {
+    const keys = new RecentCallKeys({ windowMs: 60_000, maxKeys: 100 }, t0, t0);
+    keys.add([call(1, t0), call(2, t0)]);
+    keys.evict(t0 + 75_000);
+    expect(keys.size).toBe(0);
+    // The same ids in a later bucket (a different call start): new there.
+    expect(keys.claimIfNew(call(1, t0 + 70_000))).toBe(true);
+    expect(keys.claimIfNew(call(2, t0 + 70_000))).toBe(true);
+    expect(keys.size).toBe(2);
+  });
+
   it('drops the oldest buckets first when over maxKeys', () => {
     const keys = new RecentCallKeys({ windowMs: 3_600_000, maxKeys: 2 }, t0, t0);
     keys.add([call(1, t0), call(2, t0 + 10_000), call(3, t0 + 20_000)]);

@@ -23,8 +23,7 @@ export class NestedCallFilter {
 
   /**
    * Marks the rows that are nested repeats of a call (to drop), then records every row's call span, so later
-   * halves of a pair are recognised. Each row's `trace_id/span_id` key is built once, here, for the writer's own
-   * bookkeeping.
+   * halves of a pair are recognised.
    */
   admit(rows: LlmCall[]): AdmittedCalls {
     const inBatch = new Map<string, SpanIds>();
@@ -47,7 +46,7 @@ export class NestedCallFilter {
     const remembered: RememberedCalls = [];
     for (const row of rows) this.record(row, remembered);
     this.evict();
-    return { keys: rows.map((row) => `${row.trace_id}/${row.span_id}`), nested, remembered };
+    return { nested, remembered };
   }
 
   /** Records call spans read back from the ledger (at start-up), as `admit` records those it admits. */
@@ -143,8 +142,6 @@ function countIds(ids: SpanIds): number {
 
 /** One group of call rows as `admit` judged them, by index. */
 export interface AdmittedCalls {
-  /** `trace_id/span_id` of each row. */
-  keys: string[];
   /** Whether each row repeats a call another span reports (dropped). */
   nested: boolean[];
   remembered: RememberedCalls;

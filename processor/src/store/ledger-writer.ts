@@ -9,7 +9,8 @@ import { isDataError } from './duckdb-errors.js';
 import { timestamp } from './llm-call-appender.js';
 import type { LedgerJournal } from './ledger-journal.js';
 import { LlmCallCsv, llmCallsCsv, selectStagedCalls } from './llm-call-csv.js';
-import { RecentCallKeys, callHashSql, type RecentCallKeysOptions } from './recent-call-keys.js';
+import { GroupCallIds, callKey } from './group-call-ids.js';
+import { RecentCallKeys, callHash, callHashSql, type RecentCallKeysOptions } from './recent-call-keys.js';
 import { dayOf, type DailySpend } from './spend-daily.js';
 import { StagingDir, sweepStagingLeftovers } from './staging-dir.js';
 import { splitByStartTime } from './start-time-ranges.js';
@@ -78,12 +79,10 @@ interface PendingWrite {
 interface StagedGroup {
   writes: PendingWrite[];
   rowCount: number;
-  /** `trace_id/span_id` of every row of `writes`, in order. */
-  rowKeys: string[];
-  keptKeys: Set<string>;
-  /** The rows of `keptKeys`, in staging order. */
+  /** What staging made of each row of `writes`, in order (a `RowFate`). */
+  fates: Uint8Array;
+  /** The rows kept (fate `kept`), in staging order. */
   keptRows: LlmCall[];
-  nestedKeys: Set<string>;
   remembered: RememberedCalls;
   /** Staged rows the ledger may hold already (retries, replays, hash collisions): DuckDB decides. */
   maybeStored: LlmCall[];
@@ -94,6 +93,9 @@ interface StagedGroup {
   /** When it was staged (epoch ms): journal mode commits it within its commit delay of that. */
   stagedAtMs: number;
 }
+
+/** A staged row: kept for the INSERT, a nested repeat of another span's call, or a repeat of a row kept before it in its group. */
+const RowFate = { Kept: 0, Nested: 1, RepeatInGroup: 2 } as const;
 
 const defaultRecentKeys: RecentCallKeysOptions = { windowMs: 10 * 60_000, maxKeys: 1_000_000 };
 
@@ -145,6 +147,8 @@ export class LedgerWriter {
 
   /** Commit mode's staging files: journal mode stages in the journal. */
   private readonly staging = new StagingDir();
+  /** The ids of the group being staged (staging is one group at a time). */
+  private readonly stagingIds = new GroupCallIds();
 
   private constructor(
     private readonly connection: DuckDBConnection,
@@ -338,18 +342,23 @@ export class LedgerWriter {
    */
   private takeStagedBatch(): StagedGroup[] {
     const batch: StagedGroup[] = [];
-    const keys = new Set<string>();
+    // The batch's keys, built only when a group that may repeat a call follows (retries, replays): seldom.
+    let keys: Set<string> | null = null;
     let rows = 0;
     while (this.staged.length > 0) {
       const next = this.staged[0] as StagedGroup;
       if (batch.length > 0) {
-        if (rows + next.keptKeys.size > this.options.maxBatchRows) break;
-        if (next.maybeStored.some((row) => keys.has(rowKey(row)))) break;
+        if (rows + next.keptRows.length > this.options.maxBatchRows) break;
+        if (next.maybeStored.length > 0) {
+          const batchKeys: Set<string> = keys ?? new Set(batch.flatMap((group) => group.keptRows.map(callKey)));
+          keys = batchKeys;
+          if (next.maybeStored.some((row) => batchKeys.has(callKey(row)))) break;
+        }
       }
       batch.push(next);
       this.staged.shift();
-      rows += next.keptKeys.size;
-      for (const key of next.keptKeys) keys.add(key);
+      rows += next.keptRows.length;
+      if (keys !== null) for (const row of next.keptRows) keys.add(callKey(row));
     }
     return batch;
   }
@@ -371,14 +380,12 @@ export class LedgerWriter {
   private async stage(writes: PendingWrite[], persist: (csv: Buffer) => Promise<string>): Promise<StagedGroup | null> {
     const rows = writes.flatMap((write) => write.rows);
     // Remembered before the commit so the next group, staged meanwhile, sees this one's call spans.
-    const { keys, nested, remembered } = this.options.nestedCalls.admit(rows);
+    const { nested, remembered } = this.options.nestedCalls.admit(rows);
     const group: StagedGroup = {
       writes,
       rowCount: rows.length,
-      rowKeys: keys,
-      keptKeys: new Set(),
+      fates: new Uint8Array(rows.length),
       keptRows: [],
-      nestedKeys: new Set(),
       remembered,
       maybeStored: [],
       file: null,
@@ -386,23 +393,26 @@ export class LedgerWriter {
       stagedAtMs: Date.now(),
     };
     const csv = new LlmCallCsv(rows.length);
+    this.stagingIds.reset();
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as LlmCall;
-      const key = keys[i] as string;
       if (nested[i]) {
-        group.nestedKeys.add(key);
+        group.fates[i] = RowFate.Nested;
         continue;
       }
-      if (group.keptKeys.has(key)) continue;
-      group.keptKeys.add(key);
+      const hash = callHash(row);
+      if (!this.stagingIds.addIfNew(row, hash)) {
+        group.fates[i] = RowFate.RepeatInGroup;
+        continue;
+      }
       group.keptRows.push(row);
       // Recorded now: the next group, staged before this one commits, may carry the same calls again.
-      if (!this.recentKeys.claimIfNew(row)) group.maybeStored.push(row);
+      if (!this.recentKeys.claimIfNew(row, hash)) group.maybeStored.push(row);
       group.days.add(dayOf(row.start_time.getTime()));
       csv.append(row);
     }
     try {
-      if (group.keptKeys.size > 0) group.file = await persist(csv.bytes);
+      if (group.keptRows.length > 0) group.file = await persist(csv.bytes);
     } catch (error) {
       this.fail(group, error, 'staging the rows failed; clients will retry');
       return null;
@@ -419,7 +429,7 @@ export class LedgerWriter {
     const maybeStored = groups.flatMap((group) => group.maybeStored);
     const stored = await this.findStored(maybeStored);
     const files = groups.flatMap((group) => (group.file === null ? [] : [group.file]));
-    const uniqueRows = groups.reduce((sum, group) => sum + group.keptKeys.size, 0);
+    const uniqueRows = stagedRows(groups);
     let refusedReasons = new Map<string, string>();
     if (uniqueRows > stored.size) {
       await this.options.dailySpend?.touch(this.connection, new Set(groups.flatMap((group) => [...group.days])));
@@ -436,20 +446,29 @@ export class LedgerWriter {
       }
     }
     for (const file of files) await (this.options.journal?.remove(file) ?? rm(file, { force: true }));
-    this.recentKeys.add(maybeStored.filter((row) => !stored.has(rowKey(row))));
+    this.recentKeys.add(maybeStored.filter((row) => !stored.has(callKey(row))));
+    // Rows are looked up by key only when some were found stored or refused: otherwise every kept row went in.
+    const byKey = stored.size > 0 || refusedReasons.size > 0;
     for (const group of groups) {
       this.queuedRows -= group.rowCount;
-      const inserted = new Set([...group.keptKeys].filter((key) => !stored.has(key) && !refusedReasons.has(key)));
       let rowIndex = 0;
       for (const write of group.writes) {
         const result: WriteResult = { inserted: [], nested: 0, repeated: [], refused: [] };
         for (const row of write.rows) {
-          const key = group.rowKeys[rowIndex++] as string;
-          if (inserted.delete(key)) result.inserted.push(row);
-          if (group.nestedKeys.has(key)) result.nested += 1;
-          if (stored.has(key)) result.repeated.push(row);
+          const fate = group.fates[rowIndex++];
+          if (fate === RowFate.Nested) {
+            result.nested += 1;
+            continue;
+          }
+          if (!byKey) {
+            if (fate === RowFate.Kept) result.inserted.push(row);
+            continue;
+          }
+          const key = callKey(row);
           const reason = refusedReasons.get(key);
-          if (reason !== undefined) result.refused.push({ row, reason });
+          if (stored.has(key)) result.repeated.push(row);
+          else if (reason !== undefined) result.refused.push({ row, reason });
+          else if (fate === RowFate.Kept) result.inserted.push(row);
         }
         write.durable.resolve();
         write.committed.resolve(result);
@@ -483,8 +502,8 @@ export class LedgerWriter {
       }
       const [only] = rows;
       if (rows.length === 1 && only !== undefined) {
-        refusedRows.set(rowKey(only), only);
-        reasons.set(rowKey(only), (error as Error).message.split('\n')[0] ?? '');
+        refusedRows.set(callKey(only), only);
+        reasons.set(callKey(only), (error as Error).message.split('\n')[0] ?? '');
         return;
       }
       const half = Math.ceil(rows.length / 2);
@@ -492,7 +511,7 @@ export class LedgerWriter {
       await insert(rows.slice(half), null);
     };
     try {
-      await insert(groups.flatMap((group) => group.keptRows.filter((row) => !stored.has(rowKey(row)))), firstError);
+      await insert(groups.flatMap((group) => group.keptRows.filter((row) => !stored.has(callKey(row)))), firstError);
     } finally {
       await rm(file, { force: true });
     }
@@ -607,11 +626,7 @@ async function replayJournal(connection: DuckDBConnection, journal: LedgerJourna
 }
 
 function stagedRows(groups: readonly StagedGroup[]): number {
-  return groups.reduce((sum, group) => sum + group.keptKeys.size, 0);
-}
-
-function rowKey(row: LlmCall): string {
-  return `${row.trace_id}/${row.span_id}`;
+  return groups.reduce((sum, group) => sum + group.keptRows.length, 0);
 }
 
 /**

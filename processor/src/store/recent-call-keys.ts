@@ -1,3 +1,5 @@
+import { CallHashSet } from './call-hash-set.js';
+
 export interface CallKey {
   trace_id: string;
   span_id: string;
@@ -17,6 +19,8 @@ export interface RecentCallKeysOptions {
 
 const bucketMs = 10_000;
 const twoPow52 = 2 ** 52;
+/** Dropped buckets' tables kept to serve new buckets: one bucket starts and one goes every 10 seconds. */
+const spareTablesKept = 2;
 
 /**
  * Which calls the ledger surely does not hold yet, answered from memory so the writer can skip the anti-join
@@ -34,9 +38,11 @@ const twoPow52 = 2 ** 52;
  * cap, ends the covered range at the earliest dropped one, until a restart reloads them.
  */
 export class RecentCallKeys {
-  private readonly buckets = new Map<number, Set<number>>();
+  private readonly buckets = new Map<number, CallHashSet>();
   private keys = 0;
-  private readonly aheadBuckets = new Map<number, Set<number>>();
+  private readonly aheadBuckets = new Map<number, CallHashSet>();
+  /** Tables of dropped buckets, reused so that steady ingest allocates no new ones (and RSS stays level). */
+  private readonly spareTables: CallHashSet[] = [];
   private aheadKeys = 0;
   /** Buckets from this index on are kept apart; moved by `evict`. */
   private aheadFromIndex: number;
@@ -58,10 +64,10 @@ export class RecentCallKeys {
    * True when the ledger surely lacks this call, which is then recorded, so its next copy is looked up. Staging
    * claims each call of a group before the next group is staged; a group that then fails leaves its hashes here,
    * and an extra hash only costs its call's retry a lookup. One hash of the ids for both (judging and recording
-   * apart hashed them twice, ~2% of ingest's JavaScript time when every span is a call).
+   * apart hashed them twice, ~2% of ingest's JavaScript time when every span is a call). `hash`: the call's
+   * `callHash`, when the caller has it already.
    */
-  claimIfNew(call: CallKey): boolean {
-    const hash = callHash(call);
+  claimIfNew(call: CallKey, hash = callHash(call)): boolean {
     if (hash === null || !this.addHash(call.start_time.getTime(), hash)) return false;
     this.capAhead();
     return true;
@@ -122,12 +128,10 @@ export class RecentCallKeys {
     const buckets = ahead ? this.aheadBuckets : this.buckets;
     let bucket = buckets.get(index);
     if (bucket === undefined) {
-      bucket = new Set();
+      bucket = this.spareTables.pop() ?? new CallHashSet();
       buckets.set(index, bucket);
     }
-    const before = bucket.size;
-    bucket.add(hash);
-    if (bucket.size === before) return false;
+    if (!bucket.add(hash)) return false;
     if (ahead) this.aheadKeys += 1;
     else this.keys += 1;
     return true;
@@ -140,8 +144,7 @@ export class RecentCallKeys {
     const indexes = [...this.aheadBuckets.keys()].sort((a, b) => b - a);
     for (const index of indexes) {
       if (this.aheadKeys <= maxAheadKeys * 0.9) break;
-      this.aheadKeys -= (this.aheadBuckets.get(index) as Set<number>).size;
-      this.aheadBuckets.delete(index);
+      this.aheadKeys -= this.drop(this.aheadBuckets, index);
       this.coveredUntilMs = Math.min(this.coveredUntilMs, index * bucketMs);
     }
   }
@@ -166,11 +169,22 @@ export class RecentCallKeys {
     const indexes = [...this.buckets.keys()].sort((a, b) => a - b);
     for (const index of indexes) {
       if (index >= oldestKept && this.keys <= this.options.maxKeys) break;
-      this.keys -= (this.buckets.get(index) as Set<number>).size;
-      this.buckets.delete(index);
+      this.keys -= this.drop(this.buckets, index);
       this.coveredFromMs = Math.max(this.coveredFromMs, (index + 1) * bucketMs);
     }
     this.coveredFromMs = Math.max(this.coveredFromMs, oldestKept * bucketMs);
+  }
+
+  /** Removes a bucket, keeps its table for a later one, and returns how many keys it held. */
+  private drop(buckets: Map<number, CallHashSet>, index: number): number {
+    const bucket = buckets.get(index) as CallHashSet;
+    buckets.delete(index);
+    const keys = bucket.size;
+    if (this.spareTables.length < spareTablesKept) {
+      bucket.clear();
+      this.spareTables.push(bucket);
+    }
+    return keys;
   }
 }
 
@@ -184,18 +198,39 @@ interface LoadedKeys {
   startsMs: readonly number[];
 }
 
-const hexDigits = /^[0-9a-fA-F]+$/;
-
 /**
- * 52 bits from the ids' last hex digits, exact in a double (so a Set<number> holds it without hashing strings).
+ * 52 bits from the ids' last hex digits, exact in a double (so a table of doubles holds it without hashing strings).
  * Ids are random bits by the W3C trace-context rules; a malformed one (not hex) gets no hash and is always checked.
  * `callHashSql` computes the same in DuckDB: the two must agree for every id, malformed ones included.
  */
 export function callHash(call: Pick<CallKey, 'trace_id' | 'span_id'>): number | null {
-  const span = call.span_id.slice(-13);
-  const trace = call.trace_id.slice(-13);
-  if (!hexDigits.test(span) || !hexDigits.test(trace)) return null;
-  return (parseInt(span, 16) + parseInt(trace, 16)) % twoPow52;
+  const span = hexTail(call.span_id);
+  const trace = hexTail(call.trace_id);
+  if (span < 0 || trace < 0) return null;
+  return (span + trace) % twoPow52;
+}
+
+/**
+ * The value of an id's last 13 characters read as hex, or -1 when one is not a hex digit or the id is empty. By
+ * character codes: slicing, a regular expression and `parseInt` took twice as long, once per call at ingest rate.
+ */
+function hexTail(id: string): number {
+  const end = id.length;
+  if (end === 0) return -1;
+  let value = 0;
+  for (let i = Math.max(0, end - 13); i < end; i++) {
+    const digit = hexDigitValue(id.charCodeAt(i));
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+function hexDigitValue(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 97 && code <= 102) return code - 87;
+  if (code >= 65 && code <= 70) return code - 55;
+  return -1;
 }
 
 /** `callHash` over llm_calls columns: a DOUBLE, NULL for a malformed id (the regex keeps out what a cast would accept, like `_`). */
