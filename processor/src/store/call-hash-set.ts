@@ -3,9 +3,9 @@ const initialSlots = 1024;
 
 /**
  * A set of call hashes (integers below 2^52) in one `Float64Array`: open addressing, linear probing, at most half
- * full. Written by hand because no maintained collection library keeps doubles off V8's heap: a `Set<number>` holds
- * each 52-bit hash as a heap number, hundreds of thousands of them live at ingest rate, each one for the
- * old-generation collector to mark. Nothing is ever removed (a bucket of keys is dropped whole), so there are no
+ * full. Written by hand: mnemonist's typed-array sets take integers below a fixed capacity, not 52-bit hashes, and
+ * a `Set<number>` holds each 52-bit hash as a heap number, hundreds of thousands of them live at ingest rate, each
+ * one for the old-generation collector to mark. Nothing is ever removed (a bucket of keys is dropped whole), so there are no
  * tombstones; `clear` lets a dropped bucket's table serve the next one without a new allocation.
  */
 export class CallHashSet {

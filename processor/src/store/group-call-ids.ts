@@ -12,8 +12,9 @@ export function callKey(call: CallIds): string {
 /**
  * Which calls, by (trace_id, span_id), a staged group holds already. By the hash of the ids first: a hash the
  * group has not seen proves the call new. Only once a hash repeats (the same call twice, or a collision) or an id
- * is malformed does it compare `trace_id/span_id` strings, built then for the calls so far. A key string for
- * every call, kept until the commit, was most of the writer's per-call garbage old enough to be promoted.
+ * is malformed does it compare `trace_id/span_id` strings, built then for the calls so far. Before, a key string
+ * was built for every call and kept, with the Sets holding it, until the commit: garbage that lived long enough for
+ * the young-generation collector to copy.
  */
 export class GroupCallIds {
   private readonly hashes = new CallHashSet();
@@ -21,7 +22,7 @@ export class GroupCallIds {
   private readonly calls: CallIds[] = [];
   private keys: Set<string> | null = null;
 
-  /** Starts the next group, reusing the hash table. */
+  /** Starts the next group, keeping the hash table. */
   reset(): void {
     this.hashes.clear();
     this.calls.length = 0;

@@ -393,6 +393,7 @@ export class LedgerWriter {
       stagedAtMs: Date.now(),
     };
     const csv = new LlmCallCsv(rows.length);
+    // Emptied first, so a group that threw half-way cannot leave its ids to the next.
     this.stagingIds.reset();
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as LlmCall;
