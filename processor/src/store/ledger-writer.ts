@@ -81,7 +81,7 @@ interface StagedGroup {
   rowCount: number;
   /** What staging made of each row of `writes`, in order (a `RowFate`). */
   fates: Uint8Array;
-  /** The rows kept (fate `kept`), in staging order. */
+  /** The rows kept (`RowFate.Kept`), in staging order. */
   keptRows: LlmCall[];
   remembered: RememberedCalls;
   /** Staged rows the ledger may hold already (retries, replays, hash collisions): DuckDB decides. */
