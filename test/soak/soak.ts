@@ -96,6 +96,8 @@ type Internals =
       heapUsedMiB: number;
       heapTotalMiB: number;
       externalMiB: number;
+      /** What V8 keeps committed per heap space (new, old, large objects, ...): which one grows when heapTotal does. */
+      heapSpacesMiB: Record<string, number>;
       duckdbMiB: Record<string, number>;
     }
   | { scrapeFailed: string };
@@ -153,12 +155,18 @@ async function main(): Promise<void> {
   const scrapeInternals = async (): Promise<Internals> => {
     const metrics = await scrapeMetrics(processor.httpUrl);
     const at = (name: string) => +((metrics.get(name) ?? NaN) / mib).toFixed(1);
-    const duckdb = [...metrics].filter(([name]) => name.startsWith('genai_chargeback_duckdb_memory_bytes{'));
+    const labelled = (prefix: string, label: string) =>
+      Object.fromEntries(
+        [...metrics]
+          .filter(([name]) => name.startsWith(`${prefix}{`))
+          .map(([name, bytes]) => [new RegExp(`${label}="([^"]+)"`).exec(name)?.[1] ?? name, +(bytes / mib).toFixed(1)]),
+      );
     return {
       heapUsedMiB: at('nodejs_heap_size_used_bytes'),
       heapTotalMiB: at('nodejs_heap_size_total_bytes'),
       externalMiB: at('nodejs_external_memory_bytes'),
-      duckdbMiB: Object.fromEntries(duckdb.map(([name, bytes]) => [/tag="([^"]+)"/.exec(name)?.[1] ?? name, +(bytes / mib).toFixed(1)])),
+      heapSpacesMiB: labelled('nodejs_heap_space_size_total_bytes', 'space'),
+      duckdbMiB: labelled('genai_chargeback_duckdb_memory_bytes', 'tag'),
     };
   };
   const internalsAtStart = await internals();
