@@ -25,8 +25,8 @@ interface HoldingTarget {
  * Nothing here can fail a batch: the ledger is durable before this runs, and sending happens in the exporters.
  */
 export class ForwardingStage implements StoredBatchListener {
-  /** Decoders keep each span's wire form only when there is somewhere to forward it. */
-  readonly needsWire: boolean;
+  /** Decoders keep each span's wire form, and the pipeline its spans, only when there is somewhere to forward them. */
+  readonly needsSpans: boolean;
   private readonly immediate: Exporter[];
   private readonly holding: HoldingTarget[];
   private readonly lookups = new Set<Promise<void>>();
@@ -41,7 +41,7 @@ export class ForwardingStage implements StoredBatchListener {
     private readonly now: () => number = Date.now,
     expiryCheckMs = 1_000,
   ) {
-    this.needsWire = targets.length > 0;
+    this.needsSpans = targets.length > 0;
     this.immediate = targets.filter((target) => target.hold === null).map((target) => target.exporter);
     this.holding = targets.flatMap(({ exporter, hold }) => (hold === null ? [] : [{ exporter, hold }]));
     if (this.holding.length > 0) {
@@ -51,7 +51,7 @@ export class ForwardingStage implements StoredBatchListener {
   }
 
   onStored(batch: StoredBatch): void {
-    if (this.targets.length === 0) return;
+    if (this.targets.length === 0 || batch.spans === null) return;
     const { spans, fromFields } = prepareSpans(batch.spans, batch.calls);
     if (fromFields > 0 && !this.reencodedLogged) {
       this.reencodedLogged = true;

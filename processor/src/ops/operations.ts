@@ -80,7 +80,7 @@ export async function createOperations(config: Config, logger: Logger, env: Node
     },
     mount(app, parts) {
       let storedSpans = 0;
-      parts.pipeline.addListener({ onStored: (batch) => void (storedSpans += batch.spans.length) });
+      parts.pipeline.addListener({ onStored: (batch) => void (storedSpans += batch.spanCount) });
       const registry = createMetricsRegistry({
         receiver: parts.receiverMetrics,
         ingest: parts.pipeline.counters,

@@ -8,17 +8,29 @@ import type { DecodedSpan, DecodedTraces } from '../otlp/types.js';
 import type { LedgerWriter, RefusedRow, WriteResult } from '../store/ledger-writer.js';
 import { rejectSpans } from './span-pass.js';
 import { priceRequestOf, toLlmCall, type PriceCall } from './to-llm-call.js';
+import { traceRuns, type TraceRun } from './trace-runs.js';
 import type { ExportContext, ExportOutcome, TraceSink } from './trace-sink.js';
 
-/** Later stages (roll-up, budgets, forwarding) see every span of a durable batch and the calls it added. */
+/** Later stages (roll-up, budgets, forwarding) see each durable batch's traces and the calls it added. */
 export interface StoredBatchListener {
   onStored(batch: StoredBatch): void;
-  /** The listener reads `span.wire` (forwarding), so receivers must keep it when decoding. */
-  readonly needsWire?: boolean;
+  /**
+   * The listener reads the batch's whole spans, `span.wire` included (forwarding): receivers keep the wire when
+   * decoding, and the pipeline keeps the spans until the commit.
+   */
+  readonly needsSpans?: boolean;
 }
 
 export interface StoredBatch {
-  spans: DecodedSpan[];
+  /**
+   * The batch's spans, whole, when a listener needs them (`needsSpans`); else null. In journal mode a batch waits
+   * for its commit after the answer, and what it holds then V8's young-generation collections copy: its decoded
+   * spans kept ~700 bytes a span (the bench's calls), its trace runs keep ~56.
+   */
+  spans: readonly DecodedSpan[] | null;
+  /** The batch's spans as runs of one trace each, each with its root span: what the roll-up reads. */
+  traceRuns: TraceRun[];
+  spanCount: number;
   /** Calls new to the ledger in this batch (retried copies are not repeated). */
   inserted: LlmCall[];
   /** Calls the ledger held before this batch (retries, replays). */
@@ -27,6 +39,8 @@ export interface StoredBatch {
   calls: readonly LlmCall[];
   context: ExportContext;
 }
+
+type PublishedSpans = Pick<StoredBatch, 'spans' | 'traceRuns' | 'spanCount'>;
 
 export interface IngestCounters {
   spansReceived: number;
@@ -71,7 +85,7 @@ export class IngestPipeline implements TraceSink {
   }
 
   get keepWire(): boolean {
-    return this.listeners.some((listener) => listener.needsWire === true);
+    return this.listeners.some((listener) => listener.needsSpans === true);
   }
 
   async export(traces: DecodedTraces, context: ExportContext): Promise<ExportOutcome> {
@@ -92,13 +106,15 @@ export class IngestPipeline implements TraceSink {
     this.counters.spansReceived += traces.spans.length;
     const accepted = rejectSpans(traces, unstorable);
     this.counters.callsReceived += rows.length;
+    // Only this, not `accepted`, may be kept past the answer (see StoredBatch.spans).
+    const published = publishedSpans(accepted.spans, this.keepWire);
 
     const write = this.deps.writer.writeDurably(rows);
     await write.durable;
     if (this.deps.writer.acknowledgesBeforeCommit) {
       // Later stages run after the answer. Rows DuckDB refuses then stay in the journal's quarantine.
       write.committed.then(
-        (result) => this.publish(accepted, context, rows, result),
+        (result) => this.publish(published, context, rows, result),
         // Acknowledged from the journal and not committed before a stop: the next start replays it.
         () => undefined,
       );
@@ -106,18 +122,22 @@ export class IngestPipeline implements TraceSink {
     }
     // Without a journal the batch is committed already; its later stages run before the answer, as they always did.
     const result = await write.committed;
-    const answered = result.refused.length === 0 ? accepted : rejectSpans(accepted, refusedSpans(accepted, result.refused));
-    this.publish(answered, context, rows, result);
+    if (result.refused.length === 0) {
+      this.publish(published, context, rows, result);
+      return { rejectedSpans: accepted.rejectedSpans, errorMessage: accepted.rejectionMessage };
+    }
+    const answered = rejectSpans(accepted, refusedSpans(accepted, result.refused));
+    this.publish(publishedSpans(answered.spans, this.keepWire), context, rows, result);
     return { rejectedSpans: answered.rejectedSpans, errorMessage: answered.rejectionMessage };
   }
 
   /** Counts the committed batch and hands it to the later stages. */
-  private publish(traces: DecodedTraces, context: ExportContext, rows: LlmCall[], { inserted, nested, repeated, refused }: WriteResult): void {
+  private publish(traces: PublishedSpans, context: ExportContext, rows: LlmCall[], { inserted, nested, repeated, refused }: WriteResult): void {
     this.counters.callsRefused += refused.length;
     this.count(inserted, rows.length - inserted.length - nested - refused.length, nested);
     for (const listener of this.listeners) {
       try {
-        listener.onStored({ spans: traces.spans, inserted, repeated, calls: rows, context });
+        listener.onStored({ ...traces, inserted, repeated, calls: rows, context });
       } catch (error) {
         // The batch is durable already; a later stage failing must not turn that into a client error.
         this.deps.logger.error({ err: error, requestId: context.requestId }, 'post-store stage failed');
@@ -135,6 +155,10 @@ export class IngestPipeline implements TraceSink {
       if (row.team === null && row.cost_nanos !== null) c.unallocatedCostNanos += row.cost_nanos;
     }
   }
+}
+
+function publishedSpans(spans: DecodedSpan[], whole: boolean): PublishedSpans {
+  return { spans: whole ? spans : null, traceRuns: traceRuns(spans), spanCount: spans.length };
 }
 
 /** The spans whose call rows DuckDB refused, by index, with its reason. */
