@@ -53,7 +53,7 @@ describe('duplicate storm', () => {
 
     const ready = await fetch(`${processor.httpUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { shutdown: 'ok', memory: 'ok', database: 'ok' } });
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { shutdown: 'ok', memory: 'ok', database: 'ok', storage: 'ok' } });
 
     expect(await processor.stop('SIGTERM')).toBe(0);
     const ledger = await readLedger(processor.dbPath);

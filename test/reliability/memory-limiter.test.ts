@@ -80,7 +80,7 @@ describe('memory limiter', () => {
 
       const ready = await fetch(`${processor.httpUrl}/readyz`);
       expect(ready.status).toBe(503);
-      expect(await ready.json()).toEqual({ status: 'not ready', checks: { shutdown: 'ok', memory: 'over the memory limit: refusing new data', database: 'ok' } });
+      expect(await ready.json()).toEqual({ status: 'not ready', checks: { shutdown: 'ok', memory: 'over the memory limit: refusing new data', database: 'ok', storage: 'ok' } });
       const metrics = await scrapeMetrics(processor.httpUrl);
       expect(metrics.get('genai_chargeback_memory_limiter_refusing')).toBe(1);
       expect(metrics.get('genai_chargeback_memory_limiter_refused_requests_total')).toBe(2);

@@ -110,6 +110,7 @@ export async function createOperations(config: Config, logger: Logger, env: Node
           { name: 'shutdown', check: async () => (stopping ? 'stopping' : null) },
           { name: 'memory', check: async () => (memory?.isRefusing === true ? 'over the memory limit: refusing new data' : null) },
           { name: 'database', check: async () => (await parts.db.connection.run('SELECT 1'), null) },
+          { name: 'storage', check: () => parts.writer.storageProblem() },
         ]);
         return c.json({ status: result.ready ? 'ready' : 'not ready', checks: result.checks }, result.ready ? 200 : 503);
       });

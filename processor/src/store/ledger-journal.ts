@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { constants, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { access, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 const groupSuffix = '.csv';
@@ -31,6 +31,19 @@ export class LedgerJournal {
       }
     }
     return journal;
+  }
+
+  /**
+   * Why groups cannot be written here now, or null. A directory removed under the process is not made again: the
+   * acknowledged groups it held are gone, which an operator must know of (and a restart makes it anew).
+   */
+  async problem(): Promise<string | null> {
+    try {
+      await access(this.dir, constants.W_OK);
+      return null;
+    } catch (error) {
+      return `journal directory ${this.dir} not writable (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+    }
   }
 
   /** Files a previous run acknowledged and did not commit, oldest first. */

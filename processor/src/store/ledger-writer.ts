@@ -184,6 +184,11 @@ export class LedgerWriter {
     return this.insertsCommitted;
   }
 
+  /** Why durable writes fail now (the journal's directory), or null: /readyz reports it. */
+  storageProblem(): Promise<string | null> {
+    return this.options.journal?.problem() ?? Promise.resolve(null);
+  }
+
   /** Whether an export is acknowledged before its commit (journal mode), so later stages run after the answer. */
   get acknowledgesBeforeCommit(): boolean {
     return this.options.journal !== undefined;

@@ -14,9 +14,12 @@ const stagingPrefix = 'genai-chargeback-stage-';
 export class StagingDir {
   private dir: string | null = null;
 
-  /** The path of `name` in this directory, which is made on first use. */
+  /**
+   * The path of `name` in this directory, which is made on first use, and again if it was removed under the
+   * process (a cleaner of /dev/shm or the temp directory): its files live for one commit, so nothing is lost.
+   */
   file(name: string): string {
-    this.dir ??= mkdtempSync(join(stagingRoot, `${stagingPrefix}${process.pid}-`));
+    if (this.dir === null || !existsSync(this.dir)) this.dir = mkdtempSync(join(stagingRoot, `${stagingPrefix}${process.pid}-`));
     return join(this.dir, name);
   }
 
