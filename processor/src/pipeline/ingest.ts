@@ -30,6 +30,7 @@ export interface StoredBatch {
   spans: readonly DecodedSpan[] | null;
   /** The batch's spans as runs of one trace each, each with its root span: what the roll-up reads. */
   traceRuns: TraceRun[];
+  /** The batch's spans, counted (what `traceRuns` sum to). */
   spanCount: number;
   /** Calls new to the ledger in this batch (retried copies are not repeated). */
   inserted: LlmCall[];
