@@ -159,7 +159,7 @@ describe('webhook delivery', () => {
     const clock = new TestClock(Date.parse('2026-11-20T12:00:00Z'));
     const first = await openBudgets(config, clock, path, 50);
 
-    const batch = { spans: null, traceRuns: [], spanCount: 0, repeated: [], calls: [], context: { transport: 'http' as const, requestId: 't' } };
+    const batch = { spans: null, traceRuns: [], repeated: [], calls: [], context: { transport: 'http' as const, requestId: 't' } };
     const started = performance.now();
     for (let i = 0; i < 100; i += 1) {
       first.budgets.listener.onStored({ ...batch, inserted: [rowOf({ usd: 1, team: 'ads', model: `mystery-${i}` })] });

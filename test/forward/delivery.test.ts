@@ -2,6 +2,7 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { percentile } from '../../bench/table.js';
 import { decodeTracesProtobuf } from '../../processor/src/otlp/index.js';
+import { until } from '../support/until.js';
 import { startDownstream, type Downstream } from './downstream.js';
 import { startForwardingProcessor, type ForwardingProcessor } from './harness.js';
 import { makeAnswerTraces } from './sdk-trace.js';
@@ -25,14 +26,6 @@ function requests(count: number, traces: number): Uint8Array[] {
 
 function spanIds(downstream: Downstream, transport: 'http' | 'grpc'): string[] {
   return downstream.accepted.filter((r) => r.transport === transport).flatMap((r) => decodeTracesProtobuf(r.body).spans.map((s) => s.spanId));
-}
-
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 const quickRetry = { initial_interval: '20ms', max_interval: '200ms', randomization_factor: 0 };

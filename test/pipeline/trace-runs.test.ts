@@ -52,7 +52,6 @@ describe('the batch later stages see', () => {
     await ledger.pipeline.export({ spans, rejectedSpans: 0, rejectionMessage: '' }, { transport: 'http', requestId: 't' });
     expect(batches).toHaveLength(1);
     const [batch] = batches;
-    expect(batch!.spanCount).toBe(3);
     expect(batch!.traceRuns.map((run) => [run.traceId, run.spans, run.root === spans[0]])).toEqual([
       [traceA, 2, true],
       [traceB, 1, false],

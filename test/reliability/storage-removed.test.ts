@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startProcessor, type ProcessorProcess } from '../support/processor-process.js';
-import { callBatch, readLedger, scrapeMetrics, sleep, tempDir, writeConfig } from './support.js';
+import { stagingRoot } from '../../processor/src/store/staging-dir.js';
+import { until } from '../support/until.js';
+import { callBatch, readLedger, scrapeMetrics, tempDir, writeConfig } from './support.js';
 
-// A directory the writer needs, removed under a running processor (an operator's mistake, a cleaner of /dev/shm).
+// A directory the writer needs, removed under a running processor (an operator's mistake, a cleaner of /dev/shm or the temp directory).
 
 const running: ProcessorProcess[] = [];
 afterEach(async () => {
@@ -24,14 +26,6 @@ async function readiness(processor: ProcessorProcess): Promise<{ status: number;
   return { status: response.status, body: (await response.json()) as { checks: Record<string, string> } };
 }
 
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
-    await sleep(50);
-  }
-}
-
 describe('storage removed under a running processor', () => {
   it('journal mode: refuses with 503 and /readyz names the directory until it is back', async () => {
     const dir = tempDir('gc-journal-removed-');
@@ -40,7 +34,7 @@ describe('storage removed under a running processor', () => {
     const journalDir = `${processor.dbPath}.journal`;
     expect((await post(processor, 1)).status).toBe(200);
     // Committed first: removing a group not yet committed would lose acknowledged calls, which is the point of refusing.
-    await until(async () => (await scrapeMetrics(processor.httpUrl)).get('genai_chargeback_calls_stored_total') === 3);
+    await until(async () => (await scrapeMetrics(processor.httpUrl)).get('genai_chargeback_calls_stored_total') === 3, 10_000, 50);
 
     rmSync(journalDir, { recursive: true, force: true });
     const refused = await post(processor, 2);
@@ -64,10 +58,10 @@ describe('storage removed under a running processor', () => {
     running.push(processor);
     expect((await post(processor, 1)).status).toBe(200);
     const prefix = `genai-chargeback-stage-${processor.child.pid}-`;
-    const staging = readdirSync('/dev/shm').filter((name) => name.startsWith(prefix));
+    const staging = readdirSync(stagingRoot).filter((name) => name.startsWith(prefix));
     expect(staging).toHaveLength(1);
 
-    rmSync(join('/dev/shm', staging[0]!), { recursive: true, force: true });
+    rmSync(join(stagingRoot, staging[0]!), { recursive: true, force: true });
     expect((await post(processor, 2)).status).toBe(200);
     expect((await readiness(processor)).body.checks.storage).toBe('ok');
     await processor.stop();

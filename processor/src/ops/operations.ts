@@ -80,7 +80,11 @@ export async function createOperations(config: Config, logger: Logger, env: Node
     },
     mount(app, parts) {
       let storedSpans = 0;
-      parts.pipeline.addListener({ onStored: (batch) => void (storedSpans += batch.spanCount) });
+      parts.pipeline.addListener({
+        onStored: (batch) => {
+          for (const run of batch.traceRuns) storedSpans += run.spans;
+        },
+      });
       const registry = createMetricsRegistry({
         receiver: parts.receiverMetrics,
         ingest: parts.pipeline.counters,

@@ -30,8 +30,6 @@ export interface StoredBatch {
   spans: readonly DecodedSpan[] | null;
   /** The batch's spans as runs of one trace each, each with its root span: what the roll-up reads. */
   traceRuns: TraceRun[];
-  /** The batch's spans, counted (what `traceRuns` sum to). */
-  spanCount: number;
   /** Calls new to the ledger in this batch (retried copies are not repeated). */
   inserted: LlmCall[];
   /** Calls the ledger held before this batch (retries, replays). */
@@ -41,7 +39,7 @@ export interface StoredBatch {
   context: ExportContext;
 }
 
-type PublishedSpans = Pick<StoredBatch, 'spans' | 'traceRuns' | 'spanCount'>;
+type PublishedSpans = Pick<StoredBatch, 'spans' | 'traceRuns'>;
 
 export interface IngestCounters {
   spansReceived: number;
@@ -159,7 +157,7 @@ export class IngestPipeline implements TraceSink {
 }
 
 function publishedSpans(spans: DecodedSpan[], whole: boolean): PublishedSpans {
-  return { spans: whole ? spans : null, traceRuns: traceRuns(spans), spanCount: spans.length };
+  return { spans: whole ? spans : null, traceRuns: traceRuns(spans) };
 }
 
 /** The spans whose call rows DuckDB refused, by index, with its reason. */

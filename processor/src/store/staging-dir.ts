@@ -8,7 +8,7 @@ import { join } from 'node:path';
  * else in the temp directory; each directory is named for its process so a later start can sweep what a killed one
  * left.
  */
-const stagingRoot = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+export const stagingRoot = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 const stagingPrefix = 'genai-chargeback-stage-';
 
 export class StagingDir {
