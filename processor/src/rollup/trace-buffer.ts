@@ -1,6 +1,7 @@
 import type { Attribution } from '../attribution/keys.js';
 import type { LlmCall } from '../ledger/llm-call.js';
 import { addCall, emptyCallTotals, type CallTotals } from './call-totals.js';
+import { WrittenActions } from './written-actions.js';
 
 /** What the roll-up keeps of a root span: the originating request (its name and its attribution). */
 export interface TraceRoot extends Attribution {
@@ -29,12 +30,6 @@ export interface BufferedTrace {
   repeatedCalls: boolean;
   spans: number;
   bytes: number;
-}
-
-/** One write of actions: when, and a time all its rows start at or after (epoch ms). */
-interface WrittenAction {
-  rowsStartFromMs: number;
-  writtenAtMs: number;
 }
 
 export interface TraceBufferLimits {
@@ -77,10 +72,8 @@ const callTotalsBytes = 512;
  */
 export class TraceBuffer {
   private readonly traces = new Map<string, BufferedTrace>();
-  /** Recently written trace ids (bounded), to recognise late spans, each with when and what its write was. */
-  private readonly written = new Map<string, WrittenAction>();
-  /** Every action written at or after this time (by the caller's clock) has its trace in `written`. */
-  private writesRememberedFromMs: number;
+  /** Recently written traces (the last `maxTraces` writes), to recognise late spans. */
+  private readonly written: WrittenActions;
   private bytes = 0;
 
   /** `nowMs`: from now on, it remembers every action written (until `maxTraces` later ones push it out). */
@@ -88,7 +81,7 @@ export class TraceBuffer {
     private readonly limits: TraceBufferLimits,
     nowMs: number,
   ) {
-    this.writesRememberedFromMs = nowMs;
+    this.written = new WrittenActions(limits.maxTraces, nowMs);
   }
 
   get size(): number {
@@ -154,32 +147,17 @@ export class TraceBuffer {
 
   /** `rowsStartFromMs`: the action rows of these traces, just written, start at or after it. */
   markWritten(traceIds: string[], rowsStartFromMs: number, nowMs: number): void {
-    // One object for the whole write: a map entry costs no more than with a Set.
-    const write: WrittenAction = { rowsStartFromMs, writtenAtMs: nowMs };
-    for (const traceId of traceIds) {
-      this.written.delete(traceId);
-      this.written.set(traceId, write);
-    }
-    const excess = this.written.size - this.limits.maxTraces;
-    if (excess > 0) {
-      let dropped = 0;
-      for (const [traceId, forgotten] of this.written) {
-        if (dropped++ >= excess) break;
-        this.written.delete(traceId);
-        // Later writes of the same millisecond may be kept; earlier ones are all gone.
-        this.writesRememberedFromMs = Math.max(this.writesRememberedFromMs, forgotten.writtenAtMs + 1);
-      }
-    }
+    this.written.record(traceIds, rowsStartFromMs, nowMs);
   }
 
   /** When the trace's action row was written recently: a time that row starts at or after. */
   writtenRowStartsFrom(traceId: string): number | undefined {
-    return this.written.get(traceId)?.rowsStartFromMs;
+    return this.written.rowsStartFrom(traceId);
   }
 
   /** Every action written since this time is remembered: a trace not remembered got none since then. */
   get writesRememberedFrom(): number {
-    return this.writesRememberedFromMs;
+    return this.written.rememberedFrom;
   }
 
   /** Everything still buffered (shutdown: written as it stands). */
