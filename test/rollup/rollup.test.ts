@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../processor/src/config/load-config.js';
 import { decodeTracesJson } from '../../processor/src/otlp/decode-json.js';
 import type { DecodedSpan } from '../../processor/src/otlp/types.js';
 import { ActionStore } from '../../processor/src/rollup/action-store.js';
@@ -474,6 +475,11 @@ describe('roll-up: one action per trace', () => {
     buffer.markWritten([trace(3)], 800, 5_000);
     // trace 2, written at 3,000, is forgotten: a trace not remembered may have been written up to then.
     expect([buffer.writesRememberedFrom, buffer.writtenRowStartsFrom(trace(2)), buffer.writtenRowStartsFrom(trace(1))]).toEqual([3_001, undefined, 700]);
+  });
+
+  it('refuses a max_traces whose memory, allocated at start-up, would be unreasonable', () => {
+    expect(parseConfig({ rollup: { max_traces: 10_000_000 } }, 'c.yaml').rollup.max_traces).toBe(10_000_000);
+    expect(() => parseConfig({ rollup: { max_traces: 10_000_001 } }, 'c.yaml')).toThrow(/rollup\.max_traces: at most 10000000 \(the roll-up allocates about 50 bytes a trace at start-up\)/);
   });
 
   it('writes a trace without root after max age, incomplete, and the oldest trace when the buffer is full', async () => {

@@ -117,7 +117,7 @@ export const rollupSchema = z
   .object({
     wait: duration.default(5_000),
     max_age: duration.default(60_000),
-    max_traces: z.number().int().positive().default(100_000),
+    max_traces: z.number().int().positive().max(10_000_000, 'at most 10000000 (the roll-up allocates about 50 bytes a trace at start-up)').default(100_000),
     max_buffer_mib: z.number().positive().default(256),
   })
   .strict()
