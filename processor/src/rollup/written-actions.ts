@@ -21,7 +21,7 @@ export class WrittenActions {
   private readonly writtenAtMs: Float64Array;
   private readonly hashes: Int32Array;
   private readonly slotState: Uint8Array;
-  /** Ring slot + 1 of each indexed write (0: empty); linear probing, at most half full. */
+  /** Ring slot + 1 of each write keyed by words (0: empty); linear probing, at most half full. */
   private readonly index: Int32Array;
   private readonly otherIds = new Map<string, number>();
   private readonly otherIdOfSlot = new Map<number, string>();
@@ -82,16 +82,14 @@ export class WrittenActions {
   }
 
   private store(slot: number, traceId: string): void {
-    let hash: number;
-    if (parseTraceId(traceId, this.idWords, slot * 4)) {
-      this.slotState[slot] = wordsKey;
-      hash = wordsHash(this.idWords, slot * 4);
-    } else {
+    if (!parseTraceId(traceId, this.idWords, slot * 4)) {
       this.slotState[slot] = otherKey;
       this.otherIds.set(traceId, slot);
       this.otherIdOfSlot.set(slot, traceId);
-      hash = stringHash(traceId);
+      return;
     }
+    this.slotState[slot] = wordsKey;
+    const hash = wordsHash(this.idWords, slot * 4);
     this.hashes[slot] = hash;
     const mask = this.index.length - 1;
     let position = hash & mask;
@@ -118,13 +116,15 @@ export class WrittenActions {
     }
   }
 
-  /** Takes the slot's write out of the index (backward-shift deletion: no tombstones to slow later probes). */
+  /** Forgets the slot's write; out of the index by backward-shift deletion (no tombstones to slow later probes). */
   private release(slot: number): void {
-    if (this.slotState[slot] === otherKey) {
+    const state = this.slotState[slot];
+    this.slotState[slot] = free;
+    if (state === otherKey) {
       this.otherIds.delete(this.otherIdOfSlot.get(slot) as string);
       this.otherIdOfSlot.delete(slot);
+      return;
     }
-    this.slotState[slot] = free;
     const index = this.index;
     const mask = index.length - 1;
     let hole = (this.hashes[slot] as number) & mask;
@@ -166,21 +166,13 @@ function hexDigit(code: number): number {
   return -1;
 }
 
-/** Mixes all four words: SDK ids are random, but ids that differ only in a few bits (counters) must spread too. */
+/**
+ * FNV-1a over the four words, then MurmurHash3's finalizer: SDK ids are random, but ids that differ only in a few
+ * bits (counters) must spread over the index's low bits too.
+ */
 function wordsHash(words: Uint32Array, at: number): number {
   let hash = 0x811c9dc5;
   for (let i = at; i < at + 4; i++) hash = Math.imul(hash ^ (words[i] as number), 0x01000193);
-  return finalMix(hash);
-}
-
-function stringHash(id: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
-  return finalMix(hash);
-}
-
-/** MurmurHash3's finalizer: the index uses the low bits, which FNV alone leaves poorly mixed for word inputs. */
-function finalMix(hash: number): number {
   hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
   hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
   return (hash ^ (hash >>> 16)) & 0x7fffffff;
