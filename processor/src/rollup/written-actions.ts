@@ -112,7 +112,8 @@ export class WrittenActions {
       if (entry === 0) return -1;
       const slot = entry - 1;
       const at = slot * 4;
-      if (this.slotState[slot] === wordsKey && words[at] === w0 && words[at + 1] === w1 && words[at + 2] === w2 && words[at + 3] === w3) return slot;
+      // Only word-keyed writes are indexed, and a released one leaves the index: the words alone decide.
+      if (words[at] === w0 && words[at + 1] === w1 && words[at + 2] === w2 && words[at + 3] === w3) return slot;
     }
   }
 
