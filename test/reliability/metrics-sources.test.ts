@@ -9,7 +9,7 @@ function sources(duckdbMemory: MetricSources['duckdbMemory'], errors: Array<[str
     ingest: { spansReceived: 7, callsReceived: 5, callsStored: 5, callsDuplicate: 0, callsNested: 0, callsUnpriced: 1, callsRefused: 0, unallocatedCostNanos: 0n },
     storedSpans: () => 7,
     rollup: { counters: { actionsWritten: 2, actionsIncomplete: 0, tracesEvicted: 0, lateSpans: 0, lateUpdates: 0, actionsReadBack: 0, writesBySearch: { none: 0, recent: 0, all: 0 }, writeFailures: 0, actionsDropped: 0 }, tracesBuffered: 0, bufferedBytes: 0 },
-    writer: { queueSize: 0, commits: 3 },
+    writer: { queueSize: 0, commits: 3, recentKeyBytes: 16_384 },
     queueCapacity: 100,
     limits: { rejectedSpans: 0, truncatedValues: 0 },
     teamBinding: { unallocated: 0, rejected: 0 },
@@ -36,6 +36,7 @@ describe('/metrics sources', () => {
     const text = await registry.metrics();
     expect(text).toContain('genai_chargeback_calls_stored_total 5');
     expect(text).toContain('genai_chargeback_ledger_commits_total 3');
+    expect(text).toContain('genai_chargeback_recent_call_keys_bytes 16384');
     expect(text).toContain('genai_chargeback_calls_unpriced_total 1');
     expect(text).not.toMatch(/^genai_chargeback_duckdb_memory_bytes\{/m);
     expect(errors).toHaveLength(1);

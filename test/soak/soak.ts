@@ -98,6 +98,8 @@ type Internals =
       externalMiB: number;
       /** What V8 keeps committed per heap space (new, old, large objects, ...): which one grows when heapTotal does. */
       heapSpacesMiB: Record<string, number>;
+      /** The writer's tables of recent call keys (in `external`), sized to the recent ingest rate. */
+      recentKeysMiB: number;
       duckdbMiB: Record<string, number>;
     }
   | { scrapeFailed: string };
@@ -166,6 +168,7 @@ async function main(): Promise<void> {
       heapTotalMiB: at('nodejs_heap_size_total_bytes'),
       externalMiB: at('nodejs_external_memory_bytes'),
       heapSpacesMiB: labelled('nodejs_heap_space_size_total_bytes', 'space'),
+      recentKeysMiB: at('genai_chargeback_recent_call_keys_bytes'),
       duckdbMiB: labelled('genai_chargeback_duckdb_memory_bytes', 'tag'),
     };
   };

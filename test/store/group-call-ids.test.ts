@@ -30,7 +30,7 @@ describe('GroupCallIds', () => {
     const group = new GroupCallIds();
     expect(group.addIfNew(ids(1, 2))).toBe(true);
     expect(group.addIfNew(ids(2, 1))).toBe(true);
-    group.reset();
+    group.reset(3);
     expect([ids(1, 2), ids(2, 1), ids(1, 2)].map((call) => group.addIfNew(call))).toStrictEqual([true, true, false]);
   });
 });

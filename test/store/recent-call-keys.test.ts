@@ -60,6 +60,29 @@ describe('RecentCallKeys', () => {
     expect(keys.size).toBe(2);
   });
 
+  it('sizes its tables to the rate of the last buckets, so a burst leaves no larger tables behind', () => {
+    const keys = new RecentCallKeys({ windowMs: 60_000, maxKeys: 1_000_000 }, t0, t0);
+    let n = 0;
+    // Ten seconds of `perBucket` calls into the bucket starting at `startMs`, then the clock moves past it.
+    const bucketOf = (startMs: number, perBucket: number) => {
+      for (let i = 0; i < perBucket; i++) keys.claimIfNew(call(++n, startMs + (i % 10_000)));
+      keys.evict(startMs + 10_000);
+    };
+    const steadyBytes = (fromMs: number, perBucket: number) => {
+      for (let b = 0; b < 14; b++) bucketOf(fromMs + b * 10_000, perBucket);
+      return keys.tableBytes;
+    };
+    // 6 buckets in the window and the spare the next one takes, each sized for the 1,000 keys of the bucket before
+    // it: 3,072 slots (24 KiB; at most half full, an eighth more room, in steps of 1,024).
+    const quiet = steadyBytes(t0, 1_000);
+    expect(quiet).toBe(7 * 3_072 * 8);
+    // A burst of 40,000 a bucket: 98,304-slot tables (768 KiB) while it lasts.
+    expect(steadyBytes(t0 + 140_000, 40_000)).toBe(7 * 98_304 * 8);
+    // Quiet again: the tables shrink back (before, each stayed as the burst left it).
+    expect(steadyBytes(t0 + 280_000, 1_000)).toBe(quiet);
+    expect(keys.size).toBe(6_000);
+  });
+
   it('drops the oldest buckets first when over maxKeys', () => {
     const keys = new RecentCallKeys({ windowMs: 3_600_000, maxKeys: 2 }, t0, t0);
     keys.add([call(1, t0), call(2, t0 + 10_000), call(3, t0 + 20_000)]);

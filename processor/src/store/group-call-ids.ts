@@ -22,9 +22,9 @@ export class GroupCallIds {
   private readonly calls: CallIds[] = [];
   private keys: Set<string> | null = null;
 
-  /** Starts the next group, keeping the hash table. */
-  reset(): void {
-    this.hashes.clear();
+  /** Starts the next group, of up to `calls` calls, keeping the hash table (resized to them). */
+  reset(calls: number): void {
+    this.hashes.clear(calls);
     this.calls.length = 0;
     this.keys = null;
   }

@@ -184,6 +184,11 @@ export class LedgerWriter {
     return this.insertsCommitted;
   }
 
+  /** Bytes of the recent call keys' hash tables (what lets new calls skip the ledger lookup). */
+  get recentKeyBytes(): number {
+    return this.recentKeys.tableBytes;
+  }
+
   /** Why durable writes fail now (the journal's directory), or null: /readyz reports it. */
   storageProblem(): Promise<string | null> {
     return this.options.journal?.problem() ?? Promise.resolve(null);
@@ -399,7 +404,7 @@ export class LedgerWriter {
     };
     const csv = new LlmCallCsv(rows.length);
     // Emptied first, so a group that threw half-way cannot leave its ids to the next.
-    this.stagingIds.reset();
+    this.stagingIds.reset(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as LlmCall;
       if (nested[i]) {

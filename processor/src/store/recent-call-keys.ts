@@ -60,6 +60,13 @@ export class RecentCallKeys {
     return this.keys + this.aheadKeys;
   }
 
+  /** Bytes of the hash tables, the spare ones included. */
+  get tableBytes(): number {
+    let bytes = 0;
+    for (const table of [...this.buckets.values(), ...this.aheadBuckets.values(), ...this.spareTables]) bytes += table.byteLength;
+    return bytes;
+  }
+
   /**
    * True when the ledger surely lacks this call, which is then recorded, so its next copy is looked up. Staging
    * claims each call of a group before the next group is staged; a group that then fails leaves its hashes here,
@@ -175,13 +182,16 @@ export class RecentCallKeys {
     this.coveredFromMs = Math.max(this.coveredFromMs, oldestKept * bucketMs);
   }
 
-  /** Removes a bucket, keeps its table for a later one, and returns how many keys it held. */
+  /**
+   * Removes a bucket, keeps its table for a later one, and returns how many keys it held. The table is sized for
+   * as many keys as it held: the next bucket's 10 seconds will most likely bring as many.
+   */
   private drop(buckets: Map<number, CallHashSet>, index: number): number {
     const bucket = buckets.get(index) as CallHashSet;
     buckets.delete(index);
     const keys = bucket.size;
     if (this.spareTables.length < spareTablesKept) {
-      bucket.clear();
+      bucket.clear(keys);
       this.spareTables.push(bucket);
     }
     return keys;
