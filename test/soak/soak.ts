@@ -98,7 +98,7 @@ type Internals =
       externalMiB: number;
       /** What V8 keeps committed per heap space (new, old, large objects, ...): which one grows when heapTotal does. */
       heapSpacesMiB: Record<string, number>;
-      /** The writer's tables of recent call keys (in `external`), sized to the recent ingest rate. */
+      /** The writer's tables of recent call keys (in `external`), sized to the keys they hold. */
       recentKeysMiB: number;
       duckdbMiB: Record<string, number>;
     }

@@ -104,7 +104,7 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
   counter('genai_chargeback_calls_received_total', 'GenAI calls recognised in received spans.', [], one(() => sources.ingest.callsReceived));
   counter('genai_chargeback_calls_stored_total', 'Calls new to the ledger.', [], one(() => sources.ingest.callsStored));
   counter('genai_chargeback_ledger_commits_total', 'INSERTs into llm_calls committed, each one transaction (calls stored per commit: how commits batch).', [], one(() => sources.writer.commits));
-  gauge('genai_chargeback_recent_call_keys_bytes', 'Bytes of the hash tables of recent calls\' ids, which spare new calls a ledger lookup (sized to the last 10 seconds\' calls each).', [], one(() => sources.writer.recentKeyBytes));
+  gauge('genai_chargeback_recent_call_keys_bytes', 'Bytes of the hash tables of recent calls\' ids, which spare new calls a ledger lookup (one a 10-second bucket, sized to the calls of the bucket before).', [], one(() => sources.writer.recentKeyBytes));
   counter('genai_chargeback_calls_duplicate_total', 'Calls already in the ledger (retries, replays): not stored again.', [], one(() => sources.ingest.callsDuplicate));
   counter('genai_chargeback_calls_nested_total', 'Second reports of a call already counted (an SDK span under an instrumentation span).', [], one(() => sources.ingest.callsNested));
   counter('genai_chargeback_calls_unpriced_total', 'Stored calls the price book could not price (cost NULL).', [], one(() => sources.ingest.callsUnpriced));
