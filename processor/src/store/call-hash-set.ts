@@ -51,9 +51,9 @@ export class CallHashSet {
   }
 
   /**
-   * Empties the set, its table sized for `expectedSize` hashes. Kept as it was, a reused table only ever grew: a
-   * busy 10-second bucket of recent call keys doubled a table, which then served every later bucket at that size,
-   * so their memory followed the highest rate since start-up instead of the current one.
+   * Empties the set, its table sized for `expectedSize` hashes. A reused table kept at its size would only ever
+   * grow: a busy 10-second bucket of recent call keys doubled a table, which then served every later bucket at that
+   * size, so their memory followed the highest rate since start-up instead of the current one.
    */
   clear(expectedSize = 0): void {
     const fitted = slotsFor(expectedSize);
