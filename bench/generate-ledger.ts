@@ -20,6 +20,25 @@ export interface LedgerShape {
  * is "today", still written and read from llm_calls.
  */
 export async function generateLedger(connection: DuckDBConnection, shape: LedgerShape): Promise<void> {
+  await insertCalls(connection, shape, 0, shape.calls);
+  await connection.run(`
+    INSERT INTO actions
+    SELECT
+      trace_id, any_value(action), any_value(action), any_value(service_name), any_value(team), any_value(project),
+      any_value(feature), any_value(customer), any_value(user_id), any_value(environment),
+      min(start_time), max(end_time), count(*), count(*) FILTER (status = 'error'), count(*) FILTER (cost_usd IS NULL),
+      sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens), sum(reasoning_tokens),
+      sum(cost_usd), coalesce(sum(cost_usd) FILTER (status = 'error'), 0), list(DISTINCT request_model), true, max(received_at)
+    FROM llm_calls
+    GROUP BY trace_id
+    ORDER BY min(start_time)
+  `);
+  const spend = await DailySpend.open(connection);
+  await spend.refresh(connection, new Date(shape.end.getTime() - 86_400_000), shape.days);
+}
+
+/** Rows `from` to `to` (exclusive) of the ledger `generateLedger` makes: appended in parts, as a live ledger is written. */
+export async function insertCalls(connection: DuckDBConnection, shape: LedgerShape, from: number, to: number): Promise<void> {
   const spanMicros = BigInt(shape.days) * 86_400_000_000n;
   const startMicros = BigInt(shape.end.getTime()) * 1000n - spanMicros;
   const perTrace = shape.callsPerTrace;
@@ -60,21 +79,7 @@ export async function generateLedger(connection: DuckDBConnection, shape: Ledger
         (input_tokens * (hash(i, 14) % 50) // 100)::BIGINT AS cache_read_tokens,
         hash(i, 15) % 200 = 0 AS unpriced,
         hash(i, 9) % 100 < 2 AS failed
-      FROM range(${shape.calls}) AS r(i)
+      FROM range(${from}, ${to}) AS r(i)
     )
   `);
-  await connection.run(`
-    INSERT INTO actions
-    SELECT
-      trace_id, any_value(action), any_value(action), any_value(service_name), any_value(team), any_value(project),
-      any_value(feature), any_value(customer), any_value(user_id), any_value(environment),
-      min(start_time), max(end_time), count(*), count(*) FILTER (status = 'error'), count(*) FILTER (cost_usd IS NULL),
-      sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens), sum(reasoning_tokens),
-      sum(cost_usd), coalesce(sum(cost_usd) FILTER (status = 'error'), 0), list(DISTINCT request_model), true, max(received_at)
-    FROM llm_calls
-    GROUP BY trace_id
-    ORDER BY min(start_time)
-  `);
-  const spend = await DailySpend.open(connection);
-  await spend.refresh(connection, new Date(shape.end.getTime() - 86_400_000), shape.days);
 }
