@@ -154,7 +154,9 @@ async function main(): Promise<void> {
   process.stderr.write(`capacity ${Math.round(capacity)} calls/s; soaking at ${Math.round(rate)} calls/s for ${warmupMinutes} + ${soakMinutes} min\n`);
 
   // Soak: paced open loop, at most 32 requests in flight.
-  const minutes: Array<{ latencies: number[]; refused: number; rss: number; rssMin: number; glibc: number; internals?: Internals }> = [];
+  type Minute = { latencies: number[]; refused: number; rss: number; rssMin: number; glibc: number; internals?: Internals };
+  const minutes: Minute[] = [];
+  const newMinute = (): Minute => ({ latencies: [], refused: 0, rss: 0, rssMin: 0, glibc: 0 });
   const rssSamples: Array<[number, number]> = [];
   const glibcSamples: Array<[number, number]> = [];
   const soakStart = Date.now();
@@ -195,13 +197,13 @@ async function main(): Promise<void> {
   // What grows, if RSS does: the V8 heap, external buffers or one of DuckDB's memory tags, once a minute.
   const internalsSampler = setInterval(() => {
     const minute = Math.floor((Date.now() - soakStart) / 60_000);
-    void internals().then((sample) => (minutes[minute] ??= { latencies: [], refused: 0, rss: 0, rssMin: 0, glibc: 0 }).internals ??= sample);
+    void internals().then((sample) => (minutes[minute] ??= newMinute()).internals ??= sample);
   }, 60_000);
   for (let due = soakStart; due < soakEnds; due += intervalMs) {
     const wait = due - Date.now();
     if (wait > 0) await sleep(wait);
     const minute = Math.floor((Date.now() - soakStart) / 60_000);
-    minutes[minute] ??= { latencies: [], refused: 0, rss: 0, rssMin: 0, glibc: 0 };
+    minutes[minute] ??= newMinute();
     if (inFlight >= 32) {
       skipped++;
       continue;
@@ -238,6 +240,7 @@ async function main(): Promise<void> {
   const measuredGlibc = glibcSamples.filter(([t]) => t >= warmupMinutes);
   const measuredCallsPerMinute = (minutes.slice(warmupMinutes).reduce((s, b) => s + b.latencies.length, 0) * callsPerRequest) / soakMinutes;
   const rssSlope = slope(measured);
+  const glibcSlope = slope(measuredGlibc);
   const ledgerAllowance = (ledgerBytesPerCall * measuredCallsPerMinute) / mib;
   // pino levels: 40 warn, 50 error. Counted by message and cause, so a run's failures show without reading its log.
   const logged = (level: number) => {
@@ -268,9 +271,9 @@ async function main(): Promise<void> {
     rssEndMiB: +(measured.at(-1)?.[1] ?? NaN).toFixed(1),
     rssMaxMiB: +Math.max(...measured.map(([, r]) => r)).toFixed(1),
     rssSlopeMiBPerMin: +rssSlope.toFixed(2),
-    glibcHeapSlopeMiBPerMin: +slope(measuredGlibc).toFixed(2),
+    glibcHeapSlopeMiBPerMin: +glibcSlope.toFixed(2),
     /** Comparable with the ledger-memory bench's bytes a call. */
-    glibcHeapBytesPerCall: +((slope(measuredGlibc) * mib) / measuredCallsPerMinute).toFixed(2),
+    glibcHeapBytesPerCall: +((glibcSlope * mib) / measuredCallsPerMinute).toFixed(2),
     ledgerAllowanceMiBPerMin: +ledgerAllowance.toFixed(2),
     rssSlopeBeyondLedgerMiBPerMin: +(rssSlope - ledgerAllowance).toFixed(2),
     processorWarnings: logged(40),
